@@ -1,0 +1,442 @@
+/* flow-trace.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * Editing traces (josephg/editing-traces format): loading and replaying.
+ *
+ * A sequential trace is a list of patches applied in order to one page. A
+ * concurrent trace is a DAG of transactions: each names the transactions it
+ * comes after. We replay it as the people did: one replica per agent; before
+ * an agent's transaction its replica fetches, from the other replicas, by
+ * version vector, exactly the ops of the transaction's parents; then the
+ * patches are typed locally. At the end every replica is merged and the
+ * text must equal the trace's endContent.
+ */
+
+#define G_LOG_DOMAIN "flow-trace"
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "flow-trace.h"
+
+G_DEFINE_QUARK (flow-trace-error-quark, flow_trace_error)
+
+#define INVALID(...) \
+  G_STMT_START { \
+    g_set_error (error, FLOW_TRACE_ERROR, FLOW_TRACE_ERROR_INVALID, __VA_ARGS__); \
+    return FALSE; \
+  } G_STMT_END
+
+static void
+patch_clear (gpointer data)
+{
+  FlowTracePatch *p = data;
+
+  g_clear_pointer (&p->ins, g_free);
+}
+
+static void
+txn_clear (gpointer data)
+{
+  FlowTraceTxn *t = data;
+
+  g_clear_pointer (&t->parents, g_free);
+}
+
+void
+flow_trace_free (FlowTrace *trace)
+{
+  if (trace == NULL)
+    return;
+  g_free (trace->end_content);
+  g_array_unref (trace->patches);
+  g_array_unref (trace->txns);
+  g_free (trace);
+}
+
+static gboolean
+get_uint (JsonNode *node,
+          guint    *out)
+{
+  gint64 v;
+
+  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  v = json_node_get_int (node);
+  if (v < 0 || v > G_MAXINT32)
+    return FALSE;
+  *out = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+parse_patches (FlowTrace  *trace,
+               JsonArray  *patches,
+               guint       txn,
+               GError    **error)
+{
+  for (guint i = 0; i < json_array_get_length (patches); i++)
+    {
+      JsonNode *node = json_array_get_element (patches, i);
+      JsonArray *a;
+      FlowTracePatch p = { 0, };
+      const char *ins;
+
+      if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (a = json_node_get_array (node)) < 3)
+        INVALID ("Transaction %u, patch %u: expected [position, deleted, inserted]", txn, i);
+      if (!get_uint (json_array_get_element (a, 0), &p.pos) ||
+          !get_uint (json_array_get_element (a, 1), &p.del))
+        INVALID ("Transaction %u, patch %u: position and deleted count must be whole numbers", txn, i);
+      if (!JSON_NODE_HOLDS_VALUE (json_array_get_element (a, 2)) ||
+          json_node_get_value_type (json_array_get_element (a, 2)) != G_TYPE_STRING)
+        INVALID ("Transaction %u, patch %u: the inserted text must be a string", txn, i);
+      ins = json_array_get_string_element (a, 2);
+      p.ins_len = strlen (ins);
+      p.ins_chars = (guint) g_utf8_strlen (ins, -1);
+      p.ins = p.ins_len ? g_strdup (ins) : NULL;
+      g_array_append_val (trace->patches, p);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_trace (FlowTrace  *trace,
+             JsonNode   *root,
+             GError    **error)
+{
+  JsonObject *obj;
+  JsonArray *txns;
+  JsonNode *node;
+
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    INVALID ("The trace is not a JSON object");
+  obj = json_node_get_object (root);
+
+  node = json_object_get_member (obj, "endContent");
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    INVALID ("The trace has no “endContent” string");
+  trace->end_content = g_strdup (json_node_get_string (node));
+
+  node = json_object_get_member (obj, "kind");
+  trace->concurrent = node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+                      g_strcmp0 (json_node_get_string (node), "concurrent") == 0;
+  trace->n_agents = 1;
+  if (trace->concurrent)
+    {
+      node = json_object_get_member (obj, "numAgents");
+      if (!get_uint (node, &trace->n_agents) || trace->n_agents == 0 || trace->n_agents > 4096)
+        INVALID ("A concurrent trace needs “numAgents” between 1 and 4096");
+    }
+
+  node = json_object_get_member (obj, "txns");
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    INVALID ("The trace has no “txns” array");
+  txns = json_node_get_array (node);
+
+  for (guint i = 0; i < json_array_get_length (txns); i++)
+    {
+      JsonNode *tn = json_array_get_element (txns, i);
+      JsonObject *to;
+      FlowTraceTxn t = { 0, };
+      JsonNode *pn;
+
+      if (!JSON_NODE_HOLDS_OBJECT (tn))
+        INVALID ("Transaction %u is not an object", i);
+      to = json_node_get_object (tn);
+      pn = json_object_get_member (to, "patches");
+      if (pn == NULL || !JSON_NODE_HOLDS_ARRAY (pn))
+        INVALID ("Transaction %u has no “patches” array", i);
+
+      t.first_patch = trace->patches->len;
+      if (!parse_patches (trace, json_node_get_array (pn), i, error))
+        return FALSE;
+      t.n_patches = trace->patches->len - t.first_patch;
+
+      if (trace->concurrent)
+        {
+          JsonNode *parents = json_object_get_member (to, "parents");
+          JsonArray *pa;
+
+          if (!get_uint (json_object_get_member (to, "agent"), &t.agent) || t.agent >= trace->n_agents)
+            INVALID ("Transaction %u has no valid “agent”", i);
+          if (parents == NULL || !JSON_NODE_HOLDS_ARRAY (parents))
+            INVALID ("Transaction %u has no “parents” array", i);
+          pa = json_node_get_array (parents);
+          t.n_parents = json_array_get_length (pa);
+          t.parents = g_new (guint, t.n_parents + 1);
+          for (guint k = 0; k < t.n_parents; k++)
+            if (!get_uint (json_array_get_element (pa, k), &t.parents[k]) || t.parents[k] >= i)
+              {
+                g_free (t.parents);
+                INVALID ("Transaction %u: parents must name earlier transactions", i);
+              }
+          if (t.n_parents == 0 && i > 0)
+            {
+              g_free (t.parents);
+              INVALID ("Transaction %u has no parents; only the first may", i);
+            }
+        }
+      g_array_append_val (trace->txns, t);
+    }
+
+  return TRUE;
+}
+
+/**
+ * flow_trace_load:
+ * @path: a trace, `.json` or gzip-compressed `.json.gz`
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the trace
+ */
+FlowTrace *
+flow_trace_load (const char  *path,
+                 GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(FlowTrace) trace = g_new0 (FlowTrace, 1);
+
+  trace->patches = g_array_new (FALSE, FALSE, sizeof (FlowTracePatch));
+  g_array_set_clear_func (trace->patches, patch_clear);
+  trace->txns = g_array_new (FALSE, FALSE, sizeof (FlowTraceTxn));
+  g_array_set_clear_func (trace->txns, txn_clear);
+
+  stream = G_INPUT_STREAM (g_file_read (file, NULL, error));
+  if (stream == NULL)
+    return NULL;
+  if (g_str_has_suffix (path, ".gz"))
+    {
+      g_autoptr(GZlibDecompressor) gz = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_GZIP);
+      GInputStream *plain = g_converter_input_stream_new (stream, G_CONVERTER (gz));
+
+      g_object_unref (stream);
+      stream = plain;
+    }
+
+  if (!json_parser_load_from_stream (parser, stream, NULL, error))
+    return NULL;
+  if (!parse_trace (trace, json_parser_get_root (parser), error))
+    return NULL;
+  return g_steal_pointer (&trace);
+}
+
+/* ------------------------------------------------------------------------
+ * Replay
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+apply_patches (FlowDoc         *doc,
+               const FlowTrace *trace,
+               guint            first,
+               guint            n,
+               GError         **error)
+{
+  for (guint i = first; i < first + n; i++)
+    {
+      const FlowTracePatch *p = &g_array_index (trace->patches, FlowTracePatch, i);
+      guint len = flow_doc_get_length (doc);
+
+      if (p->pos > len || p->del > len - p->pos)
+        INVALID ("Patch %u edits at %u..%u, past the end of the text (%u characters)",
+                 i, p->pos, p->pos + p->del, len);
+      if (p->del > 0 && !flow_doc_delete_text (doc, p->pos, p->del, error))
+        return FALSE;
+      if (p->ins_len > 0 && !flow_doc_insert_text (doc, p->pos, p->ins, (gssize) p->ins_len, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Brings @dst up to @target with ops fetched from @src. */
+static gboolean
+fetch (FlowDoc                 *dst,
+       FlowDoc                 *src,
+       const FlowVersionVector *target,
+       GError                 **error)
+{
+  g_autoptr(FlowVersionVector) have = flow_doc_dup_version (dst);
+  g_autoptr(GBytes) bytes = flow_doc_encode_between (src, have, target);
+
+  return bytes == NULL || flow_doc_apply (dst, bytes, error);
+}
+
+typedef struct
+{
+  FlowDoc  *observer;
+  GError  **error;
+  gboolean  failed;
+} Observer;
+
+static void
+forward_cb (FlowDoc    *doc,
+            FlowChange *change,
+            gpointer    user_data)
+{
+  Observer *o = user_data;
+
+  if (o->failed || !flow_change_is_local (change))
+    return;
+  if (!flow_doc_apply (o->observer, flow_change_get_bytes (change), o->error))
+    o->failed = TRUE;
+}
+
+static FlowDoc *
+replay (const FlowTrace  *trace,
+        Observer         *observer,
+        GError          **error)
+{
+  static const FlowOpId page_id = { 0, 0 };
+  g_autoptr(GPtrArray) replicas = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) versions = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_version_vector_free);
+
+  for (guint a = 0; a < trace->n_agents; a++)
+    {
+      /* Fixed replica ids keep replays reproducible. */
+      FlowDoc *doc = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, 0x464c4f5700000000ull + a + 1);
+
+      if (observer != NULL)
+        flow_doc_add_change_func (doc, forward_cb, observer, NULL);
+      g_ptr_array_add (replicas, doc);
+    }
+
+  for (guint i = 0; i < trace->txns->len; i++)
+    {
+      const FlowTraceTxn *t = &g_array_index (trace->txns, FlowTraceTxn, i);
+      FlowDoc *doc = g_ptr_array_index (replicas, t->agent);
+
+      if (trace->concurrent)
+        {
+          g_autoptr(FlowVersionVector) target = flow_version_vector_new ();
+          g_autoptr(FlowVersionVector) have = NULL;
+
+          for (guint k = 0; k < t->n_parents; k++)
+            flow_version_vector_merge (target, g_ptr_array_index (versions, t->parents[k]));
+          for (guint a = 0; a < trace->n_agents; a++)
+            if (a != t->agent && !fetch (doc, g_ptr_array_index (replicas, a), target, error))
+              return NULL;
+          have = flow_doc_dup_version (doc);
+          if (!flow_version_vector_equal (have, target))
+            {
+              g_set_error (error, FLOW_TRACE_ERROR, FLOW_TRACE_ERROR_INVALID,
+                           "Transaction %u: agent %u has edits its parents do not include", i, t->agent);
+              return NULL;
+            }
+        }
+
+      if (!apply_patches (doc, trace, t->first_patch, t->n_patches, error))
+        return NULL;
+      if (observer != NULL && observer->failed)
+        return NULL;
+      if (trace->concurrent)
+        g_ptr_array_add (versions, flow_doc_dup_version (doc));
+    }
+
+  /* Merge everyone into the first replica. */
+  for (guint a = 1; a < trace->n_agents; a++)
+    {
+      g_autoptr(FlowVersionVector) have = flow_doc_dup_version (replicas->pdata[0]);
+      g_autoptr(GBytes) bytes = flow_doc_encode_since (replicas->pdata[a], have);
+
+      if (bytes != NULL && !flow_doc_apply (replicas->pdata[0], bytes, error))
+        return NULL;
+    }
+
+  return g_object_ref (replicas->pdata[0]);
+}
+
+/**
+ * flow_trace_replay:
+ * @trace: a trace
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the final page
+ */
+FlowDoc *
+flow_trace_replay (const FlowTrace  *trace,
+                   GError          **error)
+{
+  return replay (trace, NULL, error);
+}
+
+static gboolean
+text_matches (FlowDoc         *doc,
+              const FlowTrace *trace)
+{
+  g_autofree char *text = flow_doc_dup_text (doc);
+
+  return strcmp (text, trace->end_content) == 0;
+}
+
+/**
+ * flow_trace_measure:
+ * @trace: a trace
+ * @result: (out): the figures
+ * @error: return location for a #GError
+ *
+ * Replays @trace three ways and times each (wall clock, one run each):
+ *  - replay: the plain replay;
+ *  - updates: every local change is encoded as an update message, decoded
+ *    and applied on a second replica, which must end with the same text;
+ *  - load: the final page encoded whole, decoded and turned into text.
+ *
+ * Returns: %FALSE if the trace could not be replayed (bad input)
+ */
+gboolean
+flow_trace_measure (const FlowTrace  *trace,
+                    FlowTraceResult  *result,
+                    GError          **error)
+{
+  static const FlowOpId page_id = { 0, 0 };
+  g_autoptr(FlowDoc) doc = NULL;
+  g_autoptr(FlowDoc) observed = NULL;
+  g_autoptr(FlowDoc) loaded = NULL;
+  g_autoptr(FlowDoc) observer_doc = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, 1);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *text = NULL;
+  Observer observer = { observer_doc, error, FALSE };
+  gint64 t0;
+
+  memset (result, 0, sizeof *result);
+
+  t0 = g_get_monotonic_time ();
+  doc = replay (trace, NULL, error);
+  result->replay_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  if (doc == NULL)
+    return FALSE;
+  result->ops = flow_doc_get_n_ops (doc);
+  result->matches = text_matches (doc, trace);
+
+  t0 = g_get_monotonic_time ();
+  observed = replay (trace, &observer, error);
+  result->updates_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  if (observed == NULL)
+    return FALSE;
+  result->matches = result->matches && text_matches (observer_doc, trace);
+  g_clear_object (&observed);
+  g_clear_object (&observer_doc);
+
+  bytes = flow_doc_encode (doc);
+  result->encoded_bytes = g_bytes_get_size (bytes);
+  g_clear_object (&doc);
+
+  t0 = g_get_monotonic_time ();
+  loaded = flow_doc_load (bytes, 2, error);
+  if (loaded == NULL)
+    return FALSE;
+  text = flow_doc_dup_text (loaded);
+  result->load_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  result->matches = result->matches && strcmp (text, trace->end_content) == 0;
+  result->doc_bytes = flow_doc_get_memory_size (loaded);
+
+  return TRUE;
+}

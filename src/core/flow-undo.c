@@ -1,0 +1,442 @@
+/* flow-undo.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/*
+ * Local undo and redo.
+ *
+ * Guarantees
+ * ----------
+ *  - Undo reverts only this replica's own edits, by making new ops. It never
+ *    removes another replica's work: records name our ops by id, and
+ *    - undoing an insert deletes those of *our* chars that are still
+ *      visible, so text others typed inside the range survives;
+ *    - undoing a delete types the deleted chars again (as new chars with new
+ *      ids) where their tombstones are;
+ *    - undoing a property write restores the old value only if our write is
+ *      still the register's winner; if someone overwrote it since, their
+ *      value stays.
+ *  - Because records use ids, not positions, an undo entry maps through any
+ *    later local or remote edit for free.
+ *  - Edits closer than the capture timeout (500 ms) form one undo step. A new
+ *    user edit clears the redo stack; undo and redo themselves do not.
+ *
+ * When undo re-types a deleted char X as X', we remember X -> X' (the
+ * "redone" chain). Undoing an older insert of X then deletes X' instead, so
+ * undo, undo, redo, redo always lands where the user expects.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "flow-doc-private.h"
+#include "flow-undo-private.h"
+
+#define CAPTURE_TIMEOUT_US (500 * G_TIME_SPAN_MILLISECOND)
+#define MAX_ITEMS 1000
+
+typedef struct
+{
+  GArray *records; /* FlowUndoRecord */
+  gint64  time;
+} Item;
+
+struct _FlowUndo
+{
+  GPtrArray    *undo_stack;
+  GPtrArray    *redo_stack;
+  Item         *current;
+  GHashTable   *redone;
+  FlowUndoMode  mode;
+  gboolean      current_on_stack;
+};
+
+static void
+record_clear (gpointer data)
+{
+  FlowUndoRecord *r = data;
+
+  g_clear_pointer (&r->old, flow_value_unref);
+}
+
+static Item *
+item_new (void)
+{
+  Item *item = g_new0 (Item, 1);
+
+  item->records = g_array_new (FALSE, FALSE, sizeof (FlowUndoRecord));
+  g_array_set_clear_func (item->records, record_clear);
+  return item;
+}
+
+static void
+item_free (gpointer data)
+{
+  Item *item = data;
+
+  g_array_unref (item->records);
+  g_free (item);
+}
+
+FlowUndo *
+flow_undo_new (void)
+{
+  FlowUndo *undo = g_new0 (FlowUndo, 1);
+
+  undo->undo_stack = g_ptr_array_new_with_free_func (item_free);
+  undo->redo_stack = g_ptr_array_new_with_free_func (item_free);
+  undo->redone = g_hash_table_new (NULL, NULL);
+  return undo;
+}
+
+void
+flow_undo_free (FlowUndo *undo)
+{
+  if (undo == NULL)
+    return;
+  g_ptr_array_unref (undo->undo_stack);
+  g_ptr_array_unref (undo->redo_stack);
+  if (!undo->current_on_stack)
+    g_clear_pointer (&undo->current, item_free);
+  g_hash_table_unref (undo->redone);
+  g_free (undo);
+}
+
+FlowUndoMode
+flow_undo_get_mode (FlowUndo *undo)
+{
+  return undo->mode;
+}
+
+static Item *
+current (FlowUndo *undo)
+{
+  g_assert (undo->current != NULL);
+  return undo->current;
+}
+
+void
+flow_undo_record_text (FlowUndo     *undo,
+                       FlowUndoKind  kind,
+                       FlowLv        start,
+                       FlowLv        end)
+{
+  GArray *records = current (undo)->records;
+  FlowUndoRecord r = { 0, };
+
+  /* Typing on (or backspacing) extends the last record. */
+  if (records->len > 0)
+    {
+      FlowUndoRecord *last = &g_array_index (records, FlowUndoRecord, records->len - 1);
+
+      if (last->kind == kind && last->b == start)
+        {
+          last->b = end;
+          return;
+        }
+      if (last->kind == kind && last->a == end)
+        {
+          last->a = start;
+          return;
+        }
+    }
+
+  r.kind = kind;
+  r.a = start;
+  r.b = end;
+  g_array_append_val (records, r);
+}
+
+void
+flow_undo_record_map_set (FlowUndo  *undo,
+                          FlowLv     entity,
+                          guint32    key,
+                          FlowValue *old,
+                          FlowLv     op)
+{
+  FlowUndoRecord r = { 0, };
+
+  r.kind = FLOW_UNDO_MAP_SET;
+  r.entity = entity;
+  r.key = key;
+  r.op = op;
+  r.old = old ? flow_value_ref (old) : NULL;
+  g_array_append_val (current (undo)->records, r);
+}
+
+/*
+ * Starts recording a change made at time @now. A user edit that follows
+ * the last step closely continues it, so we record straight into it; an
+ * edit clears the redo stack.
+ */
+void
+flow_undo_begin (FlowUndo *undo,
+                 gint64    now)
+{
+  GPtrArray *stack = undo->undo_stack;
+
+  g_assert (undo->current == NULL);
+
+  if (undo->mode != FLOW_UNDO_MODE_NORMAL)
+    {
+      undo->current = item_new ();
+      return;
+    }
+
+  if (undo->redo_stack->len > 0)
+    g_ptr_array_set_size (undo->redo_stack, 0);
+  if (stack->len > 0 &&
+      now - ((Item *) g_ptr_array_index (stack, stack->len - 1))->time < CAPTURE_TIMEOUT_US)
+    {
+      /* Record straight into the top step; it stays on the stack. */
+      undo->current = g_ptr_array_index (stack, stack->len - 1);
+      undo->current_on_stack = TRUE;
+    }
+  else
+    undo->current = item_new ();
+}
+
+/*
+ * Ends the change: the step goes (back) on the undo stack, or, while
+ * undoing or redoing, on the other one.
+ */
+void
+flow_undo_commit (FlowUndo *undo,
+                  gint64    now)
+{
+  Item *item = g_steal_pointer (&undo->current);
+  GPtrArray *stack;
+
+  if (item == NULL)
+    return;
+  if (undo->current_on_stack)
+    {
+      undo->current_on_stack = FALSE;
+      item->time = now;
+      return;
+    }
+  if (item->records->len == 0)
+    {
+      item_free (item);
+      return;
+    }
+  item->time = now;
+
+  switch (undo->mode)
+    {
+    case FLOW_UNDO_MODE_UNDOING:
+      stack = undo->redo_stack;
+      break;
+    case FLOW_UNDO_MODE_REDOING:
+    case FLOW_UNDO_MODE_NORMAL:
+    default:
+      stack = undo->undo_stack;
+      break;
+    }
+
+  g_ptr_array_add (stack, item);
+  if (stack->len > MAX_ITEMS)
+    g_ptr_array_remove_index (stack, 0);
+}
+
+gboolean
+flow_undo_can_undo (FlowUndo *undo)
+{
+  return undo->undo_stack->len > 0;
+}
+
+gboolean
+flow_undo_can_redo (FlowUndo *undo)
+{
+  return undo->redo_stack->len > 0;
+}
+
+static FlowLv
+resolve (FlowUndo *undo,
+         FlowLv    lv)
+{
+  gpointer next;
+
+  while (g_hash_table_lookup_extended (undo->redone, GUINT_TO_POINTER (lv), NULL, &next))
+    lv = GPOINTER_TO_UINT (next);
+  return lv;
+}
+
+/* Takes back our insert of [a, b): delete what is still visible. */
+static void
+revert_text_insert (FlowUndo *undo,
+                    FlowDoc  *doc,
+                    FlowLv    a,
+                    FlowLv    b)
+{
+  g_autoptr(GArray) deleted = g_array_new (FALSE, FALSE, sizeof (FlowLvRange));
+  FlowLv lv = a;
+
+  while (lv < b)
+    {
+      FlowLv target = lv;
+      guint32 m = 1;
+
+      if (g_hash_table_size (undo->redone) == 0)
+        m = b - lv;
+      else if (g_hash_table_contains (undo->redone, GUINT_TO_POINTER (lv)))
+        target = resolve (undo, lv);
+      else
+        while (lv + m < b && !g_hash_table_contains (undo->redone, GUINT_TO_POINTER (lv + m)))
+          m++;
+
+      flow_text_local_delete_lvs (doc->text, doc->agent, target, target == lv ? m : 1,
+                                  deleted, doc->change_details ? doc->deltas : NULL);
+      lv += m;
+    }
+
+  for (guint i = 0; i < deleted->len; i++)
+    {
+      const FlowLvRange *r = &g_array_index (deleted, FlowLvRange, i);
+
+      flow_undo_record_text (undo, FLOW_UNDO_TEXT_DELETE, r->start, r->end);
+    }
+}
+
+/* Takes back our delete of [a, b): type the chars again where they were. */
+static void
+revert_text_delete (FlowUndo *undo,
+                    FlowDoc  *doc,
+                    FlowLv    a,
+                    FlowLv    b)
+{
+  FlowLv lv = a;
+
+  while (lv < b)
+    {
+      FlowLv target = resolve (undo, lv);
+      guint32 m = 1;
+      g_autofree char *copy = NULL;
+      gsize off;
+      const char *p;
+      gsize bytes;
+      guint pos;
+      FlowLv fresh;
+
+      if (!flow_text_is_deleted (doc->text, target))
+        {
+          lv++;
+          continue;
+        }
+
+      /* A stretch of adjacent tombstones without redone entries goes back
+       * in one insert. */
+      if (target == lv)
+        while (lv + m < b &&
+               !g_hash_table_contains (undo->redone, GUINT_TO_POINTER (lv + m)) &&
+               flow_text_is_deleted (doc->text, lv + m) &&
+               flow_text_visible_pos (doc->text, lv + m) == flow_text_visible_pos (doc->text, lv) &&
+               flow_text_find_op (doc->text, lv + m) == flow_text_find_op (doc->text, lv))
+          m++;
+
+      off = flow_text_byte_offset (doc->text, target);
+      p = flow_text_content (doc->text, (guint32) off);
+      bytes = (gsize) (g_utf8_offset_to_pointer (p, m) - p);
+      copy = g_strndup (p, bytes); /* the insert below may move the arena */
+      pos = flow_text_visible_pos (doc->text, target);
+
+      fresh = flow_text_local_insert (doc->text, doc->agent, pos, copy, bytes, m,
+                                      doc->change_details ? doc->deltas : NULL);
+      for (guint32 k = 0; k < m; k++)
+        g_hash_table_insert (undo->redone, GUINT_TO_POINTER (target + k),
+                             GUINT_TO_POINTER (fresh + k));
+      flow_undo_record_text (undo, FLOW_UNDO_TEXT_INSERT, fresh, fresh + m);
+      lv += m;
+    }
+}
+
+/* Takes back our write of entity.key, unless someone overwrote it. The
+ * write we make records its own inverse (see _flow_doc_set_property()). */
+static void
+revert_map_set (FlowDoc              *doc,
+                const FlowUndoRecord *r)
+{
+  FlowEntity *e = flow_map_get_entity (doc->map, r->entity);
+  guint32 deleted_key = flow_map_deleted_key (doc->map);
+  const FlowProp *prop;
+  FlowLv winner;
+  g_autoptr(FlowValue) restore = NULL;
+
+  if (e == NULL)
+    return;
+
+  /* A create op stands for "deleted = false" until someone writes it. */
+  prop = flow_map_get_prop (e, r->key);
+  if (prop != NULL)
+    winner = prop->winner;
+  else if (r->key == deleted_key)
+    winner = r->entity;
+  else
+    return;
+  if (winner != r->op)
+    return;
+
+  if (r->key == deleted_key && r->op == r->entity)
+    restore = flow_value_new_bool (TRUE);
+  else
+    restore = r->old ? flow_value_ref (r->old) : flow_value_new_null ();
+
+  _flow_doc_set_property (doc, r->entity, r->key, restore, NULL);
+}
+
+/*
+ * flow_undo_run:
+ *
+ * Undoes (or redoes) the most recent step that still changes something.
+ *
+ * Returns: %TRUE if an edit was made
+ */
+gboolean
+flow_undo_run (FlowUndo *undo,
+               FlowDoc  *doc,
+               gboolean  redo)
+{
+  GPtrArray *stack = redo ? undo->redo_stack : undo->undo_stack;
+
+  while (stack->len > 0)
+    {
+      Item *item = g_ptr_array_steal_index (stack, stack->len - 1);
+      guint64 before = doc->log->len;
+
+      undo->mode = redo ? FLOW_UNDO_MODE_REDOING : FLOW_UNDO_MODE_UNDOING;
+      _flow_doc_begin_change (doc, TRUE);
+
+      for (guint i = item->records->len; i > 0; i--)
+        {
+          const FlowUndoRecord *r = &g_array_index (item->records, FlowUndoRecord, i - 1);
+
+          switch (r->kind)
+            {
+            case FLOW_UNDO_TEXT_INSERT:
+              revert_text_insert (undo, doc, r->a, r->b);
+              break;
+            case FLOW_UNDO_TEXT_DELETE:
+              revert_text_delete (undo, doc, r->a, r->b);
+              break;
+            case FLOW_UNDO_MAP_SET:
+              revert_map_set (doc, r);
+              break;
+            default:
+              g_assert_not_reached ();
+            }
+        }
+
+      _flow_doc_end_change (doc);
+      undo->mode = FLOW_UNDO_MODE_NORMAL;
+      item_free (item);
+
+      if (doc->log->len > before)
+        return TRUE;
+    }
+
+  return FALSE;
+}
