@@ -36,6 +36,8 @@ typedef struct
   GArray            *agent_map; /* local agent -> batch agent + 1 */
   GArray            *agents;    /* FlowReplicaId */
   guint              range_cache;
+  guint32           *by_lv;     /* range indexes sorted by LV, if the
+                                 * ranges themselves are not */
 } Enc;
 
 /* Returns the batch index of @lv, or G_MAXUINT32 if it is not in the batch. */
@@ -53,18 +55,31 @@ batch_index (Enc    *e,
   while (lo < hi)
     {
       guint mid = lo + (hi - lo) / 2;
+      guint r = e->by_lv ? e->by_lv[mid] : mid;
 
-      if (lv < e->ranges[mid].start)
+      if (lv < e->ranges[r].start)
         hi = mid;
-      else if (lv >= e->ranges[mid].end)
+      else if (lv >= e->ranges[r].end)
         lo = mid + 1;
       else
         {
-          e->range_cache = mid;
-          return e->offsets[mid] + (lv - e->ranges[mid].start);
+          e->range_cache = r;
+          return e->offsets[r] + (lv - e->ranges[r].start);
         }
     }
   return G_MAXUINT32;
+}
+
+static gint
+range_by_lv_cmp (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      user_data)
+{
+  const FlowLvRange *ranges = user_data;
+  FlowLv x = ranges[*(const guint32 *) a].start;
+  FlowLv y = ranges[*(const guint32 *) b].start;
+
+  return x < y ? -1 : x > y;
 }
 
 static guint32
@@ -234,11 +249,14 @@ typedef struct
   guint64        last_target_pos;
 } TextEnc;
 
+/* The document-order position of local char @lv; the order is kept in
+ * batch indexes, as the decoder sees it. */
 static guint32
-order_pos (TextEnc *te,
+order_pos (Enc     *e,
+           TextEnc *te,
            FlowLv   lv)
 {
-  guint32 pos = flow_order_index_pos (&te->order, lv);
+  guint32 pos = flow_order_index_pos (&te->order, batch_index (e, lv));
 
   g_assert (pos != G_MAXUINT32);
   return pos;
@@ -257,14 +275,27 @@ put_delete (Enc     *e,
 
   if (te->ordered)
     {
-      /* Whole pages: the first target as a move in document order. */
-      guint64 pos = order_pos (te, target);
+      /* Whole pages: the first target as a move in document order. The
+       * decoder reads targets as consecutive batch indexes, so cut the run
+       * where the batch order breaks our consecutive LVs. */
+      while (k < len)
+        {
+          FlowLv t = reversed ? target - k : target + k;
+          guint32 ti = batch_index (e, t);
+          guint64 pos = order_pos (e, te, t);
+          guint32 m = 1;
 
-      flow_buf_put_varint (&te->runs, ((guint64) (len - 1) << 3) |
-                                      ((reversed && len > 1) ? 2 : 0) | FLOW_TEXT_OP_DELETE);
-      flow_buf_put_varint (&te->runs, flow_zigzag_encode ((gint64) pos - (gint64) te->last_target_pos));
-      te->last_target_pos = pos;
-      te->n_runs++;
+          while (k + m < len &&
+                 batch_index (e, reversed ? t - m : t + m) == (reversed ? ti - m : ti + m))
+            m++;
+
+          flow_buf_put_varint (&te->runs, ((guint64) (m - 1) << 3) |
+                                          ((reversed && m > 1) ? 2 : 0) | FLOW_TEXT_OP_DELETE);
+          flow_buf_put_varint (&te->runs, flow_zigzag_encode ((gint64) pos - (gint64) te->last_target_pos));
+          te->last_target_pos = pos;
+          te->n_runs++;
+          k += m;
+        }
       return;
     }
 
@@ -340,10 +371,10 @@ encode_text (Enc     *e,
                 {
                   /* Origins sit next to the run in document order, nearly
                    * always right next to it: 1 is a flag bit, 0 is "none". */
-                  guint32 first = order_pos (te, lv);
-                  guint32 last = order_pos (te, end - 1);
-                  guint64 dl = ol == FLOW_LV_NONE ? 0 : first - order_pos (te, ol);
-                  guint64 dr = op->b == FLOW_LV_NONE ? 0 : order_pos (te, op->b) - last;
+                  guint32 first = order_pos (e, te, lv);
+                  guint32 last = order_pos (e, te, end - 1);
+                  guint64 dl = ol == FLOW_LV_NONE ? 0 : first - order_pos (e, te, ol);
+                  guint64 dr = op->b == FLOW_LV_NONE ? 0 : order_pos (e, te, op->b) - last;
 
                   flow_buf_put_varint (&te->runs, ((guint64) (end - lv - 1) << 3) |
                                                   (dl == 1 ? 4 : 0) | (dr == 1 ? 2 : 0) |
@@ -441,21 +472,40 @@ put_content (FlowBuf       *out,
   flow_buf_end_chunk (out, mark);
 }
 
+typedef struct
+{
+  Enc    *e;
+  GArray *ranges;
+} OrderCollect;
+
+/* Adds the span [lv, lv + len) to the document order, in batch indexes:
+ * a span of consecutive LVs may cross ranges of the (canonical) batch
+ * order, so it is cut where it does. Deletion is implied by the delete
+ * ops: only the order matters. */
 static void
 collect_order (FlowLv   lv,
                guint32  len,
                gboolean deleted,
                gpointer data)
 {
-  GArray *ranges = data;
+  OrderCollect *oc = data;
 
-  /* Deletion is implied by the delete ops: only the order matters. */
-  if (ranges->len > 0 && g_array_index (ranges, FlowLvRange, ranges->len - 1).end == lv)
-    g_array_index (ranges, FlowLvRange, ranges->len - 1).end += len;
-  else
+  while (len > 0)
     {
-      FlowLvRange r = { lv, lv + len };
-      g_array_append_val (ranges, r);
+      guint32 idx = batch_index (oc->e, lv);
+      const FlowLvRange *r = &oc->e->ranges[oc->e->range_cache];
+      guint32 m = MIN (len, r->end - lv);
+      GArray *ranges = oc->ranges;
+
+      if (ranges->len > 0 && g_array_index (ranges, FlowLvRange, ranges->len - 1).end == idx)
+        g_array_index (ranges, FlowLvRange, ranges->len - 1).end += m;
+      else
+        {
+          FlowLvRange piece = { idx, idx + m };
+          g_array_append_val (ranges, piece);
+        }
+      lv += m;
+      len -= m;
     }
 }
 
@@ -465,8 +515,12 @@ static void
 collect_order_all (Enc     *e,
                    TextEnc *te)
 {
+  OrderCollect oc;
+
   flow_order_index_init (&te->order);
-  flow_text_visit_order (e->doc->text, collect_order, te->order.ranges);
+  oc.e = e;
+  oc.ranges = te->order.ranges;
+  flow_text_visit_order (e->doc->text, collect_order, &oc);
   flow_order_index_build (&te->order);
 }
 
@@ -625,8 +679,9 @@ _flow_doc_encode_ranges (FlowDoc           *self,
 {
   guint32 offsets_stack[4];
   g_autofree guint32 *offsets_heap = NULL;
+  g_autofree guint32 *by_lv = NULL;
   guint32 *offsets = offsets_stack;
-  Enc e = { self, ranges, n_ranges, NULL, NULL, NULL, 0 };
+  Enc e = { self, ranges, n_ranges, NULL, NULL, NULL, 0, NULL };
   FlowBuf *graph = &self->enc_graph;
   FlowBuf *payload = &self->enc_payload;
   FlowBuf *chunks = &self->enc_chunks;
@@ -643,6 +698,18 @@ _flow_doc_encode_ranges (FlowDoc           *self,
       total += ranges[i].end - ranges[i].start;
     }
   e.offsets = offsets;
+
+  /* Canonical orders list ranges out of LV order; index them for lookups. */
+  for (guint i = 1; i < n_ranges; i++)
+    if (ranges[i].start < ranges[i - 1].end)
+      {
+        by_lv = g_new (guint32, n_ranges);
+        for (guint k = 0; k < n_ranges; k++)
+          by_lv[k] = k;
+        g_qsort_with_data (by_lv, (gint) n_ranges, sizeof (guint32), range_by_lv_cmp, (gpointer) ranges);
+        e.by_lv = by_lv;
+        break;
+      }
 
   e.agent_map = self->agent_map;
   g_array_set_size (e.agent_map, 0);

@@ -27,6 +27,7 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -730,19 +731,22 @@ flow_doc_get_memory_size (FlowDoc *self)
  * @self: a document
  *
  * Encodes the whole document: its id, every op, and the current order of
- * its text, so flow_doc_load() needs no merging.
+ * its text, so flow_doc_load() needs no merging. The ops go in a canonical
+ * order: replicas holding the same ops produce the same bytes.
  *
  * Returns: (transfer full): the encoding
  */
 GBytes *
 flow_doc_encode (FlowDoc *self)
 {
-  FlowLvRange all = { 0, 0 };
+  g_autoptr(GArray) ranges = g_array_new (FALSE, FALSE, sizeof (FlowLvRange));
 
   g_return_val_if_fail (FLOW_IS_DOC (self), NULL);
 
-  all.end = self->log->len;
-  return _flow_doc_encode_ranges (self, &all, self->log->len ? 1 : 0, TRUE);
+  /* A canonical order, so replicas with the same ops encode the same bytes. */
+  flow_oplog_canonical_order (self->log, ranges);
+  return _flow_doc_encode_ranges (self, (const FlowLvRange *) (gpointer) ranges->data,
+                                  ranges->len, TRUE);
 }
 
 /**
@@ -774,7 +778,21 @@ flow_doc_encode_since (FlowDoc                 *self,
                                   ranges->len, FALSE);
 }
 
-/* The LV ranges of the ops with from[r] <= seq < to[r], in LV order. */
+static gint
+lv_range_cmp (gconstpointer a,
+              gconstpointer b)
+{
+  const FlowLvRange *x = a;
+  const FlowLvRange *y = b;
+
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * The LV ranges of the ops with from[r] <= seq < to[r], in LV order. Per
+ * replica we binary-search its seq runs for from[r], so bringing a replica
+ * up by a few ops costs O(log n), not a scan of the whole log.
+ */
 static void
 ranges_between (FlowDoc                 *self,
                 const FlowVersionVector *from,
@@ -782,25 +800,68 @@ ranges_between (FlowDoc                 *self,
                 GArray                  *ranges)
 {
   FlowOpLog *log = self->log;
+  guint n = flow_version_vector_get_n_replicas (to);
+  guint first = ranges->len;
 
-  for (guint i = 0; i < log->agent_runs->len; i++)
+  for (guint i = 0; i < n; i++)
     {
-      const FlowAgentRun *run = &g_array_index (log->agent_runs, FlowAgentRun, i);
-      FlowReplicaId replica = flow_oplog_replica (log, run->agent);
-      guint64 lo = from ? flow_version_vector_get (from, replica) : 0;
-      guint64 hi = flow_version_vector_get (to, replica);
-      guint64 a = MAX (lo, run->seq);
-      guint64 b = MIN (hi, run->seq + run->len);
-      FlowLvRange r;
+      FlowReplicaId replica;
+      guint64 hi;
+      guint64 lo;
+      guint32 agent;
+      GArray *runs;
+      guint a = 0;
+      guint b;
 
-      if (a >= b)
+      flow_version_vector_get_nth (to, i, &replica, &hi);
+      lo = from ? flow_version_vector_get (from, replica) : 0;
+      if (lo >= hi || !flow_oplog_find_agent (log, replica, &agent))
         continue;
-      r.start = run->lv + (FlowLv) (a - run->seq);
-      r.end = run->lv + (FlowLv) (b - run->seq);
-      if (ranges->len > 0 && g_array_index (ranges, FlowLvRange, ranges->len - 1).end == r.start)
-        g_array_index (ranges, FlowLvRange, ranges->len - 1).end = r.end;
-      else
-        g_array_append_val (ranges, r);
+
+      runs = g_ptr_array_index (log->seq_runs, agent);
+      b = runs->len;
+      while (a < b)
+        {
+          guint mid = a + (b - a) / 2;
+          const FlowSeqRun *run = &g_array_index (runs, FlowSeqRun, mid);
+
+          if (run->seq + run->len <= lo)
+            a = mid + 1;
+          else
+            b = mid;
+        }
+      for (; a < runs->len; a++)
+        {
+          const FlowSeqRun *run = &g_array_index (runs, FlowSeqRun, a);
+          guint64 s = MAX (lo, run->seq);
+          guint64 e = MIN (hi, run->seq + run->len);
+          FlowLvRange r;
+
+          if (run->seq >= hi)
+            break;
+          r.start = run->lv + (FlowLv) (s - run->seq);
+          r.end = run->lv + (FlowLv) (e - run->seq);
+          g_array_append_val (ranges, r);
+        }
+    }
+
+  if (ranges->len - first > 1)
+    {
+      guint out = first;
+
+      qsort (&g_array_index (ranges, FlowLvRange, first), ranges->len - first,
+             sizeof (FlowLvRange), lv_range_cmp);
+      for (guint i = first + 1; i < ranges->len; i++)
+        {
+          FlowLvRange *prev = &g_array_index (ranges, FlowLvRange, out);
+          const FlowLvRange *cur = &g_array_index (ranges, FlowLvRange, i);
+
+          if (prev->end == cur->start)
+            prev->end = cur->end;
+          else
+            g_array_index (ranges, FlowLvRange, ++out) = *cur;
+        }
+      g_array_set_size (ranges, out + 1);
     }
 }
 

@@ -110,6 +110,8 @@ void               flow_oplog_missing_ranges   (const FlowOpLog    *log,
                                                 GArray             *ranges);
 gboolean           flow_oplog_version_is_closed (FlowOpLog         *log,
                                                 const FlowVersionVector *vv);
+void               flow_oplog_canonical_order  (FlowOpLog          *log,
+                                                GArray             *ranges);
 gint               flow_oplog_compare_lv       (FlowOpLog          *log,
                                                 FlowLv              a,
                                                 FlowLv              b);

@@ -671,3 +671,198 @@ flow_oplog_version_is_closed (FlowOpLog               *log,
 
   return TRUE;
 }
+
+/* ------------------------------------------------------------------------
+ * Canonical order
+ * ------------------------------------------------------------------------ */
+
+/* A stretch of consecutive LVs of one replica with consecutive seqs, in
+ * which every op but the first has the op before it as its only parent. */
+typedef struct
+{
+  FlowLv   lv;
+  guint32  len;
+  guint32  agent;
+  guint32  n_deps;    /* segments not yet emitted that we depend on */
+  guint32  next;      /* the segment that continues our replica's chain */
+  guint64  seq;
+  gboolean emitted;
+} Segment;
+
+typedef struct
+{
+  FlowOpLog *log;
+  GArray    *segments;
+} OrderCtx;
+
+static guint
+segment_of (GArray *segments,
+            FlowLv  lv)
+{
+  return flow_runs_find (segments->data, segments->len, sizeof (Segment), lv, NULL);
+}
+
+static gint
+segment_id_cmp (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  OrderCtx *ctx = user_data;
+  const Segment *x = &g_array_index (ctx->segments, Segment, GPOINTER_TO_UINT (a) - 1);
+  const Segment *y = &g_array_index (ctx->segments, Segment, GPOINTER_TO_UINT (b) - 1);
+  FlowReplicaId rx = flow_oplog_replica (ctx->log, x->agent);
+  FlowReplicaId ry = flow_oplog_replica (ctx->log, y->agent);
+
+  if (rx != ry)
+    return rx < ry ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * flow_oplog_canonical_order:
+ *
+ * Fills @ranges (FlowLvRange) with every op in an order that depends only
+ * on the set of ops, not on the order this replica received them: a
+ * topological order in which, among the stretches ready to go, the one
+ * whose first op has the smallest id goes first, and a replica's chain of
+ * consecutive ops is never interrupted once started. Replicas with the same
+ * ops therefore encode them to the same bytes (flow_doc_encode()).
+ *
+ * O(segments · log segments).
+ */
+void
+flow_oplog_canonical_order (FlowOpLog *log,
+                            GArray    *ranges)
+{
+  g_autoptr(GArray) segments = g_array_new (FALSE, FALSE, sizeof (Segment));
+  g_autoptr(GArray) dep_index = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GArray) dep_start = g_array_new (FALSE, FALSE, sizeof (guint32));
+  g_autoptr(GSequence) ready = g_sequence_new (NULL);
+  OrderCtx ctx = { log, NULL };
+
+  /* Segments: split at agent runs and graph run heads. */
+  for (FlowLv lv = 0; lv < log->len; )
+    {
+      Segment seg = { 0, };
+      FlowLv end = MIN (flow_oplog_agent_run_end (log, lv), flow_oplog_graph_run_end (log, lv));
+
+      seg.lv = lv;
+      seg.len = end - lv;
+      seg.next = G_MAXUINT32;
+      flow_oplog_lv_to_id (log, lv, &seg.agent, &seg.seq);
+      g_array_append_val (segments, seg);
+      lv = end;
+    }
+  ctx.segments = segments;
+
+  /* Dependencies of each segment's first op: its parents, and the previous
+   * op of its replica (so seqs come out in order). Edges point from the
+   * segment depended on to the dependent one. */
+  {
+    g_autoptr(GArray) edges = g_array_new (FALSE, FALSE, sizeof (guint32) * 2);
+
+    for (guint i = 0; i < segments->len; i++)
+      {
+        Segment *seg = &g_array_index (segments, Segment, i);
+        FlowLv single;
+        guint n;
+        const FlowLv *parents = flow_oplog_parents (log, seg->lv, &single, &n);
+        FlowLv prev = seg->seq > 0 ? flow_oplog_id_to_lv (log, seg->agent, seg->seq - 1) : FLOW_LV_NONE;
+        guint32 last_dep = G_MAXUINT32;
+
+        for (guint k = 0; k <= n; k++)
+          {
+            FlowLv p = k < n ? parents[k] : prev;
+            guint32 edge[2];
+
+            if (p == FLOW_LV_NONE)
+              continue;
+            edge[0] = segment_of (segments, p);
+            edge[1] = i;
+            if (edge[0] == last_dep)
+              continue;
+            last_dep = edge[0];
+            g_array_append_vals (edges, edge, 1);
+            seg->n_deps++;
+          }
+
+        /* A pure continuation of our replica's chain. */
+        if (n == 1 && parents[0] == prev && prev != FLOW_LV_NONE)
+          {
+            Segment *before = &g_array_index (segments, Segment, segment_of (segments, prev));
+
+            if (before->lv + before->len - 1 == prev)
+              before->next = i;
+          }
+      }
+
+    /* Adjacency lists in CSR form. */
+    g_array_set_size (dep_start, segments->len + 1);
+    memset (dep_start->data, 0, (segments->len + 1) * sizeof (guint32));
+    for (guint e = 0; e < edges->len; e++)
+      g_array_index (dep_start, guint32, ((guint32 *) (gpointer) edges->data)[2 * e] + 1)++;
+    for (guint i = 0; i < segments->len; i++)
+      g_array_index (dep_start, guint32, i + 1) += g_array_index (dep_start, guint32, i);
+    g_array_set_size (dep_index, edges->len);
+    {
+      g_autofree guint32 *fill = g_memdup2 (dep_start->data, (segments->len + 1) * sizeof (guint32));
+
+      for (guint e = 0; e < edges->len; e++)
+        {
+          const guint32 *edge = &((guint32 *) (gpointer) edges->data)[2 * e];
+
+          g_array_index (dep_index, guint32, fill[edge[0]]++) = edge[1];
+        }
+    }
+  }
+
+  for (guint i = 0; i < segments->len; i++)
+    if (g_array_index (segments, Segment, i).n_deps == 0)
+      g_sequence_insert_sorted (ready, GUINT_TO_POINTER (i + 1), segment_id_cmp, &ctx);
+
+  while (g_sequence_get_length (ready) > 0)
+    {
+      GSequenceIter *first = g_sequence_get_begin_iter (ready);
+      guint i = GPOINTER_TO_UINT (g_sequence_get (first)) - 1;
+
+      g_sequence_remove (first);
+
+      /* Emit the segment, then follow its chain while it is ready. */
+      while (i != G_MAXUINT32)
+        {
+          Segment *seg = &g_array_index (segments, Segment, i);
+          guint next = seg->next;
+          FlowLvRange r = { seg->lv, seg->lv + seg->len };
+
+          seg->emitted = TRUE;
+          if (ranges->len > 0 && g_array_index (ranges, FlowLvRange, ranges->len - 1).end == r.start)
+            g_array_index (ranges, FlowLvRange, ranges->len - 1).end = r.end;
+          else
+            g_array_append_val (ranges, r);
+
+          for (guint32 d = g_array_index (dep_start, guint32, i);
+               d < g_array_index (dep_start, guint32, i + 1); d++)
+            {
+              guint32 j = g_array_index (dep_index, guint32, d);
+              Segment *dep = &g_array_index (segments, Segment, j);
+
+              if (--dep->n_deps == 0 && j != next)
+                g_sequence_insert_sorted (ready, GUINT_TO_POINTER (j + 1), segment_id_cmp, &ctx);
+            }
+
+          /* A pure continuation depends on nothing else, so it is ready. */
+          g_assert (next == G_MAXUINT32 || g_array_index (segments, Segment, next).n_deps == 0);
+          i = next;
+        }
+    }
+
+#ifndef G_DISABLE_ASSERT
+  {
+    guint64 total = 0;
+
+    for (guint k = 0; k < ranges->len; k++)
+      total += g_array_index (ranges, FlowLvRange, k).end - g_array_index (ranges, FlowLvRange, k).start;
+    g_assert (total == log->len);
+  }
+#endif
+}
