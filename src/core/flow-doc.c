@@ -46,6 +46,7 @@ struct _FlowChange
   FlowDoc         *doc;
   FlowLv           start;
   FlowLv           end;
+  FlowOpId         first;
   gboolean         local;
   FlowTextEdit    *edits;    /* in the same block as the change */
   guint            n_edits;
@@ -159,6 +160,19 @@ flow_change_get_bytes (FlowChange *change)
 }
 
 /**
+ * flow_change_get_first_op:
+ * @change: a change
+ *
+ * Returns: (transfer none): the id of the change's first op; its replica
+ *   made the change
+ */
+const FlowOpId *
+flow_change_get_first_op (FlowChange *change)
+{
+  return &change->first;
+}
+
+/**
  * flow_change_get_text_edits:
  * @change: a change of a page
  * @n_edits: (out): the number of edits
@@ -267,6 +281,7 @@ build_change (FlowDoc *self)
   change->doc = g_object_ref (self);
   change->start = self->change_start;
   change->end = self->log->len;
+  change->first = flow_oplog_lv_to_op_id (self->log, self->change_start);
   change->local = self->change_local;
 
   for (guint i = 0; i < n; i++)
@@ -994,6 +1009,49 @@ flow_doc_apply (FlowDoc  *self,
     }
 
   return TRUE;
+}
+
+/**
+ * flow_batch_dup_version:
+ * @batch: an encoded batch
+ * @error: return location for a #GError
+ *
+ * For each replica, one past the highest seq of its ops in @batch. Merged
+ * into the version a document had before @batch was applied, this is the
+ * version right after it — how the store names points in a history.
+ *
+ * Returns: (transfer full) (nullable): the version, or %NULL if @batch is
+ *   malformed
+ */
+FlowVersionVector *
+flow_batch_dup_version (GBytes  *batch,
+                        GError **error)
+{
+  FlowVersionVector *vv;
+  FlowBatch b;
+  gsize len;
+  const guint8 *data;
+
+  g_return_val_if_fail (batch != NULL, NULL);
+
+  data = g_bytes_get_data (batch, &len);
+  flow_batch_init (&b);
+  if (!flow_batch_decode (&b, data, len, error))
+    {
+      flow_batch_clear (&b);
+      return NULL;
+    }
+  vv = flow_version_vector_new ();
+  for (guint i = 0; i < b.runs->len; i++)
+    {
+      const FlowBatchRun *run = &g_array_index (b.runs, FlowBatchRun, i);
+      FlowReplicaId replica = g_array_index (b.agents, FlowReplicaId, run->agent);
+
+      if (flow_version_vector_get (vv, replica) < run->seq + run->len)
+        flow_version_vector_set (vv, replica, run->seq + run->len);
+    }
+  flow_batch_clear (&b);
+  return vv;
 }
 
 /**

@@ -57,6 +57,7 @@ FlowDoc            *flow_change_get_doc         (FlowChange     *change);
 gboolean            flow_change_is_local        (FlowChange     *change);
 guint               flow_change_get_n_ops       (FlowChange     *change);
 GBytes             *flow_change_get_bytes       (FlowChange     *change);
+const FlowOpId     *flow_change_get_first_op    (FlowChange     *change);
 const FlowTextEdit *flow_change_get_text_edits  (FlowChange     *change,
                                                  guint          *n_edits);
 const FlowOpId     *flow_change_get_entities    (FlowChange     *change,
@@ -111,6 +112,8 @@ GBytes             *flow_doc_encode_between     (FlowDoc                 *self,
                                                  const FlowVersionVector *to);
 gboolean            flow_doc_apply              (FlowDoc                 *self,
                                                  GBytes                  *batch,
+                                                 GError                 **error);
+FlowVersionVector  *flow_batch_dup_version      (GBytes                  *batch,
                                                  GError                 **error);
 guint               flow_doc_get_n_pending      (FlowDoc                 *self);
 FlowDoc            *flow_doc_checkout           (FlowDoc                 *self,

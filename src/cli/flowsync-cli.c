@@ -1,0 +1,861 @@
+/* flowsync-cli.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * flowsync-cli: FlowSync workspaces from the command line.
+ *
+ * Exit codes: 0 success; 1 the operation failed (or, for replay-trace, the
+ * replay did not match); 2 bad usage or bad input. Errors go to stderr and
+ * say what to do next.
+ */
+
+#define G_LOG_DOMAIN "flowsync-cli"
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "flow-catalog.h"
+#include "flow-cli-json.h"
+#include "flow-error.h"
+#include "flow-trace.h"
+#include "flow-workspace.h"
+
+#define EXIT_OK    0
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+
+static char *opt_workspace;
+static gboolean opt_keep_unknown;
+
+static const GOptionEntry workspace_entries[] = {
+  { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &opt_workspace,
+    "The workspace file (default: $FLOWSYNC_WORKSPACE, or the default workspace "
+    "of the FlowSync app)", "PATH" },
+  { NULL }
+};
+
+typedef struct
+{
+  const char *name;
+  const char *args;
+  const char *summary;
+  int       (*run) (int argc, char **argv);
+} Command;
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * ------------------------------------------------------------------------ */
+
+static void G_GNUC_PRINTF (1, 2)
+fail (const char *format,
+      ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  fprintf (stderr, "flowsync-cli: %s\n", msg);
+}
+
+/* Parses @argc/@argv with @entries plus --workspace. Returns FALSE and
+ * reports the problem if the command line is wrong. */
+static gboolean
+parse (const char         *name,
+       const char         *args,
+       const char         *summary,
+       const char         *description,
+       const GOptionEntry *entries,
+       int                *argc,
+       char             ***argv)
+{
+  g_autofree char *params = g_strdup_printf ("%s %s", name, args);
+  g_autoptr(GOptionContext) context = g_option_context_new (params);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_summary (context, summary);
+  if (description)
+    g_option_context_set_description (context, description);
+  if (entries)
+    g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, workspace_entries, NULL);
+  g_option_context_set_ignore_unknown_options (context, opt_keep_unknown);
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      fail ("%s. See “flowsync-cli %s --help”.", error->message, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+workspace_path (void)
+{
+  const char *env = g_getenv ("FLOWSYNC_WORKSPACE");
+
+  if (opt_workspace)
+    return g_strdup (opt_workspace);
+  if (env && *env)
+    return g_strdup (env);
+  return flow_workspace_default_path ();
+}
+
+/* Opens the workspace. With @create_default, the default workspace is
+ * created if it does not exist yet (as the app does on its first start). */
+static FlowWorkspace *
+open_workspace (gboolean create_default)
+{
+  g_autofree char *path = workspace_path ();
+  g_autoptr(GError) error = NULL;
+  FlowWorkspace *ws;
+
+  if (create_default && opt_workspace == NULL && g_getenv ("FLOWSYNC_WORKSPACE") == NULL &&
+      !g_file_test (path, G_FILE_TEST_EXISTS))
+    ws = flow_workspace_create (path, &error);
+  else
+    ws = flow_workspace_open (path, &error);
+
+  if (ws == NULL)
+    {
+      if (g_error_matches (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_FOUND))
+        fail ("There is no workspace at “%s”. Create one with “flowsync-cli init %s”, "
+              "or choose another with --workspace.", path, path);
+      else
+        fail ("%s", error->message);
+    }
+  return ws;
+}
+
+static gboolean
+close_workspace (FlowWorkspace *ws)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (flow_workspace_close (ws, &error))
+    return TRUE;
+  fail ("Could not save the workspace: %s", error->message);
+  return FALSE;
+}
+
+/* Finds a document by id or title. */
+static FlowDoc *
+find_doc (FlowWorkspace     *ws,
+          const char        *name,
+          FlowCatalogEntry  *entry)
+{
+  g_autoptr(GError) error = NULL;
+  FlowDoc *catalog = flow_workspace_get_catalog (ws);
+  FlowOpId id;
+  FlowDoc *doc;
+
+  if (!flow_catalog_find (catalog, name, &id, &error))
+    {
+      fail ("%s. “flowsync-cli list” shows the documents.", error->message);
+      return NULL;
+    }
+  flow_catalog_get (catalog, &id, entry);
+  doc = flow_workspace_load_document (ws, &id, &error);
+  if (doc == NULL)
+    {
+      fail ("%s", error->message);
+      flow_catalog_entry_clear (entry);
+    }
+  return doc;
+}
+
+static gboolean
+parse_uint (const char *str,
+            guint      *out)
+{
+  guint64 v;
+
+  if (!g_ascii_string_to_unsigned (str, 10, 0, G_MAXUINT32, &v, NULL))
+    return FALSE;
+  *out = (guint) v;
+  return TRUE;
+}
+
+static char *
+format_time (gint64 us)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (us / G_USEC_PER_SEC);
+
+  return dt ? g_date_time_format (dt, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+}
+
+/* ------------------------------------------------------------------------
+ * Commands
+ * ------------------------------------------------------------------------ */
+
+static int
+cmd_init (int    argc,
+          char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowWorkspace) ws = NULL;
+  const char *path;
+
+  if (!parse ("init", "PATH", "Create a new, empty workspace file at PATH.", NULL, NULL, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      fail ("init needs the path of the new workspace, e.g. “flowsync-cli init notes.flowsync”.");
+      return EXIT_USAGE;
+    }
+  path = argv[1];
+
+  ws = flow_workspace_create (path, &error);
+  if (ws == NULL)
+    {
+      fail ("%s", error->message);
+      return EXIT_FAIL;
+    }
+  if (!close_workspace (ws))
+    return EXIT_FAIL;
+  printf ("Created workspace %s\n", path);
+  return EXIT_OK;
+}
+
+static int
+cmd_new (int    argc,
+         char **argv)
+{
+  static char *folder;
+  static const GOptionEntry entries[] = {
+    { "folder", 'f', 0, G_OPTION_ARG_STRING, &folder, "File the document in FOLDER", "FOLDER" },
+    { NULL }
+  };
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  FlowDocKind kind;
+  FlowDoc *doc;
+
+  if (!parse ("new", "board|page TITLE", "Create a board or a page and print its id.",
+              NULL, entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 3 || !flow_doc_kind_from_string (argv[1], &kind) || kind == FLOW_DOC_KIND_CATALOG)
+    {
+      fail ("new needs a kind (board or page) and a title, e.g. “flowsync-cli new page Notes”.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (TRUE)))
+    return EXIT_FAIL;
+  doc = flow_workspace_new_document (ws, kind, argv[2], folder, &error);
+  if (doc == NULL)
+    {
+      fail ("%s", error->message);
+      close_workspace (ws);
+      return EXIT_USAGE;
+    }
+  id = flow_op_id_to_string (flow_doc_get_id (doc));
+  if (!close_workspace (ws))
+    return EXIT_FAIL;
+  printf ("%s\n", id);
+  return EXIT_OK;
+}
+
+static int
+cmd_list (int    argc,
+          char **argv)
+{
+  static gboolean trash;
+  static const GOptionEntry entries[] = {
+    { "trash", 't', 0, G_OPTION_ARG_NONE, &trash, "Also list documents in the trash", NULL },
+    { NULL }
+  };
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GArray) entries_list = NULL;
+
+  if (!parse ("list", "", "List the documents of the workspace: id, kind, title, folder.",
+              NULL, entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1)
+    {
+      fail ("list takes no arguments.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (FALSE)))
+    return EXIT_FAIL;
+  entries_list = flow_catalog_list (flow_workspace_get_catalog (ws), trash);
+  for (guint i = 0; i < entries_list->len; i++)
+    {
+      const FlowCatalogEntry *e = &g_array_index (entries_list, FlowCatalogEntry, i);
+      g_autofree char *id = flow_op_id_to_string (&e->id);
+
+      printf ("%s  %-5s  %s%s%s%s\n", id, flow_doc_kind_to_string (e->kind),
+              e->title ? e->title : "",
+              e->folder ? "  [" : "", e->folder ? e->folder : "", e->folder ? "]" : "");
+      if (e->deleted)
+        printf ("    (in the trash)\n");
+    }
+  return close_workspace (ws) ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+cmd_import (int    argc,
+            char **argv)
+{
+  static char *title;
+  static char *folder;
+  static const GOptionEntry entries[] = {
+    { "title", 't', 0, G_OPTION_ARG_STRING, &title, "The page's title (default: the file name)", "TITLE" },
+    { "folder", 'f', 0, G_OPTION_ARG_STRING, &folder, "File the page in FOLDER", "FOLDER" },
+    { NULL }
+  };
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *id = NULL;
+  gsize len;
+  FlowDoc *doc;
+
+  if (!parse ("import", "FILE.md", "Import a Markdown file as a new page and print its id.",
+              NULL, entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      fail ("import needs one Markdown file, e.g. “flowsync-cli import notes.md”.");
+      return EXIT_USAGE;
+    }
+  if (!g_file_get_contents (argv[1], &contents, &len, &error))
+    {
+      fail ("%s", error->message);
+      return EXIT_USAGE;
+    }
+  if (!g_utf8_validate_len (contents, len, NULL))
+    {
+      fail ("“%s” is not UTF-8 text.", argv[1]);
+      return EXIT_USAGE;
+    }
+
+  if (title == NULL)
+    {
+      char *dot;
+
+      name = g_path_get_basename (argv[1]);
+      if ((dot = strrchr (name, '.')) != NULL && dot != name)
+        *dot = '\0';
+    }
+
+  if (!(ws = open_workspace (TRUE)))
+    return EXIT_FAIL;
+  doc = flow_workspace_new_document (ws, FLOW_DOC_KIND_PAGE, title ? title : name, folder, &error);
+  if (doc == NULL || !flow_doc_insert_text (doc, 0, contents, (gssize) len, &error))
+    {
+      fail ("%s", error->message);
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+  id = flow_op_id_to_string (flow_doc_get_id (doc));
+  if (!close_workspace (ws))
+    return EXIT_FAIL;
+  printf ("%s\n", id);
+  return EXIT_OK;
+}
+
+static gboolean
+write_output (const char *output,
+              const char *data,
+              gsize       len)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (output == NULL || g_str_equal (output, "-"))
+    {
+      fwrite (data, 1, len, stdout);
+      return fflush (stdout) == 0;
+    }
+  if (!g_file_set_contents (output, data, (gssize) len, &error))
+    {
+      fail ("%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+cmd_export (int    argc,
+            char **argv)
+{
+  static char *format;
+  static char *output;
+  static const GOptionEntry entries[] = {
+    { "format", 'F', 0, G_OPTION_ARG_STRING, &format, "md (pages) or json (pages and boards)", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output", "FILE" },
+    { NULL }
+  };
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autofree char *data = NULL;
+  FlowCatalogEntry entry = { 0, };
+  FlowDoc *doc;
+  gboolean ok;
+
+  if (!parse ("export", "DOC", "Export a document (id or title) as Markdown or JSON.",
+              "Markdown is the page's text as it is; JSON describes pages and boards.",
+              entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2 || format == NULL || (!g_str_equal (format, "md") && !g_str_equal (format, "json")))
+    {
+      fail ("export needs a document and --format md or json, e.g. "
+            "“flowsync-cli export Notes --format md”.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (FALSE)))
+    return EXIT_FAIL;
+  if (!(doc = find_doc (ws, argv[1], &entry)))
+    {
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+
+  if (g_str_equal (format, "md"))
+    {
+      if (flow_doc_get_kind (doc) != FLOW_DOC_KIND_PAGE)
+        {
+          fail ("“%s” is a board; boards export as JSON (--format json).", argv[1]);
+          flow_catalog_entry_clear (&entry);
+          close_workspace (ws);
+          return EXIT_USAGE;
+        }
+      data = flow_doc_dup_text (doc);
+    }
+  else
+    {
+      char *json = flow_cli_doc_to_json (doc, entry.title);
+
+      data = g_strconcat (json, "\n", NULL);
+      g_free (json);
+    }
+
+  ok = write_output (output, data, strlen (data));
+  flow_catalog_entry_clear (&entry);
+  return close_workspace (ws) && ok ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+cmd_edit_page (int    argc,
+               char **argv)
+{
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  FlowCatalogEntry entry = { 0, };
+  const char *name = NULL;
+  const char *text = NULL;
+  gboolean insert = FALSE;
+  gboolean delete = FALSE;
+  FlowDoc *doc;
+  guint pos = 0;
+  guint n = 0;
+  gboolean ok = TRUE;
+
+  /* --insert and --delete take two values each, which GOption cannot
+   * parse; they are read below. */
+  opt_keep_unknown = TRUE;
+  ok = parse ("edit-page", "DOC (--insert POS TEXT | --delete POS LEN)",
+              "Edit a page's text. Positions count characters (Unicode code points) from 0.",
+              "Examples:\n  flowsync-cli edit-page Notes --insert 0 \"# Title\"\n"
+              "  flowsync-cli edit-page Notes --delete 0 2",
+              NULL, &argc, &argv);
+  opt_keep_unknown = FALSE;
+  if (!ok)
+    return EXIT_USAGE;
+
+  for (int i = 1; i < argc && ok; i++)
+    {
+      if ((g_str_equal (argv[i], "--insert") || g_str_equal (argv[i], "-i")) && i + 2 < argc && !insert && !delete)
+        {
+          insert = TRUE;
+          ok = parse_uint (argv[i + 1], &pos);
+          text = argv[i + 2];
+          i += 2;
+        }
+      else if ((g_str_equal (argv[i], "--delete") || g_str_equal (argv[i], "-d")) && i + 2 < argc && !insert && !delete)
+        {
+          delete = TRUE;
+          ok = parse_uint (argv[i + 1], &pos) && parse_uint (argv[i + 2], &n);
+          i += 2;
+        }
+      else if (name == NULL && argv[i][0] != '-')
+        name = argv[i];
+      else
+        ok = FALSE;
+    }
+  if (!ok || name == NULL || insert == delete)
+    {
+      fail ("edit-page needs a document and either --insert POS TEXT or --delete POS LEN, "
+            "e.g. “flowsync-cli edit-page Notes --insert 0 Hello”.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (FALSE)))
+    return EXIT_FAIL;
+  if (!(doc = find_doc (ws, name, &entry)))
+    {
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+  flow_catalog_entry_clear (&entry);
+  if (flow_doc_get_kind (doc) != FLOW_DOC_KIND_PAGE)
+    {
+      fail ("“%s” is a board, not a page.", name);
+      close_workspace (ws);
+      return EXIT_USAGE;
+    }
+
+  if (insert)
+    ok = flow_doc_insert_text (doc, pos, text, -1, &error);
+  else
+    ok = flow_doc_delete_text (doc, pos, n, &error);
+  if (!ok)
+    {
+      fail ("%s", error->message);
+      close_workspace (ws);
+      return EXIT_USAGE;
+    }
+  return close_workspace (ws) ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+cmd_history (int    argc,
+             char **argv)
+{
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) rows = NULL;
+  FlowCatalogEntry entry = { 0, };
+  FlowDoc *doc;
+
+  if (!parse ("history", "DOC",
+              "Show a document's history: one line per change, oldest first.",
+              "Columns: the version after the change (a number of ops, for “checkout "
+              "--at”), the time it was saved, how many ops it had, and the replica "
+              "(device) that made it.",
+              NULL, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      fail ("history needs a document, e.g. “flowsync-cli history Notes”.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (FALSE)))
+    return EXIT_FAIL;
+  if (!(doc = find_doc (ws, argv[1], &entry)))
+    {
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+  flow_catalog_entry_clear (&entry);
+
+  rows = flow_store_dup_history (flow_workspace_get_store (ws), flow_doc_get_id (doc), &error);
+  if (rows == NULL)
+    {
+      fail ("%s", error->message);
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+  for (guint i = 0; i < rows->len; i++)
+    {
+      const FlowStoreRow *row = &g_array_index (rows, FlowStoreRow, i);
+      g_autofree char *when = format_time (row->time);
+
+      printf ("%8" G_GUINT64_FORMAT "  %s  %6u op%s  %016" G_GINT64_MODIFIER "x\n",
+              row->ops_before + row->n_ops, when, row->n_ops, row->n_ops == 1 ? " " : "s",
+              row->replica);
+    }
+  return close_workspace (ws) ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+cmd_checkout (int    argc,
+              char **argv)
+{
+  static char *at;
+  static char *output;
+  static const GOptionEntry entries[] = {
+    { "at", 'a', 0, G_OPTION_ARG_STRING, &at,
+      "The version: an op count from “history”, or a version vector REPLICA:SEQ,...", "VERSION" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output", "FILE" },
+    { NULL }
+  };
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowVersionVector) vv = NULL;
+  g_autoptr(FlowDoc) old = NULL;
+  g_autofree char *data = NULL;
+  FlowCatalogEntry entry = { 0, };
+  FlowDoc *doc;
+  guint64 n;
+  gboolean ok;
+
+  if (!parse ("checkout", "DOC --at VERSION",
+              "Print a document as it was at an earlier version: a page's text, a board as JSON.",
+              "The workspace is not changed. Find versions with “flowsync-cli history DOC”.",
+              entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2 || at == NULL)
+    {
+      fail ("checkout needs a document and --at VERSION, e.g. “flowsync-cli checkout Notes --at 120”.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (FALSE)))
+    return EXIT_FAIL;
+  if (!(doc = find_doc (ws, argv[1], &entry)))
+    {
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+
+  if (g_ascii_string_to_unsigned (at, 10, 0, G_MAXUINT64, &n, NULL))
+    vv = flow_store_dup_version_at (flow_workspace_get_store (ws), flow_doc_get_id (doc), n, &error);
+  else
+    vv = flow_version_vector_parse (at, &error);
+  if (vv != NULL)
+    old = flow_doc_checkout (doc, vv, &error);
+  if (old == NULL)
+    {
+      fail ("%s", error->message);
+      flow_catalog_entry_clear (&entry);
+      close_workspace (ws);
+      return EXIT_USAGE;
+    }
+
+  if (flow_doc_get_kind (old) == FLOW_DOC_KIND_PAGE)
+    data = flow_doc_dup_text (old);
+  else
+    {
+      char *json = flow_cli_doc_to_json (old, entry.title);
+
+      data = g_strconcat (json, "\n", NULL);
+      g_free (json);
+    }
+  flow_catalog_entry_clear (&entry);
+  ok = write_output (output, data, strlen (data));
+  return close_workspace (ws) && ok ? EXIT_OK : EXIT_FAIL;
+}
+
+static int
+cmd_stats (int    argc,
+           char **argv)
+{
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) docs = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *size = NULL;
+  GStatBuf st;
+  guint64 total_ops = 0;
+  guint n_pages = 0, n_boards = 0;
+
+  if (!parse ("stats", "", "Show statistics of the workspace: documents, ops, file size.",
+              NULL, NULL, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1)
+    {
+      fail ("stats takes no arguments.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (FALSE)))
+    return EXIT_FAIL;
+  path = g_strdup (flow_store_get_path (flow_workspace_get_store (ws)));
+  docs = flow_store_list_docs (flow_workspace_get_store (ws), &error);
+  if (docs == NULL)
+    {
+      fail ("%s", error->message);
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+  for (guint i = 0; i < docs->len; i++)
+    {
+      const FlowStoreDocInfo *info = &g_array_index (docs, FlowStoreDocInfo, i);
+
+      total_ops += info->n_ops;
+      n_pages += info->kind == FLOW_DOC_KIND_PAGE;
+      n_boards += info->kind == FLOW_DOC_KIND_BOARD;
+    }
+
+  printf ("workspace  %s\n", path);
+  printf ("replica    %016" G_GINT64_MODIFIER "x\n", flow_store_get_replica (flow_workspace_get_store (ws)));
+  printf ("documents  %u pages, %u boards\n", n_pages, n_boards);
+  printf ("ops        %" G_GUINT64_FORMAT "\n", total_ops);
+  if (!close_workspace (ws))
+    return EXIT_FAIL;
+  if (g_stat (path, &st) == 0)
+    {
+      size = g_format_size ((guint64) st.st_size);
+      printf ("file size  %s\n", size);
+    }
+  return EXIT_OK;
+}
+
+static int
+cmd_replay_trace (int    argc,
+                  char **argv)
+{
+  static gboolean json;
+  static const GOptionEntry entries[] = {
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the figures as one JSON object", NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowTrace) trace = NULL;
+  g_autofree char *name = NULL;
+  FlowTraceResult result;
+  struct rusage usage;
+
+  if (!parse ("replay-trace", "TRACE.json[.gz]",
+              "Replay an editing trace and check the result against its endContent.",
+              "Traces use the format of josephg/editing-traces: sequential, or concurrent with\n"
+              "“parents” (replayed with one replica per agent that exchange ops by version\n"
+              "vector). Exit status: 0 if the text matches, 1 if not, 2 for bad input.\n\n"
+              "With --json the figures are: trace, kind, ops, matches, replay_ms (the replay),\n"
+              "updates_ms (every edit encoded as an update message, decoded and applied on a\n"
+              "second replica), encoded_bytes (the whole document with its full history),\n"
+              "load_ms (decoding that and producing the text), doc_bytes (heap memory of the\n"
+              "loaded document) and peak_rss_kb (of this process).",
+              entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 2)
+    {
+      fail ("replay-trace needs one trace file, e.g. “flowsync-cli replay-trace automerge-paper.json.gz”.");
+      return EXIT_USAGE;
+    }
+
+  trace = flow_trace_load (argv[1], &error);
+  if (trace == NULL || !flow_trace_measure (trace, &result, &error))
+    {
+      fail ("Cannot replay “%s”: %s", argv[1], error->message);
+      return EXIT_USAGE;
+    }
+  getrusage (RUSAGE_SELF, &usage);
+
+  name = g_path_get_basename (argv[1]);
+  if (g_str_has_suffix (name, ".gz"))
+    name[strlen (name) - 3] = '\0';
+  if (g_str_has_suffix (name, ".json"))
+    name[strlen (name) - 5] = '\0';
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonGenerator) gen = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "trace");
+      json_builder_add_string_value (b, name);
+      json_builder_set_member_name (b, "kind");
+      json_builder_add_string_value (b, trace->concurrent ? "concurrent" : "sequential");
+      json_builder_set_member_name (b, "ops");
+      json_builder_add_int_value (b, (gint64) result.ops);
+      json_builder_set_member_name (b, "matches");
+      json_builder_add_boolean_value (b, result.matches);
+      json_builder_set_member_name (b, "replay_ms");
+      json_builder_add_double_value (b, result.replay_ms);
+      json_builder_set_member_name (b, "updates_ms");
+      json_builder_add_double_value (b, result.updates_ms);
+      json_builder_set_member_name (b, "encoded_bytes");
+      json_builder_add_int_value (b, (gint64) result.encoded_bytes);
+      json_builder_set_member_name (b, "load_ms");
+      json_builder_add_double_value (b, result.load_ms);
+      json_builder_set_member_name (b, "doc_bytes");
+      json_builder_add_int_value (b, (gint64) result.doc_bytes);
+      json_builder_set_member_name (b, "peak_rss_kb");
+      json_builder_add_int_value (b, usage.ru_maxrss);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      json_generator_set_root (gen, root);
+      text = json_generator_to_data (gen, NULL);
+      printf ("%s\n", text);
+    }
+  else
+    {
+      printf ("%s: %s, %" G_GUINT64_FORMAT " ops, %s\n", name,
+              trace->concurrent ? "concurrent" : "sequential", result.ops,
+              result.matches ? "matches endContent" : "DOES NOT MATCH endContent");
+      printf ("  replay %.1f ms, updates %.1f ms, load %.1f ms\n",
+              result.replay_ms, result.updates_ms, result.load_ms);
+      printf ("  encoded %zu bytes with full history, loaded document %zu bytes, peak RSS %ld KiB\n",
+              result.encoded_bytes, result.doc_bytes, usage.ru_maxrss);
+    }
+
+  return result.matches ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------------
+ * Main
+ * ------------------------------------------------------------------------ */
+
+static const Command commands[] = {
+  { "init",         "PATH",                "Create a new workspace", cmd_init },
+  { "new",          "board|page TITLE",    "Create a board or a page", cmd_new },
+  { "list",         "",                    "List the documents", cmd_list },
+  { "import",       "FILE.md",             "Import a Markdown file as a page", cmd_import },
+  { "export",       "DOC --format md|json", "Export a document", cmd_export },
+  { "edit-page",    "DOC (--insert POS TEXT | --delete POS LEN)", "Edit a page's text", cmd_edit_page },
+  { "history",      "DOC",                 "Show a document's history", cmd_history },
+  { "checkout",     "DOC --at VERSION",    "Show a document as it was at a version", cmd_checkout },
+  { "stats",        "",                    "Show workspace statistics", cmd_stats },
+  { "replay-trace", "[--json] TRACE",      "Replay an editing trace and check it", cmd_replay_trace },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage: flowsync-cli COMMAND [OPTION…]\n\n"
+                "Work with FlowSync workspaces from the command line.\n\nCommands:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-13s %-44s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+  fprintf (out, "\nEvery command takes --workspace PATH (default: $FLOWSYNC_WORKSPACE, or the\n"
+                "FlowSync app's default workspace) and --help. DOC is a document id or title.\n");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  setlocale (LC_ALL, "");
+  g_set_prgname ("flowsync-cli");
+
+  if (argc < 2)
+    {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
+    {
+      usage (stdout);
+      return EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      printf ("flowsync-cli %s\n", PACKAGE_VERSION);
+      return EXIT_OK;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (argv[1], commands[i].name))
+      return commands[i].run (argc - 1, argv + 1);
+
+  fail ("“%s” is not a command. “flowsync-cli --help” lists them.", argv[1]);
+  return EXIT_USAGE;
+}

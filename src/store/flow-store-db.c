@@ -1,0 +1,948 @@
+/* flow-store-db.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The workspace file: all the SQL of FlowSync. Only the store's writer
+ * thread calls these functions.
+ *
+ * One SQLite file per workspace, in WAL mode, with STRICT tables:
+ *  - meta: format marker, this device's replica id, whether a session is
+ *    open (a crash leaves it set, so the next session takes a new replica
+ *    id: ops a crashed session sent to peers before committing can never
+ *    collide with new ones);
+ *  - docs: every document's kind, the next seq of our replica in it, and
+ *    its op count — written in the same transaction as the ops;
+ *  - ops: the append-only op log, one row per change (an encoded batch)
+ *    with a CRC-32, since SQLite does not checksum data;
+ *  - snapshots: the newest whole-document encoding per document and the
+ *    last op row it covers. Opening a document loads the snapshot and
+ *    replays the rows after it.
+ *
+ * A file is checked before anything writes to it: its raw header (SQLite?
+ * ours? newer? truncated?), then a read-only integrity check. A file that
+ * fails is refused and left exactly as it was.
+ */
+
+#define G_LOG_DOMAIN "flow-store"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flow-codec-private.h"
+#include "flow-store-private.h"
+
+struct _FlowDb
+{
+  sqlite3       *db;
+  char          *path;
+  FlowReplicaId  replica;
+
+  sqlite3_stmt  *register_doc;
+  sqlite3_stmt  *insert_op;
+  sqlite3_stmt  *update_doc;
+  sqlite3_stmt  *get_doc;
+  sqlite3_stmt  *get_snapshot;
+  sqlite3_stmt  *put_snapshot;
+  sqlite3_stmt  *select_ops;
+  sqlite3_stmt  *list_docs;
+  sqlite3_stmt  *history;
+  sqlite3_stmt  *history_data;
+  sqlite3_stmt  *last_row;
+};
+
+/* Each entry moves the schema from version i to i + 1. */
+static const char * const migrations[FLOW_DB_SCHEMA_VERSION] = {
+  /* 0 -> 1 */
+  "CREATE TABLE meta ("
+  "  key   TEXT PRIMARY KEY NOT NULL,"
+  "  value ANY"
+  ") STRICT;"
+  "CREATE TABLE docs ("
+  "  id       TEXT PRIMARY KEY NOT NULL,"
+  "  kind     INTEGER NOT NULL,"
+  "  next_seq INTEGER NOT NULL DEFAULT 0,"
+  "  ops      INTEGER NOT NULL DEFAULT 0"
+  ") STRICT;"
+  "CREATE TABLE ops ("
+  "  row     INTEGER PRIMARY KEY,"
+  "  doc     TEXT NOT NULL REFERENCES docs (id),"
+  "  time    INTEGER NOT NULL,"
+  "  n_ops   INTEGER NOT NULL,"
+  "  replica INTEGER NOT NULL,"
+  "  crc     INTEGER NOT NULL,"
+  "  data    BLOB NOT NULL"
+  ") STRICT;"
+  "CREATE INDEX ops_by_doc ON ops (doc, row);"
+  "CREATE TABLE snapshots ("
+  "  doc      TEXT PRIMARY KEY NOT NULL REFERENCES docs (id),"
+  "  last_row INTEGER NOT NULL,"
+  "  n_ops    INTEGER NOT NULL,"
+  "  time     INTEGER NOT NULL,"
+  "  data     BLOB NOT NULL"
+  ") STRICT;"
+  "INSERT INTO meta (key, value) VALUES ('format', 'flowsync-workspace');",
+};
+
+/* ------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+db_error (sqlite3     *db,
+          int          rc,
+          const char  *what,
+          GError     **error)
+{
+  int code;
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_NOTADB:
+      code = FLOW_STORE_ERROR_NOT_WORKSPACE;
+      break;
+    case SQLITE_CORRUPT:
+      code = FLOW_STORE_ERROR_CORRUPT;
+      break;
+    default:
+      code = FLOW_STORE_ERROR_IO;
+      break;
+    }
+  g_set_error (error, FLOW_STORE_ERROR, code, "%s: %s", what,
+               db ? sqlite3_errmsg (db) : sqlite3_errstr (rc));
+  return FALSE;
+}
+
+static gboolean
+exec (sqlite3     *db,
+      const char  *sql,
+      GError     **error)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec (db, sql, NULL, NULL, &msg);
+
+  if (rc == SQLITE_OK)
+    return TRUE;
+  g_set_error (error, FLOW_STORE_ERROR,
+               (rc & 0xff) == SQLITE_CORRUPT ? FLOW_STORE_ERROR_CORRUPT : FLOW_STORE_ERROR_IO,
+               "Could not update the workspace: %s", msg ? msg : sqlite3_errstr (rc));
+  sqlite3_free (msg);
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------
+ * Checking a file before touching it
+ * ------------------------------------------------------------------------ */
+
+static guint32
+be32 (const guint8 *p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+}
+
+static gboolean
+check_header (const char  *path,
+              GError     **error)
+{
+  g_autofree char *name = g_filename_display_name (path);
+  guint8 header[100];
+  struct stat st;
+  guint32 page_size;
+  guint32 pages;
+  gssize n;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, FLOW_STORE_ERROR,
+                   saved == ENOENT ? FLOW_STORE_ERROR_NOT_FOUND : FLOW_STORE_ERROR_IO,
+                   "Cannot open “%s”: %s", name, g_strerror (saved));
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_WORKSPACE,
+                   "“%s” is not a file", name);
+      return FALSE;
+    }
+  n = read (fd, header, sizeof header);
+  close (fd);
+
+  if (n < (gssize) sizeof header || memcmp (header, "SQLite format 3", 16) != 0)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_WORKSPACE,
+                   "“%s” is not a FlowSync workspace", name);
+      return FALSE;
+    }
+
+  page_size = (guint32) header[16] << 8 | header[17];
+  if (page_size == 1)
+    page_size = 65536;
+  pages = be32 (header + 28);
+  if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CORRUPT,
+                   "“%s” is damaged (bad page size)", name);
+      return FALSE;
+    }
+  /* The page count is trustworthy when its "valid for" counter matches. */
+  if ((guint64) st.st_size % page_size != 0 ||
+      (be32 (header + 92) == be32 (header + 24) && (guint64) st.st_size < (guint64) pages * page_size))
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CORRUPT,
+                   "“%s” is truncated: it is %" G_GUINT64_FORMAT " bytes, but should be at least %"
+                   G_GUINT64_FORMAT, name, (guint64) st.st_size, (guint64) pages * page_size);
+      return FALSE;
+    }
+  if (be32 (header + 68) != FLOW_DB_APPLICATION_ID)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_WORKSPACE,
+                   "“%s” is a database of another program, not a FlowSync workspace", name);
+      return FALSE;
+    }
+  if (be32 (header + 60) > FLOW_DB_SCHEMA_VERSION)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_TOO_NEW,
+                   "“%s” was saved by a newer version of FlowSync (format %u; this version "
+                   "reads up to %d). Update FlowSync to open it.",
+                   name, be32 (header + 60), FLOW_DB_SCHEMA_VERSION);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/*
+ * flow_db_check_file:
+ *
+ * Refuses anything that is not an intact FlowSync workspace without
+ * writing to it: raw header checks, then a read-only quick_check.
+ */
+gboolean
+flow_db_check_file (const char  *path,
+                    GError     **error)
+{
+  g_autofree char *name = g_filename_display_name (path);
+  g_autofree char *format = NULL;
+  g_autoptr(GString) problems = g_string_new (NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (!check_header (path, error))
+    return FALSE;
+
+  rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
+  if (rc != SQLITE_OK)
+    {
+      db_error (db, rc, "Cannot read the workspace", error);
+      sqlite3_close (db);
+      return FALSE;
+    }
+  sqlite3_busy_timeout (db, 5000);
+
+  rc = sqlite3_prepare_v2 (db, "PRAGMA quick_check", -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+      {
+        const char *line = (const char *) sqlite3_column_text (stmt, 0);
+
+        if (g_strcmp0 (line, "ok") != 0 && problems->len < 400)
+          g_string_append_printf (problems, "%s%s", problems->len ? "; " : "", line);
+      }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (db, rc, "The workspace cannot be read", error);
+      if (g_error_matches (*error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO) && (rc & 0xff) != SQLITE_BUSY)
+        (*error)->code = FLOW_STORE_ERROR_CORRUPT;
+      sqlite3_close (db);
+      return FALSE;
+    }
+  if (problems->len > 0)
+    {
+      sqlite3_close (db);
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CORRUPT,
+                   "“%s” is damaged: %s", name, problems->str);
+      return FALSE;
+    }
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key = 'format'", -1, &stmt, NULL) == SQLITE_OK &&
+      sqlite3_step (stmt) == SQLITE_ROW)
+    format = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  if (g_strcmp0 (format, "flowsync-workspace") != 0)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_WORKSPACE,
+                   "“%s” is not a FlowSync workspace", name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------
+ * Opening
+ * ------------------------------------------------------------------------ */
+
+static gint64
+pragma_int (sqlite3    *db,
+            const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 v = -1;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step (stmt) == SQLITE_ROW)
+    v = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return v;
+}
+
+static gboolean
+migrate (sqlite3  *db,
+         GError  **error)
+{
+  gint64 version = pragma_int (db, "PRAGMA user_version");
+
+  if (version > FLOW_DB_SCHEMA_VERSION || version < 0)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_TOO_NEW,
+                   "The workspace was saved by a newer version of FlowSync");
+      return FALSE;
+    }
+
+  for (; version < FLOW_DB_SCHEMA_VERSION; version++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, version + 1);
+
+      if (!exec (db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!exec (db, migrations[version], error) || !exec (db, bump, error))
+        {
+          exec (db, "ROLLBACK", NULL);
+          return FALSE;
+        }
+      if (!exec (db, "COMMIT", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static FlowReplicaId
+new_replica (void)
+{
+  FlowReplicaId r;
+
+  do
+    r = (FlowReplicaId) g_random_int () << 32 | g_random_int ();
+  while (r == 0);
+  return r;
+}
+
+static gint64
+meta_int (sqlite3    *db,
+          const char *key,
+          gboolean   *found)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 v = 0;
+
+  *found = FALSE;
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key = ?", -1, &stmt, NULL) == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_INTEGER)
+        {
+          v = sqlite3_column_int64 (stmt, 0);
+          *found = TRUE;
+        }
+    }
+  sqlite3_finalize (stmt);
+  return v;
+}
+
+static gboolean
+meta_set_int (sqlite3     *db,
+              const char  *key,
+              gint64       value,
+              GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc = sqlite3_prepare_v2 (db, "INSERT INTO meta (key, value) VALUES (?, ?) "
+                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                               -1, &stmt, NULL);
+
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (stmt, 2, value);
+      rc = sqlite3_step (stmt);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return db_error (db, rc, "Could not update the workspace", error);
+  return TRUE;
+}
+
+/* Starts a session: keep our replica id after a clean shutdown, take a new
+ * one after a crash (or while another process has the workspace open). */
+static gboolean
+start_session (FlowDb  *self,
+               GError **error)
+{
+  gboolean have_replica;
+  gboolean have_session;
+  gint64 replica = meta_int (self->db, "replica", &have_replica);
+  gint64 open = meta_int (self->db, "session_open", &have_session);
+
+  if (!exec (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  if (!have_replica || replica == 0 || (have_session && open != 0))
+    {
+      self->replica = new_replica ();
+      if (!meta_set_int (self->db, "replica", (gint64) self->replica, error) ||
+          !exec (self->db, "UPDATE docs SET next_seq = 0", error))
+        goto fail;
+    }
+  else
+    self->replica = (FlowReplicaId) replica;
+
+  if (!meta_set_int (self->db, "session_open", 1, error))
+    goto fail;
+  return exec (self->db, "COMMIT", error);
+
+fail:
+  exec (self->db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+static gboolean
+prepare (FlowDb        *self,
+         sqlite3_stmt **stmt,
+         const char    *sql,
+         GError       **error)
+{
+  int rc = sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL);
+
+  if (rc != SQLITE_OK)
+    return db_error (self->db, rc, "The workspace has an unexpected layout", error);
+  return TRUE;
+}
+
+/*
+ * flow_db_open:
+ *
+ * Opens @path for writing (creating it if @create; it must not exist then),
+ * migrates its schema, and starts a session. Existing files must already
+ * have passed flow_db_check_file().
+ */
+FlowDb *
+flow_db_open (const char  *path,
+              gboolean     create,
+              GError     **error)
+{
+  FlowDb *self = g_new0 (FlowDb, 1);
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  int rc;
+
+  self->path = g_strdup (path);
+
+  if (create)
+    {
+      g_autofree char *name = g_filename_display_name (path);
+      int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+      if (fd < 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, FLOW_STORE_ERROR,
+                       saved == EEXIST ? FLOW_STORE_ERROR_EXISTS : FLOW_STORE_ERROR_IO,
+                       saved == EEXIST ? "“%s” already exists" : "Cannot create “%s”: %s",
+                       name, g_strerror (saved));
+          g_free (self->path);
+          g_free (self);
+          return NULL;
+        }
+      close (fd);
+    }
+
+  rc = sqlite3_open_v2 (path, &self->db, flags, NULL);
+  if (rc != SQLITE_OK)
+    {
+      db_error (self->db, rc, "Cannot open the workspace", error);
+      goto fail;
+    }
+  sqlite3_busy_timeout (self->db, 5000);
+  sqlite3_extended_result_codes (self->db, TRUE);
+
+  /* A new file gets its identity before WAL mode, so it is in the main
+   * file's header from the start and flow_db_check_file() can see it. */
+  if (create)
+    {
+      g_autofree char *app_id = g_strdup_printf ("PRAGMA application_id = %d", FLOW_DB_APPLICATION_ID);
+
+      if (!exec (self->db, app_id, error) || !migrate (self->db, error))
+        goto fail;
+    }
+
+  if (!exec (self->db, "PRAGMA journal_mode = WAL", error) ||
+      !exec (self->db, "PRAGMA synchronous = NORMAL", error) ||
+      !exec (self->db, "PRAGMA foreign_keys = ON", error))
+    goto fail;
+
+  if (!create)
+    {
+      gint64 before = pragma_int (self->db, "PRAGMA user_version");
+
+      if (!migrate (self->db, error))
+        goto fail;
+      /* Keep the main file's header current for the next check. */
+      if (before != FLOW_DB_SCHEMA_VERSION)
+        exec (self->db, "PRAGMA wal_checkpoint (TRUNCATE)", NULL);
+    }
+
+  if (!start_session (self, error) ||
+      !prepare (self, &self->register_doc,
+                "INSERT INTO docs (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", error) ||
+      !prepare (self, &self->insert_op,
+                "INSERT INTO ops (doc, time, n_ops, replica, crc, data) VALUES (?, ?, ?, ?, ?, ?)", error) ||
+      !prepare (self, &self->update_doc,
+                "UPDATE docs SET next_seq = max (next_seq, ?), ops = ops + ? WHERE id = ?", error) ||
+      !prepare (self, &self->get_doc,
+                "SELECT kind, next_seq FROM docs WHERE id = ?", error) ||
+      !prepare (self, &self->get_snapshot,
+                "SELECT last_row, data FROM snapshots WHERE doc = ?", error) ||
+      !prepare (self, &self->put_snapshot,
+                "INSERT INTO snapshots (doc, last_row, n_ops, time, data) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (doc) DO UPDATE SET last_row = excluded.last_row, n_ops = excluded.n_ops, "
+                "time = excluded.time, data = excluded.data", error) ||
+      !prepare (self, &self->select_ops,
+                "SELECT crc, data FROM ops WHERE doc = ? AND row > ? ORDER BY row", error) ||
+      !prepare (self, &self->list_docs, "SELECT id, kind, ops FROM docs ORDER BY rowid", error) ||
+      !prepare (self, &self->history,
+                "SELECT row, time, n_ops, replica FROM ops WHERE doc = ? ORDER BY row", error) ||
+      !prepare (self, &self->history_data,
+                "SELECT n_ops, data FROM ops WHERE doc = ? ORDER BY row", error) ||
+      !prepare (self, &self->last_row, "SELECT max (row) FROM ops WHERE doc = ?", error))
+    goto fail;
+
+  return self;
+
+fail:
+  flow_db_close (self, FALSE);
+  return NULL;
+}
+
+/*
+ * Ends the session. A clean close marks the session closed, so the next one
+ * keeps our replica id; SQLite checkpoints the WAL into the main file.
+ */
+void
+flow_db_close (FlowDb   *self,
+               gboolean  clean)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_pointer (&self->register_doc, sqlite3_finalize);
+  g_clear_pointer (&self->insert_op, sqlite3_finalize);
+  g_clear_pointer (&self->update_doc, sqlite3_finalize);
+  g_clear_pointer (&self->get_doc, sqlite3_finalize);
+  g_clear_pointer (&self->get_snapshot, sqlite3_finalize);
+  g_clear_pointer (&self->put_snapshot, sqlite3_finalize);
+  g_clear_pointer (&self->select_ops, sqlite3_finalize);
+  g_clear_pointer (&self->list_docs, sqlite3_finalize);
+  g_clear_pointer (&self->history, sqlite3_finalize);
+  g_clear_pointer (&self->history_data, sqlite3_finalize);
+  g_clear_pointer (&self->last_row, sqlite3_finalize);
+
+  if (self->db != NULL)
+    {
+      if (clean)
+        meta_set_int (self->db, "session_open", 0, NULL);
+      sqlite3_close (self->db);
+    }
+  g_free (self->path);
+  g_free (self);
+}
+
+FlowReplicaId
+flow_db_get_replica (FlowDb *self)
+{
+  return self->replica;
+}
+
+/* ------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------ */
+
+gboolean
+flow_db_begin (FlowDb  *self,
+               GError **error)
+{
+  return exec (self->db, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+flow_db_commit (FlowDb  *self,
+                GError **error)
+{
+  return exec (self->db, "COMMIT", error);
+}
+
+void
+flow_db_rollback (FlowDb *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    exec (self->db, "ROLLBACK", NULL);
+}
+
+static gboolean
+step_done (FlowDb        *self,
+           sqlite3_stmt  *stmt,
+           GError       **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc != SQLITE_DONE)
+    return db_error (self->db, rc, "Could not save to the workspace", error);
+  return TRUE;
+}
+
+gboolean
+flow_db_register_doc (FlowDb       *self,
+                      const char   *doc,
+                      FlowDocKind   kind,
+                      GError      **error)
+{
+  sqlite3_bind_text (self->register_doc, 1, doc, -1, SQLITE_STATIC);
+  sqlite3_bind_int (self->register_doc, 2, kind);
+  return step_done (self, self->register_doc, error);
+}
+
+/*
+ * flow_db_append:
+ *
+ * Appends one encoded change of @doc and records our replica's next seq
+ * in it, inside the caller's transaction.
+ */
+gboolean
+flow_db_append (FlowDb         *self,
+                const char     *doc,
+                gint64          time,
+                guint           n_ops,
+                FlowReplicaId   replica,
+                guint64         next_seq,
+                GBytes         *data,
+                gint64         *row,
+                GError        **error)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+
+  sqlite3_bind_text (self->insert_op, 1, doc, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (self->insert_op, 2, time);
+  sqlite3_bind_int64 (self->insert_op, 3, n_ops);
+  sqlite3_bind_int64 (self->insert_op, 4, (gint64) replica);
+  sqlite3_bind_int64 (self->insert_op, 5, flow_crc32 (bytes, len));
+  sqlite3_bind_blob (self->insert_op, 6, bytes, (int) len, SQLITE_STATIC);
+  if (!step_done (self, self->insert_op, error))
+    return FALSE;
+  *row = sqlite3_last_insert_rowid (self->db);
+
+  sqlite3_bind_int64 (self->update_doc, 1, (gint64) next_seq);
+  sqlite3_bind_int64 (self->update_doc, 2, n_ops);
+  sqlite3_bind_text (self->update_doc, 3, doc, -1, SQLITE_STATIC);
+  return step_done (self, self->update_doc, error);
+}
+
+gboolean
+flow_db_put_snapshot (FlowDb      *self,
+                      const char  *doc,
+                      gint64       last_row,
+                      guint64      n_ops,
+                      GBytes      *data,
+                      GError     **error)
+{
+  gsize len;
+  const guint8 *bytes = g_bytes_get_data (data, &len);
+
+  sqlite3_bind_text (self->put_snapshot, 1, doc, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (self->put_snapshot, 2, last_row);
+  sqlite3_bind_int64 (self->put_snapshot, 3, (gint64) n_ops);
+  sqlite3_bind_int64 (self->put_snapshot, 4, g_get_real_time ());
+  sqlite3_bind_blob (self->put_snapshot, 5, bytes, (int) len, SQLITE_STATIC);
+  return step_done (self, self->put_snapshot, error);
+}
+
+gint64
+flow_db_last_row (FlowDb     *self,
+                  const char *doc)
+{
+  gint64 row = 0;
+
+  sqlite3_bind_text (self->last_row, 1, doc, -1, SQLITE_STATIC);
+  if (sqlite3_step (self->last_row) == SQLITE_ROW)
+    row = sqlite3_column_int64 (self->last_row, 0);
+  sqlite3_reset (self->last_row);
+  sqlite3_clear_bindings (self->last_row);
+  return row;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+corrupt (GError     **error,
+         const char  *what,
+         const char  *doc,
+         GError      *cause)
+{
+  g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CORRUPT,
+               "The workspace is damaged: %s of document %s%s%s", what, doc,
+               cause ? ": " : "", cause ? cause->message : "");
+  return FALSE;
+}
+
+/*
+ * flow_db_load_doc:
+ *
+ * Loads a document: its newest snapshot, then every op row after it, in
+ * order. A document the workspace does not know yet comes back empty.
+ */
+FlowDoc *
+flow_db_load_doc (FlowDb          *self,
+                  const FlowOpId  *id,
+                  FlowDocKind      kind,
+                  GError         **error)
+{
+  g_autofree char *doc = flow_op_id_to_string (id);
+  g_autoptr(FlowDoc) result = NULL;
+  gint64 last_row = 0;
+  gint64 next_seq = 0;
+  int rc;
+
+  sqlite3_bind_text (self->get_doc, 1, doc, -1, SQLITE_STATIC);
+  rc = sqlite3_step (self->get_doc);
+  if (rc == SQLITE_ROW)
+    {
+      FlowDocKind stored = (FlowDocKind) sqlite3_column_int (self->get_doc, 0);
+
+      next_seq = sqlite3_column_int64 (self->get_doc, 1);
+      if (stored != kind)
+        {
+          sqlite3_reset (self->get_doc);
+          g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CORRUPT,
+                       "Document %s is a %s, not a %s", doc,
+                       flow_doc_kind_to_string (stored), flow_doc_kind_to_string (kind));
+          return NULL;
+        }
+    }
+  sqlite3_reset (self->get_doc);
+  sqlite3_clear_bindings (self->get_doc);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      db_error (self->db, rc, "Cannot read the workspace", error);
+      return NULL;
+    }
+
+  /* The newest snapshot... */
+  sqlite3_bind_text (self->get_snapshot, 1, doc, -1, SQLITE_STATIC);
+  rc = sqlite3_step (self->get_snapshot);
+  if (rc == SQLITE_ROW)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (sqlite3_column_blob (self->get_snapshot, 1),
+                                             sqlite3_column_bytes (self->get_snapshot, 1));
+      g_autoptr(GError) local_error = NULL;
+
+      last_row = sqlite3_column_int64 (self->get_snapshot, 0);
+      result = flow_doc_load (bytes, self->replica, &local_error);
+      if (result == NULL || flow_doc_get_kind (result) != kind ||
+          !flow_op_id_equal (flow_doc_get_id (result), id))
+        {
+          sqlite3_reset (self->get_snapshot);
+          corrupt (error, "the snapshot", doc, local_error);
+          return NULL;
+        }
+    }
+  sqlite3_reset (self->get_snapshot);
+  sqlite3_clear_bindings (self->get_snapshot);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    {
+      db_error (self->db, rc, "Cannot read the workspace", error);
+      return NULL;
+    }
+  if (result == NULL)
+    result = flow_doc_new (kind, id, self->replica);
+
+  /* ...then the ops after it. */
+  sqlite3_bind_text (self->select_ops, 1, doc, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (self->select_ops, 2, last_row);
+  while ((rc = sqlite3_step (self->select_ops)) == SQLITE_ROW)
+    {
+      const guint8 *data = sqlite3_column_blob (self->select_ops, 1);
+      gsize len = (gsize) sqlite3_column_bytes (self->select_ops, 1);
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GError) local_error = NULL;
+
+      if ((guint32) sqlite3_column_int64 (self->select_ops, 0) != flow_crc32 (data, len))
+        {
+          sqlite3_reset (self->select_ops);
+          corrupt (error, "an op row (checksum mismatch)", doc, NULL);
+          return NULL;
+        }
+      bytes = g_bytes_new (data, len);
+      if (!flow_doc_apply (result, bytes, &local_error))
+        {
+          sqlite3_reset (self->select_ops);
+          corrupt (error, "an op row", doc, local_error);
+          return NULL;
+        }
+    }
+  sqlite3_reset (self->select_ops);
+  sqlite3_clear_bindings (self->select_ops);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self->db, rc, "Cannot read the workspace", error);
+      return NULL;
+    }
+
+  /* Everything committed must be here, in causal order. */
+  if (flow_doc_get_n_pending (result) > 0 || (guint64) next_seq > flow_doc_get_next_seq (result))
+    {
+      corrupt (error, "missing ops in the history", doc, NULL);
+      return NULL;
+    }
+
+  return g_steal_pointer (&result);
+}
+
+GArray *
+flow_db_list_docs (FlowDb  *self,
+                   GError **error)
+{
+  g_autoptr(GArray) docs = g_array_new (FALSE, FALSE, sizeof (FlowStoreDocInfo));
+  int rc;
+
+  while ((rc = sqlite3_step (self->list_docs)) == SQLITE_ROW)
+    {
+      FlowStoreDocInfo info;
+      const char *id = (const char *) sqlite3_column_text (self->list_docs, 0);
+
+      if (id == NULL || !flow_op_id_parse (id, &info.id))
+        continue;
+      info.kind = (FlowDocKind) sqlite3_column_int (self->list_docs, 1);
+      info.n_ops = (guint64) sqlite3_column_int64 (self->list_docs, 2);
+      if (info.kind <= FLOW_DOC_KIND_LAST)
+        g_array_append_val (docs, info);
+    }
+  sqlite3_reset (self->list_docs);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self->db, rc, "Cannot read the workspace", error);
+      return NULL;
+    }
+  return g_steal_pointer (&docs);
+}
+
+GArray *
+flow_db_history (FlowDb          *self,
+                 const FlowOpId  *id,
+                 GError         **error)
+{
+  g_autofree char *doc = flow_op_id_to_string (id);
+  g_autoptr(GArray) rows = g_array_new (FALSE, FALSE, sizeof (FlowStoreRow));
+  guint64 total = 0;
+  int rc;
+
+  sqlite3_bind_text (self->history, 1, doc, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (self->history)) == SQLITE_ROW)
+    {
+      FlowStoreRow row;
+
+      row.row = sqlite3_column_int64 (self->history, 0);
+      row.time = sqlite3_column_int64 (self->history, 1);
+      row.n_ops = (guint) sqlite3_column_int64 (self->history, 2);
+      row.replica = (FlowReplicaId) sqlite3_column_int64 (self->history, 3);
+      row.ops_before = total;
+      total += row.n_ops;
+      g_array_append_val (rows, row);
+    }
+  sqlite3_reset (self->history);
+  sqlite3_clear_bindings (self->history);
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self->db, rc, "Cannot read the workspace", error);
+      return NULL;
+    }
+  return g_steal_pointer (&rows);
+}
+
+/*
+ * flow_db_version_at:
+ *
+ * The version of a document right after the history row that brings it to
+ * @n_ops ops: rows are changes in the order they were applied here, each
+ * extends the document causally, so the union of the first k is a state the
+ * document really had. Fails if no row ends at @n_ops.
+ */
+FlowVersionVector *
+flow_db_version_at (FlowDb          *self,
+                    const FlowOpId  *id,
+                    guint64          n_ops,
+                    GError         **error)
+{
+  g_autofree char *doc = flow_op_id_to_string (id);
+  g_autoptr(FlowVersionVector) vv = flow_version_vector_new ();
+  guint64 total = 0;
+  int rc;
+
+  if (n_ops == 0)
+    return g_steal_pointer (&vv);
+
+  sqlite3_bind_text (self->history_data, 1, doc, -1, SQLITE_STATIC);
+  while (total < n_ops && (rc = sqlite3_step (self->history_data)) == SQLITE_ROW)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (sqlite3_column_blob (self->history_data, 1),
+                                             sqlite3_column_bytes (self->history_data, 1));
+      g_autoptr(FlowVersionVector) row = flow_batch_dup_version (bytes, NULL);
+
+      if (row == NULL)
+        {
+          sqlite3_reset (self->history_data);
+          corrupt (error, "an op row", doc, NULL);
+          return NULL;
+        }
+      flow_version_vector_merge (vv, row);
+      total += (guint64) sqlite3_column_int64 (self->history_data, 0);
+    }
+  sqlite3_reset (self->history_data);
+  sqlite3_clear_bindings (self->history_data);
+
+  if (total != n_ops)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_FOUND,
+                   "%" G_GUINT64_FORMAT " is not a version in this document's history; "
+                   "“flowsync-cli history” lists them", n_ops);
+      return NULL;
+    }
+  return g_steal_pointer (&vv);
+}

@@ -1,0 +1,73 @@
+/* flow-store-private.h
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <sqlite3.h>
+
+#include "flow-store.h"
+
+G_BEGIN_DECLS
+
+/* The schema version this build writes; files with a higher one are
+ * refused, lower ones are migrated forward when opened. */
+#define FLOW_DB_SCHEMA_VERSION 1
+
+/* PRAGMA application_id of every workspace file: "FLWS". */
+#define FLOW_DB_APPLICATION_ID 0x464c5753
+
+typedef struct _FlowDb FlowDb;
+
+gboolean  flow_db_check_file    (const char      *path,
+                                 GError         **error);
+FlowDb   *flow_db_open          (const char      *path,
+                                 gboolean         create,
+                                 GError         **error);
+void      flow_db_close         (FlowDb          *db,
+                                 gboolean         clean);
+FlowReplicaId flow_db_get_replica (FlowDb        *db);
+gboolean  flow_db_begin         (FlowDb          *db,
+                                 GError         **error);
+gboolean  flow_db_commit        (FlowDb          *db,
+                                 GError         **error);
+void      flow_db_rollback      (FlowDb          *db);
+gboolean  flow_db_register_doc  (FlowDb          *db,
+                                 const char      *doc,
+                                 FlowDocKind      kind,
+                                 GError         **error);
+gboolean  flow_db_append        (FlowDb          *db,
+                                 const char      *doc,
+                                 gint64           time,
+                                 guint            n_ops,
+                                 FlowReplicaId    replica,
+                                 guint64          next_seq,
+                                 GBytes          *data,
+                                 gint64          *row,
+                                 GError         **error);
+gboolean  flow_db_put_snapshot  (FlowDb          *db,
+                                 const char      *doc,
+                                 gint64           last_row,
+                                 guint64          n_ops,
+                                 GBytes          *data,
+                                 GError         **error);
+FlowDoc  *flow_db_load_doc      (FlowDb          *db,
+                                 const FlowOpId  *id,
+                                 FlowDocKind      kind,
+                                 GError         **error);
+GArray   *flow_db_list_docs     (FlowDb          *db,
+                                 GError         **error);
+GArray   *flow_db_history       (FlowDb          *db,
+                                 const FlowOpId  *id,
+                                 GError         **error);
+FlowVersionVector *flow_db_version_at (FlowDb     *db,
+                                 const FlowOpId  *id,
+                                 guint64          n_ops,
+                                 GError         **error);
+gint64    flow_db_last_row      (FlowDb          *db,
+                                 const char      *doc);
+
+G_END_DECLS

@@ -1,0 +1,1105 @@
+/* flow-store.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * FlowStore: persistence of a workspace's documents, off the caller's
+ * thread.
+ *
+ * One writer thread owns the SQLite connection (flow-store-db.c) and runs
+ * jobs from a queue in order: appends of changes, snapshots, loads, flushes.
+ * FIFO order gives the guarantees we need without locks: a load sees every
+ * change queued before it, a flush completes when everything before it is
+ * committed, and a snapshot covers exactly the rows appended before it.
+ *
+ * Write-behind: tracked documents queue each change as it happens (a
+ * reference to its encoded bytes; no copy). The writer commits whatever has
+ * queued up in one transaction, so a burst of edits costs one commit, and
+ * an edit waits for at most one commit in progress — well under the 100 ms
+ * the design asks for. After each commit the owner's main context hears
+ * "committed" with the sequence number of the last change made durable.
+ *
+ * A failed commit (a full disk, a read-only file) loses nothing: the jobs
+ * stay queued, the owner hears "write-error", and the writer retries every
+ * second and on every flush until it succeeds or the store is closed.
+ */
+
+#define G_LOG_DOMAIN "flow-store"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "flow-store-private.h"
+
+#define DEFAULT_SNAPSHOT_INTERVAL 10000
+#define MAX_JOBS_PER_COMMIT       20000
+#define RETRY_INTERVAL_US         (1 * G_USEC_PER_SEC)
+
+typedef enum
+{
+  JOB_REGISTER,
+  JOB_APPEND,
+  JOB_SNAPSHOT,
+  JOB_LOAD,
+  JOB_LIST,
+  JOB_HISTORY,
+  JOB_VERSION,
+  JOB_FLUSH,
+  JOB_CLOSE,
+} JobKind;
+
+typedef struct
+{
+  JobKind        kind;
+  char          *doc;
+  FlowOpId       id;
+  FlowDocKind    doc_kind;
+  GBytes        *data;
+  guint          n_ops;
+  guint64        n_ops_total;
+  guint64        next_seq;
+  guint64        seq;
+  gint64         time;
+  FlowReplicaId  replica;
+  GTask         *task;
+} Job;
+
+typedef struct
+{
+  FlowStore *store;
+  FlowDoc   *doc;
+  char      *id;
+  guint      func_id;
+  guint64    since_snapshot;
+} Tracked;
+
+struct _FlowStore
+{
+  GObject        parent_instance;
+
+  char          *path;
+  FlowReplicaId  replica;
+  GMainContext  *context;
+  GThread       *thread;
+  GAsyncQueue   *queue;
+  FlowDb        *db;          /* the writer thread's */
+  GHashTable    *tracked;     /* FlowDoc* -> Tracked* */
+  guint          snapshot_interval;
+  guint64        queued;
+  guint64        committed;   /* atomic */
+  guint          closed : 1;
+
+  /* Writer thread only. */
+  GQueue         retry;       /* write jobs whose commit failed */
+  gboolean       failing;
+};
+
+enum {
+  COMMITTED,
+  WRITE_ERROR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (FlowStore, flow_store, G_TYPE_OBJECT)
+G_DEFINE_QUARK (flow-store-error-quark, flow_store_error)
+
+/* ------------------------------------------------------------------------
+ * Jobs
+ * ------------------------------------------------------------------------ */
+
+static Job *
+job_new (JobKind kind)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  return job;
+}
+
+static void
+job_free (Job *job)
+{
+  g_free (job->doc);
+  g_clear_pointer (&job->data, g_bytes_unref);
+  g_clear_object (&job->task);
+  g_free (job);
+}
+
+static gboolean
+is_write (const Job *job)
+{
+  return job->kind == JOB_REGISTER || job->kind == JOB_APPEND || job->kind == JOB_SNAPSHOT;
+}
+
+/* ------------------------------------------------------------------------
+ * Writer thread
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  FlowStore *store;
+  guint64    committed;
+  GError    *error;
+} Notify;
+
+static void
+notify_free (gpointer data)
+{
+  Notify *n = data;
+
+  g_object_unref (n->store);
+  g_clear_error (&n->error);
+  g_free (n);
+}
+
+static gboolean
+notify_cb (gpointer data)
+{
+  Notify *n = data;
+
+  if (n->error != NULL)
+    g_signal_emit (n->store, signals[WRITE_ERROR], 0, n->error);
+  else
+    g_signal_emit (n->store, signals[COMMITTED], 0, n->committed);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+notify (FlowStore *self,
+        guint64    committed,
+        GError    *error)
+{
+  Notify *n = g_new0 (Notify, 1);
+
+  n->store = g_object_ref (self);
+  n->committed = committed;
+  n->error = error ? g_error_copy (error) : NULL;
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, notify_cb, n, notify_free);
+}
+
+static gboolean
+run_write (FlowStore  *self,
+           Job        *job,
+           guint64    *committed,
+           GError    **error)
+{
+  gint64 row;
+
+  switch (job->kind)
+    {
+    case JOB_REGISTER:
+      return flow_db_register_doc (self->db, job->doc, job->doc_kind, error);
+
+    case JOB_APPEND:
+      if (!flow_db_append (self->db, job->doc, job->time, job->n_ops, job->replica,
+                           job->next_seq, job->data, &row, error))
+        return FALSE;
+      *committed = MAX (*committed, job->seq);
+      return TRUE;
+
+    case JOB_SNAPSHOT:
+      return flow_db_put_snapshot (self->db, job->doc, flow_db_last_row (self->db, job->doc),
+                                   job->n_ops_total, job->data, error);
+
+    case JOB_LOAD:
+    case JOB_LIST:
+    case JOB_HISTORY:
+    case JOB_VERSION:
+    case JOB_FLUSH:
+    case JOB_CLOSE:
+    default:
+      g_assert_not_reached ();
+      return FALSE;
+    }
+}
+
+/* Commits every write job in self->retry in one transaction. */
+static gboolean
+commit_writes (FlowStore  *self,
+               GError    **error)
+{
+  guint64 committed = 0;
+  GList *l;
+
+  if (self->retry.length == 0)
+    return TRUE;
+
+  if (!flow_db_begin (self->db, error))
+    goto fail;
+  for (l = self->retry.head; l != NULL; l = l->next)
+    if (!run_write (self, l->data, &committed, error))
+      {
+        flow_db_rollback (self->db);
+        goto fail;
+      }
+  if (!flow_db_commit (self->db, error))
+    {
+      flow_db_rollback (self->db);
+      goto fail;
+    }
+
+  g_queue_clear_full (&self->retry, (GDestroyNotify) job_free);
+  if (committed > 0)
+    {
+      g_atomic_pointer_set ((gpointer *) &self->committed, GSIZE_TO_POINTER (committed));
+      notify (self, committed, NULL);
+    }
+  self->failing = FALSE;
+  return TRUE;
+
+fail:
+  /* Keep the jobs; tell the owner once per streak of failures. */
+  if (!self->failing)
+    notify (self, 0, *error);
+  self->failing = TRUE;
+  return FALSE;
+}
+
+static void
+return_error (Job    *job,
+              GError *error)
+{
+  if (job->task)
+    g_task_return_error (job->task, error);
+  else
+    g_error_free (error);
+}
+
+static gboolean
+run_other (FlowStore *self,
+           Job       *job)
+{
+  GError *error = NULL;
+
+  switch (job->kind)
+    {
+    case JOB_LOAD:
+      {
+        FlowDoc *doc = flow_db_load_doc (self->db, &job->id, job->doc_kind, &error);
+
+        if (doc == NULL)
+          return_error (job, error);
+        else
+          g_task_return_pointer (job->task, doc, g_object_unref);
+      }
+      return TRUE;
+
+    case JOB_LIST:
+      {
+        GArray *docs = flow_db_list_docs (self->db, &error);
+
+        if (docs == NULL)
+          return_error (job, error);
+        else
+          g_task_return_pointer (job->task, docs, (GDestroyNotify) g_array_unref);
+      }
+      return TRUE;
+
+    case JOB_HISTORY:
+      {
+        GArray *rows = flow_db_history (self->db, &job->id, &error);
+
+        if (rows == NULL)
+          return_error (job, error);
+        else
+          g_task_return_pointer (job->task, rows, (GDestroyNotify) g_array_unref);
+      }
+      return TRUE;
+
+    case JOB_VERSION:
+      {
+        FlowVersionVector *vv = flow_db_version_at (self->db, &job->id, job->n_ops_total, &error);
+
+        if (vv == NULL)
+          return_error (job, error);
+        else
+          g_task_return_pointer (job->task, vv, (GDestroyNotify) flow_version_vector_free);
+      }
+      return TRUE;
+
+    case JOB_FLUSH:
+      if (!commit_writes (self, &error))
+        return_error (job, error);
+      else
+        g_task_return_boolean (job->task, TRUE);
+      return TRUE;
+
+    case JOB_CLOSE:
+      if (!commit_writes (self, &error))
+        {
+          return_error (job, error);
+          return TRUE;
+        }
+      flow_db_close (self->db, TRUE);
+      self->db = NULL;
+      g_task_return_boolean (job->task, TRUE);
+      return FALSE;
+
+    case JOB_REGISTER:
+    case JOB_APPEND:
+    case JOB_SNAPSHOT:
+    default:
+      g_assert_not_reached ();
+      return TRUE;
+    }
+}
+
+static gpointer
+writer_thread (gpointer data)
+{
+  FlowStore *self = data;
+
+  for (;;)
+    {
+      Job *job;
+      gboolean go_on = TRUE;
+
+      /* While commits fail, wake up every second to try again. */
+      if (self->retry.length > 0)
+        job = g_async_queue_timeout_pop (self->queue, RETRY_INTERVAL_US);
+      else
+        job = g_async_queue_pop (self->queue);
+
+      /* Take every write job that is queued, up to a limit: one commit. */
+      while (job != NULL && is_write (job) && self->retry.length < MAX_JOBS_PER_COMMIT)
+        {
+          g_queue_push_tail (&self->retry, job);
+          job = g_async_queue_try_pop (self->queue);
+        }
+
+      if (self->retry.length > 0)
+        {
+          g_autoptr(GError) error = NULL;
+
+          commit_writes (self, &error);
+        }
+
+      if (job != NULL && is_write (job))
+        g_queue_push_tail (&self->retry, job);
+      else if (job != NULL)
+        {
+          go_on = run_other (self, job);
+          job_free (job);
+        }
+
+      if (!go_on)
+        break;
+    }
+
+  return NULL;
+}
+
+/* Queues @job for the writer. Takes ownership. */
+static void
+push (FlowStore *self,
+      Job       *job)
+{
+  g_async_queue_push (self->queue, job);
+}
+
+/* Runs a job that has a result, waiting for it: the synchronous API. */
+typedef struct
+{
+  GAsyncResult *result;
+} SyncWait;
+
+static void
+sync_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  SyncWait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+static GAsyncResult *
+run_sync (FlowStore *self,
+          Job       *job)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  SyncWait wait = { NULL };
+
+  g_main_context_push_thread_default (context);
+  job->task = g_task_new (self, NULL, sync_done_cb, &wait);
+  push (self, job);
+  while (wait.result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  return wait.result;
+}
+
+static gboolean
+check_open (FlowStore  *self,
+            GError    **error)
+{
+  if (!self->closed)
+    return TRUE;
+  g_set_error_literal (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CLOSED,
+                       "The workspace is closed");
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------
+ * GObject
+ * ------------------------------------------------------------------------ */
+
+static void
+tracked_free (gpointer data)
+{
+  Tracked *t = data;
+
+  flow_doc_remove_change_func (t->doc, t->func_id);
+  g_object_unref (t->doc);
+  g_free (t->id);
+  g_free (t);
+}
+
+static void
+flow_store_dispose (GObject *object)
+{
+  FlowStore *self = FLOW_STORE (object);
+
+  if (!self->closed && self->thread != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!flow_store_close (self, &error))
+        g_critical ("Closing the workspace “%s” failed; recent changes may be lost: %s",
+                    self->path, error->message);
+    }
+  g_clear_pointer (&self->tracked, g_hash_table_unref);
+
+  G_OBJECT_CLASS (flow_store_parent_class)->dispose (object);
+}
+
+static void
+flow_store_finalize (GObject *object)
+{
+  FlowStore *self = FLOW_STORE (object);
+
+  g_clear_pointer (&self->queue, g_async_queue_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (flow_store_parent_class)->finalize (object);
+}
+
+static void
+flow_store_class_init (FlowStoreClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = flow_store_dispose;
+  object_class->finalize = flow_store_finalize;
+
+  /**
+   * FlowStore::committed:
+   * @self: the store
+   * @seq: every change up to this sequence number (flow_store_get_queued()
+   *   after queueing it) is now durable
+   *
+   * Emitted on the store's main context after each commit.
+   */
+  signals[COMMITTED] =
+    g_signal_new ("committed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT64);
+
+  /**
+   * FlowStore::write-error:
+   * @self: the store
+   * @error: why the last commit failed
+   *
+   * Emitted when changes could not be saved. They stay queued and are
+   * retried; nothing is lost while the store is open.
+   */
+  signals[WRITE_ERROR] =
+    g_signal_new ("write-error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+static void
+flow_store_init (FlowStore *self)
+{
+  self->queue = g_async_queue_new_full ((GDestroyNotify) job_free);
+  self->tracked = g_hash_table_new_full (NULL, NULL, NULL, tracked_free);
+  self->snapshot_interval = DEFAULT_SNAPSHOT_INTERVAL;
+  self->context = g_main_context_ref_thread_default ();
+  g_queue_init (&self->retry);
+}
+
+static FlowStore *
+start (const char *path,
+       FlowDb     *db)
+{
+  FlowStore *self = g_object_new (FLOW_TYPE_STORE, NULL);
+
+  self->path = g_strdup (path);
+  self->db = db;
+  self->replica = flow_db_get_replica (db);
+  self->thread = g_thread_new ("flow-store", writer_thread, self);
+  return self;
+}
+
+static FlowDb *
+open_db (const char  *path,
+         gboolean     create,
+         GError     **error)
+{
+  if (!create && !flow_db_check_file (path, error))
+    return NULL;
+  return flow_db_open (path, create, error);
+}
+
+/**
+ * flow_store_create:
+ * @path: where to create the workspace file; nothing may be there yet
+ * @error: return location for a #GError
+ *
+ * Blocks while it creates the file; use flow_store_open_async() from a UI.
+ *
+ * Returns: (transfer full) (nullable): the store
+ */
+FlowStore *
+flow_store_create (const char  *path,
+                   GError     **error)
+{
+  FlowDb *db;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  db = open_db (path, TRUE, error);
+  return db ? start (path, db) : NULL;
+}
+
+/**
+ * flow_store_open:
+ * @path: a workspace file
+ * @error: return location for a #GError
+ *
+ * Opens a workspace. A file that is not an intact FlowSync workspace (not
+ * SQLite, another program's database, damaged, truncated, or from a newer
+ * FlowSync) is refused with a #FlowStoreError and left untouched. Blocks
+ * while it checks the file; use flow_store_open_async() from a UI.
+ *
+ * Returns: (transfer full) (nullable): the store
+ */
+FlowStore *
+flow_store_open (const char  *path,
+                 GError     **error)
+{
+  FlowDb *db;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  db = open_db (path, FALSE, error);
+  return db ? start (path, db) : NULL;
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  const char *path = task_data;
+  gboolean create = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (task), "create"));
+  GError *error = NULL;
+  FlowDb *db = open_db (path, create, &error);
+
+  if (db == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, db, (GDestroyNotify) flow_db_close);
+}
+
+/**
+ * flow_store_open_async:
+ * @path: a workspace file
+ * @create: create it instead (nothing may be at @path)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on the caller's thread-default context when done
+ * @user_data: data for @callback
+ *
+ * Opens or creates a workspace in a worker thread.
+ */
+void
+flow_store_open_async (const char          *path,
+                       gboolean             create,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, flow_store_open_async);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_object_set_data (G_OBJECT (task), "create", GINT_TO_POINTER (create));
+  g_task_run_in_thread (task, open_thread);
+}
+
+/**
+ * flow_store_open_finish:
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the store
+ */
+FlowStore *
+flow_store_open_finish (GAsyncResult  *result,
+                        GError       **error)
+{
+  FlowDb *db;
+
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  db = g_task_propagate_pointer (G_TASK (result), error);
+  return db ? start (g_task_get_task_data (G_TASK (result)), db) : NULL;
+}
+
+const char *
+flow_store_get_path (FlowStore *self)
+{
+  g_return_val_if_fail (FLOW_IS_STORE (self), NULL);
+
+  return self->path;
+}
+
+/**
+ * flow_store_get_replica:
+ * @self: a store
+ *
+ * Returns: this device's replica id in the workspace, for new documents
+ */
+FlowReplicaId
+flow_store_get_replica (FlowStore *self)
+{
+  g_return_val_if_fail (FLOW_IS_STORE (self), 0);
+
+  return self->replica;
+}
+
+/**
+ * flow_store_set_snapshot_interval:
+ * @self: a store
+ * @n_ops: take a snapshot of a tracked document every @n_ops ops
+ *
+ * Snapshots bound the work of opening a document: the newest one is
+ * loaded and only the ops after it are replayed.
+ */
+void
+flow_store_set_snapshot_interval (FlowStore *self,
+                                  guint      n_ops)
+{
+  g_return_if_fail (FLOW_IS_STORE (self));
+  g_return_if_fail (n_ops > 0);
+
+  self->snapshot_interval = n_ops;
+}
+
+/* ------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------ */
+
+/**
+ * flow_store_list_docs:
+ * @self: a store
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type FlowStoreDocInfo) (nullable): the
+ *   documents the workspace holds ops for
+ */
+GArray *
+flow_store_list_docs (FlowStore  *self,
+                      GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), NULL);
+
+  if (!check_open (self, error))
+    return NULL;
+  result = run_sync (self, job_new (JOB_LIST));
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static Job *
+load_job (const FlowOpId *id,
+          FlowDocKind     kind)
+{
+  Job *job = job_new (JOB_LOAD);
+
+  job->id = *id;
+  job->doc_kind = kind;
+  return job;
+}
+
+/**
+ * flow_store_load_doc:
+ * @self: a store
+ * @id: the document's id
+ * @kind: its kind
+ * @error: return location for a #GError
+ *
+ * Loads a document: its newest snapshot and the ops after it. A document
+ * the workspace holds nothing for yet comes back empty. Blocks; use
+ * flow_store_load_doc_async() from a UI.
+ *
+ * Returns: (transfer full) (nullable): the document
+ */
+FlowDoc *
+flow_store_load_doc (FlowStore       *self,
+                     const FlowOpId  *id,
+                     FlowDocKind      kind,
+                     GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  if (!check_open (self, error))
+    return NULL;
+  result = run_sync (self, load_job (id, kind));
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+flow_store_load_doc_async (FlowStore           *self,
+                           const FlowOpId      *id,
+                           FlowDocKind          kind,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  Job *job;
+
+  g_return_if_fail (FLOW_IS_STORE (self));
+  g_return_if_fail (id != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  job = load_job (id, kind);
+  job->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, flow_store_load_doc_async);
+  if (self->closed)
+    {
+      g_task_return_new_error (job->task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CLOSED,
+                               "The workspace is closed");
+      job_free (job);
+      return;
+    }
+  push (self, job);
+}
+
+/**
+ * flow_store_load_doc_finish:
+ * @self: a store
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the document
+ */
+FlowDoc *
+flow_store_load_doc_finish (FlowStore     *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (FLOW_IS_STORE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * flow_store_dup_history:
+ * @self: a store
+ * @id: a document
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (element-type FlowStoreRow) (nullable): the
+ *   document's op rows, oldest first
+ */
+GArray *
+flow_store_dup_history (FlowStore       *self,
+                        const FlowOpId  *id,
+                        GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Job *job;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), NULL);
+
+  if (!check_open (self, error))
+    return NULL;
+  job = job_new (JOB_HISTORY);
+  job->id = *id;
+  result = run_sync (self, job);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * flow_store_dup_version_at:
+ * @self: a store
+ * @id: a document
+ * @n_ops: an op count that ends a history row (#FlowStoreRow)
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the document's version right after
+ *   that row, for flow_doc_checkout()
+ */
+FlowVersionVector *
+flow_store_dup_version_at (FlowStore       *self,
+                           const FlowOpId  *id,
+                           guint64          n_ops,
+                           GError         **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Job *job;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), NULL);
+
+  if (!check_open (self, error))
+    return NULL;
+  job = job_new (JOB_VERSION);
+  job->id = *id;
+  job->n_ops_total = n_ops;
+  result = run_sync (self, job);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------ */
+
+static void
+snapshot (FlowStore *self,
+          Tracked   *t)
+{
+  Job *job = job_new (JOB_SNAPSHOT);
+
+  job->doc = g_strdup (t->id);
+  job->data = flow_doc_encode (t->doc);
+  job->n_ops_total = flow_doc_get_n_ops (t->doc);
+  push (self, job);
+  t->since_snapshot = 0;
+}
+
+static void
+change_cb (FlowDoc    *doc,
+           FlowChange *change,
+           gpointer    user_data)
+{
+  Tracked *t = user_data;
+  FlowStore *self = t->store;
+  Job *job = job_new (JOB_APPEND);
+
+  job->doc = g_strdup (t->id);
+  job->data = g_bytes_ref (flow_change_get_bytes (change));
+  job->n_ops = flow_change_get_n_ops (change);
+  job->replica = flow_change_get_first_op (change)->replica;
+  job->next_seq = flow_doc_get_next_seq (doc);
+  job->time = g_get_real_time ();
+  job->seq = ++self->queued;
+  push (self, job);
+
+  t->since_snapshot += job->n_ops;
+  if (t->since_snapshot >= self->snapshot_interval)
+    snapshot (self, t);
+}
+
+/**
+ * flow_store_track:
+ * @self: a store
+ * @doc: a document of this workspace
+ *
+ * Persists every change of @doc from now on (write-behind), with snapshots
+ * every so many ops and when the store closes. Call it on the thread that
+ * edits @doc.
+ */
+void
+flow_store_track (FlowStore *self,
+                  FlowDoc   *doc)
+{
+  Tracked *t;
+  Job *job;
+
+  g_return_if_fail (FLOW_IS_STORE (self));
+  g_return_if_fail (FLOW_IS_DOC (doc));
+  g_return_if_fail (!self->closed);
+
+  if (g_hash_table_contains (self->tracked, doc))
+    return;
+
+  t = g_new0 (Tracked, 1);
+  t->store = self;
+  t->doc = g_object_ref (doc);
+  t->id = flow_op_id_to_string (flow_doc_get_id (doc));
+  t->func_id = flow_doc_add_change_func (doc, change_cb, t, NULL);
+  g_hash_table_insert (self->tracked, doc, t);
+
+  job = job_new (JOB_REGISTER);
+  job->doc = g_strdup (t->id);
+  job->doc_kind = flow_doc_get_kind (doc);
+  push (self, job);
+}
+
+/**
+ * flow_store_untrack:
+ * @self: a store
+ * @doc: a tracked document
+ *
+ * Stops persisting @doc, after a last snapshot if it changed.
+ */
+void
+flow_store_untrack (FlowStore *self,
+                    FlowDoc   *doc)
+{
+  Tracked *t;
+
+  g_return_if_fail (FLOW_IS_STORE (self));
+
+  t = g_hash_table_lookup (self->tracked, doc);
+  if (t == NULL)
+    return;
+  if (t->since_snapshot > 0 && !self->closed)
+    snapshot (self, t);
+  g_hash_table_remove (self->tracked, doc);
+}
+
+/**
+ * flow_store_get_queued:
+ * @self: a store
+ *
+ * Returns: the sequence number of the last change queued for writing
+ */
+guint64
+flow_store_get_queued (FlowStore *self)
+{
+  g_return_val_if_fail (FLOW_IS_STORE (self), 0);
+
+  return self->queued;
+}
+
+/**
+ * flow_store_get_committed:
+ * @self: a store
+ *
+ * Returns: the sequence number of the last change known to be durable
+ */
+guint64
+flow_store_get_committed (FlowStore *self)
+{
+  g_return_val_if_fail (FLOW_IS_STORE (self), 0);
+
+  return GPOINTER_TO_SIZE (g_atomic_pointer_get ((gpointer *) &self->committed));
+}
+
+/**
+ * flow_store_flush:
+ * @self: a store
+ * @error: return location for a #GError
+ *
+ * Waits until every change queued so far is committed.
+ *
+ * Returns: %TRUE if everything is durable
+ */
+gboolean
+flow_store_flush (FlowStore  *self,
+                  GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), FALSE);
+
+  if (!check_open (self, error))
+    return FALSE;
+  result = run_sync (self, job_new (JOB_FLUSH));
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+flow_store_flush_async (FlowStore           *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  Job *job;
+
+  g_return_if_fail (FLOW_IS_STORE (self));
+
+  job = job_new (JOB_FLUSH);
+  job->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, flow_store_flush_async);
+  if (self->closed)
+    {
+      g_task_return_new_error (job->task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CLOSED,
+                               "The workspace is closed");
+      job_free (job);
+      return;
+    }
+  push (self, job);
+}
+
+gboolean
+flow_store_flush_finish (FlowStore     *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (FLOW_IS_STORE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * flow_store_close:
+ * @self: a store
+ * @error: return location for a #GError
+ *
+ * Snapshots every tracked document that changed, commits everything and
+ * closes the file cleanly. If the last commit fails the store stays open
+ * (nothing is dropped) and this returns %FALSE; try again later.
+ *
+ * Returns: %TRUE if the workspace was closed with everything saved
+ */
+gboolean
+flow_store_close (FlowStore  *self,
+                  GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), FALSE);
+
+  if (self->closed)
+    return TRUE;
+
+  g_hash_table_iter_init (&iter, self->tracked);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Tracked *t = value;
+
+      if (t->since_snapshot > 0)
+        snapshot (self, t);
+    }
+
+  result = run_sync (self, job_new (JOB_CLOSE));
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+
+  g_thread_join (g_steal_pointer (&self->thread));
+  self->closed = TRUE;
+  g_hash_table_remove_all (self->tracked);
+  return TRUE;
+}

@@ -1,0 +1,255 @@
+/* flow-workspace.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * FlowWorkspace: a workspace file, its catalog and the documents opened from
+ * it. Every document it hands out is tracked by the store, so edits are
+ * persisted as they happen; the catalog decides which documents exist.
+ */
+
+#define G_LOG_DOMAIN "flow-workspace"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "flow-error.h"
+#include "flow-workspace.h"
+
+struct _FlowWorkspace
+{
+  GObject     parent_instance;
+
+  FlowStore  *store;
+  FlowDoc    *catalog;
+  GHashTable *docs; /* "id" -> FlowDoc */
+};
+
+G_DEFINE_FINAL_TYPE (FlowWorkspace, flow_workspace, G_TYPE_OBJECT)
+
+static const FlowOpId catalog_id = { 0, 0 };
+
+static void
+flow_workspace_dispose (GObject *object)
+{
+  FlowWorkspace *self = FLOW_WORKSPACE (object);
+
+  g_clear_pointer (&self->docs, g_hash_table_unref);
+  g_clear_object (&self->catalog);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (flow_workspace_parent_class)->dispose (object);
+}
+
+static void
+flow_workspace_class_init (FlowWorkspaceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = flow_workspace_dispose;
+}
+
+static void
+flow_workspace_init (FlowWorkspace *self)
+{
+  self->docs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+/**
+ * flow_workspace_default_path:
+ *
+ * Returns: (transfer full): where the default workspace lives:
+ *   `$XDG_DATA_HOME/flowsync/default.flowsync`
+ */
+char *
+flow_workspace_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "flowsync", "default.flowsync", NULL);
+}
+
+static FlowWorkspace *
+wrap (FlowStore  *store,
+      GError    **error)
+{
+  g_autoptr(FlowWorkspace) self = NULL;
+
+  if (store == NULL)
+    return NULL;
+
+  self = g_object_new (FLOW_TYPE_WORKSPACE, NULL);
+  self->store = store;
+  self->catalog = flow_store_load_doc (store, &catalog_id, FLOW_DOC_KIND_CATALOG, error);
+  if (self->catalog == NULL)
+    {
+      g_autoptr(GError) close_error = NULL;
+
+      flow_store_close (store, &close_error);
+      return NULL;
+    }
+  flow_store_track (store, self->catalog);
+  return g_steal_pointer (&self);
+}
+
+/**
+ * flow_workspace_create:
+ * @path: where to create the workspace; its folder is created if needed
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): a new, empty workspace
+ */
+FlowWorkspace *
+flow_workspace_create (const char  *path,
+                       GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
+                   "Cannot create the folder “%s”: %s", dir, g_strerror (saved));
+      return NULL;
+    }
+  return wrap (flow_store_create (path, error), error);
+}
+
+/**
+ * flow_workspace_open:
+ * @path: a workspace file
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the workspace, or %NULL if the file
+ *   is missing, not a workspace or damaged (see #FlowStoreError)
+ */
+FlowWorkspace *
+flow_workspace_open (const char  *path,
+                     GError     **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  return wrap (flow_store_open (path, error), error);
+}
+
+/**
+ * flow_workspace_get_store:
+ * @self: a workspace
+ *
+ * Returns: (transfer none): its store
+ */
+FlowStore *
+flow_workspace_get_store (FlowWorkspace *self)
+{
+  g_return_val_if_fail (FLOW_IS_WORKSPACE (self), NULL);
+
+  return self->store;
+}
+
+/**
+ * flow_workspace_get_catalog:
+ * @self: a workspace
+ *
+ * Returns: (transfer none): the catalog document (see flow-catalog.h)
+ */
+FlowDoc *
+flow_workspace_get_catalog (FlowWorkspace *self)
+{
+  g_return_val_if_fail (FLOW_IS_WORKSPACE (self), NULL);
+
+  return self->catalog;
+}
+
+/**
+ * flow_workspace_new_document:
+ * @self: a workspace
+ * @kind: page or board
+ * @title: its title
+ * @folder: (nullable): its folder
+ * @error: return location for a #GError
+ *
+ * Adds a document to the catalog and returns it, empty and tracked.
+ *
+ * Returns: (transfer none) (nullable): the new document
+ */
+FlowDoc *
+flow_workspace_new_document (FlowWorkspace  *self,
+                             FlowDocKind     kind,
+                             const char     *title,
+                             const char     *folder,
+                             GError        **error)
+{
+  FlowOpId id;
+
+  g_return_val_if_fail (FLOW_IS_WORKSPACE (self), NULL);
+
+  if (!flow_catalog_add (self->catalog, kind, title, folder, &id, error))
+    return NULL;
+  return flow_workspace_load_document (self, &id, error);
+}
+
+/**
+ * flow_workspace_load_document:
+ * @self: a workspace
+ * @id: a document in the catalog
+ * @error: return location for a #GError
+ *
+ * Loads a document (once; later calls return the same object) and tracks
+ * it. Blocks while it reads the file.
+ *
+ * Returns: (transfer none) (nullable): the document
+ */
+FlowDoc *
+flow_workspace_load_document (FlowWorkspace   *self,
+                              const FlowOpId  *id,
+                              GError         **error)
+{
+  g_autofree char *key = NULL;
+  FlowCatalogEntry entry;
+  FlowDoc *doc;
+
+  g_return_val_if_fail (FLOW_IS_WORKSPACE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  key = flow_op_id_to_string (id);
+  doc = g_hash_table_lookup (self->docs, key);
+  if (doc != NULL)
+    return doc;
+
+  if (!flow_catalog_get (self->catalog, id, &entry))
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_FOUND,
+                   "There is no document %s in this workspace", key);
+      return NULL;
+    }
+  doc = flow_store_load_doc (self->store, id, entry.kind, error);
+  flow_catalog_entry_clear (&entry);
+  if (doc == NULL)
+    return NULL;
+
+  flow_store_track (self->store, doc);
+  g_hash_table_insert (self->docs, g_steal_pointer (&key), doc);
+  return doc;
+}
+
+/**
+ * flow_workspace_close:
+ * @self: a workspace
+ * @error: return location for a #GError
+ *
+ * Saves everything and closes the file. See flow_store_close().
+ *
+ * Returns: %TRUE if everything was saved
+ */
+gboolean
+flow_workspace_close (FlowWorkspace  *self,
+                      GError        **error)
+{
+  g_return_val_if_fail (FLOW_IS_WORKSPACE (self), FALSE);
+
+  return flow_store_close (self->store, error);
+}
