@@ -41,15 +41,22 @@ enum
   FLOW_CHUNK_OPTIONAL     = 64,
 };
 
-/* A reference resolved to a global id; seq == FLOW_REF_NONE means "none"
- * (the start or the end of the text). */
-#define FLOW_REF_NONE G_MAXUINT64
-typedef FlowOpId FlowBatchRef;
+/* A reference: batch agent index and seq (a document holds fewer than
+ * 2^32 ops, so no seq needs more). agent == FLOW_REF_NONE means "none":
+ * the start or the end of the text. */
+#define FLOW_REF_NONE G_MAXUINT32
+#define FLOW_SEQ_MAX  G_MAXUINT32
+
+typedef struct
+{
+  guint32 agent;
+  guint32 seq;
+} FlowBatchRef;
 
 static inline gboolean
 flow_batch_ref_is_none (const FlowBatchRef *ref)
 {
-  return ref->seq == FLOW_REF_NONE;
+  return ref->agent == FLOW_REF_NONE;
 }
 
 typedef struct
@@ -66,8 +73,8 @@ typedef struct
 {
   guint32      start;
   guint32      len;
-  guint32      kind;      /* FlowTextOpKind */
-  guint32      reversed;
+  guint8       kind;      /* FlowTextOpKind */
+  guint8       reversed;
   FlowBatchRef a;         /* INSERT: origin_left of the first op; DELETE: first target */
   FlowBatchRef b;         /* INSERT: origin_right */
   guint32      content_off;
@@ -119,5 +126,19 @@ const FlowBatchTextRun *flow_batch_text_run_at (const FlowBatch *batch,
 FlowOpId  flow_batch_index_id   (const FlowBatch *batch,
                                  guint32          index,
                                  guint           *run);
+FlowBatchRef flow_batch_index_ref (const FlowBatch *batch,
+                                 guint32          index,
+                                 guint           *run);
+
+static inline FlowOpId
+flow_batch_ref_id (const FlowBatch    *batch,
+                   const FlowBatchRef *ref)
+{
+  FlowOpId id;
+
+  id.replica = g_array_index (batch->agents, FlowReplicaId, ref->agent);
+  id.seq = ref->seq;
+  return id;
+}
 
 G_END_DECLS

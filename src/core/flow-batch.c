@@ -115,21 +115,31 @@ flow_batch_clear (FlowBatch *b)
  * Returns the id of op @index of the batch, whose run must already be
  * decoded, and optionally the index of that run. O(log runs).
  */
+FlowBatchRef
+flow_batch_index_ref (const FlowBatch *b,
+                      guint32          index,
+                      guint           *run_out)
+{
+  guint lo = flow_runs_find (b->runs->data, b->runs->len, sizeof (FlowBatchRun), index, NULL);
+  const FlowBatchRun *run = &g_array_index (b->runs, FlowBatchRun, lo);
+  FlowBatchRef ref;
+
+  g_assert (run->start <= index && index < run->start + run->len);
+  ref.agent = run->agent;
+  ref.seq = (guint32) (run->seq + (index - run->start));
+  if (run_out)
+    *run_out = lo;
+  return ref;
+}
+
 FlowOpId
 flow_batch_index_id (const FlowBatch *b,
                      guint32          index,
                      guint           *run_out)
 {
-  guint lo = flow_runs_find (b->runs->data, b->runs->len, sizeof (FlowBatchRun), index, NULL);
-  const FlowBatchRun *run = &g_array_index (b->runs, FlowBatchRun, lo);
-  FlowOpId id;
+  FlowBatchRef ref = flow_batch_index_ref (b, index, run_out);
 
-  g_assert (run->start <= index && index < run->start + run->len);
-  id.replica = g_array_index (b->agents, FlowReplicaId, run->agent);
-  id.seq = run->seq + (index - run->start);
-  if (run_out)
-    *run_out = lo;
-  return id;
+  return flow_batch_ref_id (b, &ref);
 }
 
 typedef enum
@@ -167,8 +177,8 @@ read_ref (FlowReader      *r,
       if (x != 0 || !allow_none)
         return FALSE;
       *kind = REF_NONE;
-      ref->replica = 0;
-      ref->seq = FLOW_REF_NONE;
+      ref->agent = FLOW_REF_NONE;
+      ref->seq = 0;
       return TRUE;
 
     case 1:
@@ -176,16 +186,20 @@ read_ref (FlowReader      *r,
         return FALSE;
       *kind = REF_INDEX;
       *index = (guint32) (cur - x);
-      *ref = flow_batch_index_id (b, *index, NULL);
+      *ref = flow_batch_index_ref (b, *index, NULL);
       return TRUE;
 
     case 2:
       if (x >= b->agents->len)
         return FALSE;
       *kind = REF_EXTERNAL;
-      ref->replica = g_array_index (b->agents, FlowReplicaId, (guint) x);
-      ref->seq = flow_reader_varint (r);
-      return !flow_reader_failed (r) && ref->seq < G_MAXINT64;
+      ref->agent = (guint32) x;
+      {
+        guint64 seq = flow_reader_varint (r);
+
+        ref->seq = (guint32) seq;
+        return !flow_reader_failed (r) && seq < FLOW_SEQ_MAX;
+      }
 
     default:
       return FALSE;
@@ -266,7 +280,7 @@ decode_graph (FlowBatch   *b,
       run.len = (guint32) len;
       run.agent = (guint32) agent;
       run.seq = explicit_seq ? flow_reader_varint (r) : next_seq[agent];
-      if (flow_reader_failed (r) || run.seq > (guint64) G_MAXINT64 - len)
+      if (flow_reader_failed (r) || run.seq > FLOW_SEQ_MAX - len)
         MALFORMED ("Malformed op graph");
       /* A replica's ops go forwards; a full document has no gaps. */
       if ((seen[agent] && run.seq < next_seq[agent]) || (full && run.seq != next_seq[agent]))
@@ -295,10 +309,13 @@ decode_graph (FlowBatch   *b,
               RefKind kind;
               guint32 pi;
 
+              FlowOpId pid;
+
               if (!read_ref (r, b, index, index, FALSE, &kind, &pi, &ref) ||
                   (full && kind != REF_INDEX))
                 MALFORMED ("Malformed op parent");
-              g_array_append_val (b->parents, ref);
+              pid = flow_batch_ref_id (b, &ref);
+              g_array_append_val (b->parents, pid);
             }
           run.n_parents = (guint32) n;
         }
@@ -426,8 +443,8 @@ add_indexed_deletes (FlowBatch *b,
       const FlowBatchRun *br;
       guint32 m;
 
-      tr.a = flow_batch_index_id (b, target, &run);
-      tr.b.seq = FLOW_REF_NONE;
+      tr.a = flow_batch_index_ref (b, target, &run);
+      tr.b.agent = FLOW_REF_NONE;
       br = &g_array_index (b->runs, FlowBatchRun, run);
       m = reversed ? MIN (len - k, target - br->start + 1)
                    : MIN (len - k, br->start + br->len - target);
@@ -455,8 +472,8 @@ order_ref (FlowBatch    *b,
 
   if (d == 0)
     {
-      ref->replica = 0;
-      ref->seq = FLOW_REF_NONE;
+      ref->agent = FLOW_REF_NONE;
+      ref->seq = 0;
       return TRUE;
     }
   if (left ? d > pos : (guint64) pos + d >= b->n_ops)
@@ -464,7 +481,7 @@ order_ref (FlowBatch    *b,
   lv = flow_order_index_lv (&b->order, left ? pos - d : pos + d);
   if (lv == FLOW_LV_NONE || lv >= cur)
     return FALSE;
-  *ref = flow_batch_index_id (b, lv, NULL);
+  *ref = flow_batch_index_ref (b, lv, NULL);
   return TRUE;
 }
 
@@ -483,7 +500,7 @@ decode_text_ops (FlowBatch   *b,
   guint32 index = 0;
   gboolean full = (b->flags & FLOW_BATCH_FLAG_FULL) != 0;
   gboolean ordered = full && b->order.ranges->len > 0;
-  FlowBatchRef last_or = { 0, FLOW_REF_NONE };
+  FlowBatchRef last_or = { FLOW_REF_NONE, 0 };
   gboolean have_last_or = FALSE;
   guint64 last_target_pos = 0;
 
@@ -538,7 +555,7 @@ decode_text_ops (FlowBatch   *b,
                 {
                   if (index == 0)
                     MALFORMED ("Malformed text ops");
-                  tr.a = flow_batch_index_id (b, index - 1, NULL);
+                  tr.a = flow_batch_index_ref (b, index - 1, NULL);
                 }
               else if (!read_ref (r, b, index, b->n_ops, TRUE, &rk, &ri, &tr.a) ||
                        (full && rk == REF_EXTERNAL))
@@ -600,7 +617,7 @@ decode_text_ops (FlowBatch   *b,
               tr.kind = FLOW_TEXT_OP_DELETE;
               tr.reversed = reversed;
               tr.a = target;
-              tr.b.seq = FLOW_REF_NONE;
+              tr.b.agent = FLOW_REF_NONE;
               g_array_append_val (b->text_runs, tr);
             }
         }
@@ -632,6 +649,31 @@ inflate_raw (const guint8 *in,
   return ret == Z_STREAM_END && zs.avail_out == 0 && zs.avail_in == 0;
 }
 
+/* TRUE if @len bytes are all ASCII and none is NUL (text never holds NUL),
+ * checked eight bytes at a time. */
+static gboolean
+is_ascii (const char *s,
+          gsize       len)
+{
+  const guint8 *p = (const guint8 *) s;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 w;
+
+      memcpy (&w, p + i, 8);
+      /* High bit set, or a zero byte. */
+      if ((w & 0x8080808080808080ull) != 0 ||
+          ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
+        return FALSE;
+    }
+  for (; i < len; i++)
+    if (p[i] == 0 || p[i] >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 decode_text_content (FlowBatch   *b,
                      FlowReader  *r,
@@ -640,6 +682,7 @@ decode_text_content (FlowBatch   *b,
 {
   guint64 codec = flow_reader_varint (r);
   guint64 raw_len = flow_reader_varint (r);
+  gboolean ascii;
   gsize rest;
   const char *p;
 
@@ -673,8 +716,10 @@ decode_text_content (FlowBatch   *b,
     }
   b->content_len = raw_len;
 
-  if (!g_utf8_validate_len (b->content, raw_len, NULL) ||
-      g_utf8_strlen (b->content, raw_len) != inserted)
+  /* Most text is ASCII: one byte per char, no walking. */
+  ascii = raw_len == inserted && is_ascii (b->content, raw_len);
+  if (!ascii && (!g_utf8_validate_len (b->content, raw_len, NULL) ||
+                 g_utf8_strlen (b->content, raw_len) != inserted))
     MALFORMED ("Text content is not the inserted characters as UTF-8");
 
   /* Hand each insert run its slice. */
@@ -686,7 +731,7 @@ decode_text_content (FlowBatch   *b,
 
       if (tr->kind != FLOW_TEXT_OP_INSERT)
         continue;
-      end = g_utf8_offset_to_pointer (p, tr->len);
+      end = ascii ? p + tr->len : g_utf8_offset_to_pointer (p, tr->len);
       tr->content_off = (guint32) (p - b->content);
       tr->content_len = (guint32) (end - p);
       p = end;
@@ -802,7 +847,11 @@ read_value (FlowBatch  *b,
 
         if (!read_ref (r, b, cur, b->n_ops, FALSE, &kind, &index, &ref))
           return NULL;
-        return flow_value_new_ref (&ref);
+        {
+          FlowOpId id = flow_batch_ref_id (b, &ref);
+
+          return flow_value_new_ref (&id);
+        }
       }
 
     case FLOW_VALUE_BYTES:
@@ -864,7 +913,7 @@ decode_map_ops (FlowBatch   *b,
           if (flow_reader_failed (r) || name >= b->strings->len)
             MALFORMED ("Malformed map op");
           op->kind = FLOW_MAP_OP_SET;
-          op->entity = ref;
+          op->entity = flow_batch_ref_id (b, &ref);
           op->name = (guint32) name;
           op->value = read_value (b, r, i);
           if (op->value == NULL)

@@ -192,12 +192,15 @@ check_text (Ctx     *ctx,
 
       if (tr->kind == FLOW_TEXT_OP_INSERT)
         {
-          FlowOpId ol = s == tr->start ? tr->a : flow_batch_index_id (b, s - 1, NULL);
           gboolean ol_none = s == tr->start && flow_batch_ref_is_none (&tr->a);
+          FlowOpId ol = s > tr->start ? flow_batch_index_id (b, s - 1, NULL)
+                                      : ol_none ? (FlowOpId) { 0, 0 } : flow_batch_ref_id (b, &tr->a);
+          FlowOpId or;
 
           if (!ol_none && !is_insert (ctx, &ol, s))
             INVALID ("An insert refers to a character that does not exist");
-          if (!flow_batch_ref_is_none (&tr->b) && !is_insert (ctx, &tr->b, s))
+          if (!flow_batch_ref_is_none (&tr->b) &&
+              (or = flow_batch_ref_id (b, &tr->b), !is_insert (ctx, &or, s)))
             INVALID ("An insert refers to a character that does not exist");
         }
       else
@@ -205,7 +208,7 @@ check_text (Ctx     *ctx,
           guint64 lo;
 
           delete_targets (tr, s, e - s, &lo);
-          if (!are_inserts (ctx, tr->a.replica, lo, e - s, s))
+          if (!are_inserts (ctx, g_array_index (b->agents, FlowReplicaId, tr->a.agent), lo, e - s, s))
             INVALID ("A delete refers to a character that does not exist");
         }
     }
@@ -249,7 +252,8 @@ apply_text (Ctx *ctx)
       if (tr->kind == FLOW_TEXT_OP_INSERT)
         {
           FlowLv ol = FLOW_LV_NONE;
-          FlowLv or = flow_batch_ref_is_none (&tr->b) ? FLOW_LV_NONE : lv_of (ctx, &tr->b);
+          FlowOpId or_id = flow_batch_ref_is_none (&tr->b) ? (FlowOpId) { 0, 0 } : flow_batch_ref_id (b, &tr->b);
+          FlowLv or = flow_batch_ref_is_none (&tr->b) ? FLOW_LV_NONE : lv_of (ctx, &or_id);
           const char *p = b->content + tr->content_off;
           const char *from;
           const char *to;
@@ -261,7 +265,11 @@ apply_text (Ctx *ctx)
               ol = lv_of (ctx, &id);
             }
           else if (!flow_batch_ref_is_none (&tr->a))
-            ol = lv_of (ctx, &tr->a);
+            {
+              FlowOpId id = flow_batch_ref_id (b, &tr->a);
+
+              ol = lv_of (ctx, &id);
+            }
 
           from = s == tr->start ? p : g_utf8_offset_to_pointer (p, s - tr->start);
           to = e == tr->start + tr->len ? p + tr->content_len : g_utf8_offset_to_pointer (from, e - s);
@@ -283,7 +291,7 @@ apply_text (Ctx *ctx)
           g_array_set_size (stretches, 0);
 
           delete_targets (tr, s, n, &lo);
-          flow_oplog_find_agent (doc->log, tr->a.replica, &agent);
+          flow_oplog_find_agent (doc->log, g_array_index (b->agents, FlowReplicaId, tr->a.agent), &agent);
           while (k < n)
             {
               guint32 left = 0;
@@ -533,9 +541,9 @@ _flow_doc_apply_batch (FlowDoc          *self,
  * ops as remote ones.
  */
 gboolean
-_flow_doc_load_full (FlowDoc          *self,
-                     const FlowBatch  *b,
-                     GError          **error)
+_flow_doc_load_full (FlowDoc    *self,
+                     FlowBatch  *b,
+                     GError    **error)
 {
   gboolean blocked = FALSE;
 
@@ -551,7 +559,22 @@ _flow_doc_load_full (FlowDoc          *self,
     }
 
   map_agents (self, b, self->agent_map);
-  flow_text_reserve (self->text, b->n_ops, b->text_runs->len, b->content_len);
+  flow_text_reserve (self->text, b->n_ops, b->text_runs->len, 0);
+
+  /* The text of every insert, in op order, is the document's content as
+   * it is: take the decoder's buffer rather than copying it. */
+  if (b->content_owned != NULL)
+    {
+      flow_text_adopt_content (self->text, g_steal_pointer (&b->content_owned), b->content_len);
+      b->content = (const char *) flow_text_content (self->text, 0);
+    }
+  else if (b->content_len > 0)
+    {
+      guint8 *copy = g_memdup2 (b->content, b->content_len);
+
+      flow_text_adopt_content (self->text, copy, b->content_len);
+      b->content = (const char *) copy;
+    }
 
   /* The graph. The decoder checked that a full batch has only in-batch
    * references and gap-free seqs, so each op's LV is its index. */
@@ -583,20 +606,36 @@ _flow_doc_load_full (FlowDoc          *self,
 
       if (tr->kind == FLOW_TEXT_OP_INSERT)
         {
-          FlowLv ol = flow_batch_ref_is_none (&tr->a) ? FLOW_LV_NONE : flow_oplog_op_id_to_lv (self->log, &tr->a);
-          FlowLv or = flow_batch_ref_is_none (&tr->b) ? FLOW_LV_NONE : flow_oplog_op_id_to_lv (self->log, &tr->b);
+          /* In a whole document an op's LV is its batch index: resolve
+           * references through the batch's runs. */
+          FlowLv ol = FLOW_LV_NONE;
+          FlowLv or = FLOW_LV_NONE;
 
-          flow_text_record_insert (self->text, tr->start, tr->len, ol, or,
-                                   b->content + tr->content_off, tr->content_len);
+          if (!flow_batch_ref_is_none (&tr->a))
+            {
+              FlowOpId a_id = flow_batch_ref_id (b, &tr->a);
+
+              ol = flow_oplog_op_id_to_lv (self->log, &a_id);
+            }
+          if (!flow_batch_ref_is_none (&tr->b))
+            {
+              FlowOpId b_id = flow_batch_ref_id (b, &tr->b);
+
+              or = flow_oplog_op_id_to_lv (self->log, &b_id);
+            }
+
+          flow_text_record_insert_at (self->text, tr->start, tr->len, ol, or,
+                                      tr->content_off, tr->content_len);
         }
       else
         {
-          FlowLv t = flow_oplog_op_id_to_lv (self->log, &tr->a);
+          FlowOpId t_id = flow_batch_ref_id (b, &tr->a);
+          FlowLv t = flow_oplog_op_id_to_lv (self->log, &t_id);
           guint32 left = 0;
           guint32 agent;
 
           /* A full document's targets are consecutive LVs too. */
-          flow_oplog_find_agent (self->log, tr->a.replica, &agent);
+          flow_oplog_find_agent (self->log, t_id.replica, &agent);
           flow_oplog_id_to_lv_run (self->log, agent,
                                    tr->reversed ? tr->a.seq - (tr->len - 1) : tr->a.seq, &left);
           if (t == FLOW_LV_NONE || left < tr->len)
@@ -616,7 +655,11 @@ _flow_doc_load_full (FlowDoc          *self,
 
       if (tr->kind != FLOW_TEXT_OP_DELETE)
         continue;
-      t = flow_oplog_op_id_to_lv (self->log, &tr->a);
+      {
+        FlowOpId t_id = flow_batch_ref_id (b, &tr->a);
+
+        t = flow_oplog_op_id_to_lv (self->log, &t_id);
+      }
       lo = tr->reversed ? t - (tr->len - 1) : t;
       if (t >= tr->start || !flow_text_is_insert_range (self->text, lo, tr->len))
         INVALID ("A delete refers to a character that does not exist");

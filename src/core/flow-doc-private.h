@@ -83,7 +83,7 @@ GBytes   *_flow_doc_encode_ranges (FlowDoc        *self,
                                    guint           n_ranges,
                                    gboolean        full);
 gboolean  _flow_doc_load_full     (FlowDoc        *self,
-                                   const FlowBatch *batch,
+                                   FlowBatch      *batch,
                                    GError        **error);
 gboolean  _flow_doc_set_property  (FlowDoc        *self,
                                    FlowLv          entity,

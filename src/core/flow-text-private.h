@@ -104,6 +104,16 @@ void            flow_text_record_insert    (FlowText         *text,
                                             FlowLv            origin_right,
                                             const char       *utf8,
                                             gsize             bytes);
+void            flow_text_adopt_content    (FlowText         *text,
+                                            guint8           *data,
+                                            gsize             len);
+void            flow_text_record_insert_at (FlowText         *text,
+                                            FlowLv            lv,
+                                            guint32           len,
+                                            FlowLv            origin_left,
+                                            FlowLv            origin_right,
+                                            guint32           off,
+                                            gsize             bytes);
 void            flow_text_record_delete    (FlowText         *text,
                                             FlowLv            lv,
                                             guint32           len,

@@ -139,6 +139,16 @@ struct _FlowText
   FlowLv     type_next_lv;
 
   guint      op_cache;  /* index of the last op run found */
+
+  /* A freshly loaded document keeps only its document order and which
+   * chars are deleted; the span tree and the id index are built the first
+   * time something needs them (ensure_tree()). Loading and showing a page
+   * then touch a fraction of the memory editing it does. */
+  gboolean     lazy;
+  FlowLvRange *lazy_order;
+  guint        lazy_n_order;
+  guint8      *lazy_deleted;
+  guint        lazy_visible;
 };
 
 /* ------------------------------------------------------------------------
@@ -270,13 +280,17 @@ span_visible (const Span *s)
   return s->deleted ? 0 : s->len;
 }
 
+static inline void ensure_lv_map (FlowText *t, FlowLv end);
+
 static void
 map_span (FlowText   *t,
           const Span *s,
           guint32     li)
 {
-  guint32 *map = (guint32 *) (gpointer) t->lv_leaf->data;
+  guint32 *map;
 
+  ensure_lv_map (t, s->lv + s->len);
+  map = (guint32 *) (gpointer) t->lv_leaf->data;
   for (guint32 i = 0; i < s->len; i++)
     map[s->lv + i] = li;
 }
@@ -481,7 +495,7 @@ leaf_put (FlowText   *t,
     {
       const Span *s = &leaf->spans[si + i];
 
-      if (g_array_index (t->lv_leaf, guint32, s->lv) != li)
+      if (s->lv >= t->lv_leaf->len || g_array_index (t->lv_leaf, guint32, s->lv) != li)
         map_span (t, s, li);
     }
 }
@@ -808,8 +822,6 @@ record_insert (FlowText *t,
                guint32   off,
                gsize     bytes)
 {
-  ensure_lv_map (t, lv + len);
-
   if (bytes == len)
     {
       record_insert_run (t, lv, len, origin_left, origin_right, off, TRUE);
@@ -849,7 +861,6 @@ record_delete (FlowText *t,
         {
           last->reversed = FALSE;
           last->len += len;
-          ensure_lv_map (t, lv + len);
           return;
         }
       /* Backspace: each target precedes the last. */
@@ -857,7 +868,6 @@ record_delete (FlowText *t,
         {
           last->reversed = TRUE;
           last->len += len;
-          ensure_lv_map (t, lv + len);
           return;
         }
     }
@@ -873,7 +883,6 @@ record_delete (FlowText *t,
     op.b = FLOW_LV_NONE;
     g_array_append_val (t->ops, op);
   }
-  ensure_lv_map (t, lv + len);
 }
 
 static void
@@ -1239,6 +1248,228 @@ delete_range (FlowText *t,
 }
 
 /* ------------------------------------------------------------------------
+ * Private functions: building the tree in one pass
+ * ------------------------------------------------------------------------ */
+
+/* Appends span @s to the leaf being filled by bulk loading. */
+static void
+bulk_append (FlowText   *t,
+             guint32    *li,
+             const Span *s)
+{
+  Leaf *leaf = &t->leaves[*li];
+
+  if (leaf->n > 0 && span_can_append (&leaf->spans[leaf->n - 1], s->lv, s->off, s->deleted))
+    {
+      leaf->spans[leaf->n - 1].len += s->len;
+      leaf->spans[leaf->n - 1].bytes += s->bytes;
+      return;
+    }
+  if (leaf->n == LEAF_MAX * 3 / 4)
+    {
+      guint32 next = leaf_new (t);
+
+      leaf = &t->leaves[*li];
+      leaf->next = next;
+      t->leaves[next].prev = *li;
+      *li = next;
+      leaf = &t->leaves[next];
+    }
+  leaf->spans[leaf->n++] = *s;
+}
+
+/* Which chars are deleted: a bitmap over LVs, from the delete ops. */
+static guint8 *
+deleted_bitmap (FlowText *t)
+{
+  guint8 *deleted = g_malloc0 (t->log->len / 8 + 1);
+
+  for (guint i = 0; i < t->ops->len; i++)
+    {
+      const FlowTextOp *op = &g_array_index (t->ops, FlowTextOp, i);
+      FlowLv first;
+
+      if (op->kind != FLOW_TEXT_OP_DELETE)
+        continue;
+      first = op->reversed ? op->a - (op->len - 1) : op->a;
+      for (guint32 k = 0; k < op->len; k++)
+        deleted[(first + k) / 8] |= 1 << ((first + k) % 8);
+    }
+  return deleted;
+}
+
+static inline gboolean
+bit (const guint8 *bits,
+     FlowLv        lv)
+{
+  return (bits[lv / 8] >> (lv % 8)) & 1;
+}
+
+/* The first LV in [lv, end) whose bit differs from @value, or @end. Whole
+ * bytes of equal bits are skipped at once: most text is long stretches of
+ * visible or of deleted chars. */
+static FlowLv
+next_change (const guint8 *bits,
+             FlowLv        lv,
+             FlowLv        end,
+             gboolean      value)
+{
+  guint8 same = value ? 0xff : 0x00;
+
+  while (lv < end)
+    {
+      if (lv % 8 == 0 && lv + 8 <= end && bits[lv / 8] == same)
+        {
+          lv += 8;
+          continue;
+        }
+      if (bit (bits, lv) != value)
+        return lv;
+      lv++;
+    }
+  return end;
+}
+
+/*
+ * Calls @func for each stretch of chars of the ranges @order (document
+ * order) that are one op run, consecutive bytes, and all deleted or all
+ * visible.
+ */
+static void
+walk_order (FlowText          *t,
+            const FlowLvRange *order,
+            guint              n_ranges,
+            const guint8      *deleted,
+            void             (*func) (FlowText *t, const Span *s, gpointer data),
+            gpointer           data)
+{
+  for (guint r = 0; r < n_ranges; r++)
+    {
+      FlowLv lv = order[r].start;
+
+      while (lv < order[r].end)
+        {
+          const FlowTextOp *op = flow_text_find_op (t, lv);
+          FlowLv op_end = MIN (order[r].end, op->lv + op->len);
+          guint32 off = op->ascii ? op->off + (lv - op->lv)
+                                  : (guint32) (g_utf8_offset_to_pointer (content_at (t, op->off),
+                                                                         lv - op->lv) -
+                                               content_at (t, 0));
+
+          while (lv < op_end)
+            {
+              gboolean del = bit (deleted, lv);
+              Span s;
+              FlowLv k = next_change (deleted, lv + 1, op_end, del);
+
+              s.lv = lv;
+              s.len = k - lv;
+              s.deleted = del;
+              s.off = off;
+              s.bytes = (guint32) (op->ascii ? s.len
+                                   : (guint32) (g_utf8_offset_to_pointer (content_at (t, off), s.len) -
+                                                content_at (t, off)));
+              func (t, &s, data);
+              off += s.bytes;
+              lv = k;
+            }
+        }
+    }
+}
+
+static void
+bulk_append_cb (FlowText   *t,
+                const Span *s,
+                gpointer    data)
+{
+  bulk_append (t, data, s);
+}
+
+/* Builds the span tree in one pass from a document order, O(chars). */
+static void
+build_tree (FlowText          *t,
+            const FlowLvRange *order,
+            guint              n_ranges,
+            const guint8      *deleted)
+{
+  GArray *level;
+  guint32 li;
+
+  g_assert (t->n_leaves == 1 && t->leaves[0].n == 0);
+
+  li = t->first_leaf;
+  walk_order (t, order, n_ranges, deleted, bulk_append_cb, &li);
+
+  /* Widths and the id index, leaf by leaf. */
+  g_array_set_size (t->lv_leaf, t->log->len);
+  for (guint32 l = t->first_leaf; l != NONE; l = t->leaves[l].next)
+    {
+      leaf_sums (&t->leaves[l]);
+      for (guint32 i = 0; i < t->leaves[l].n; i++)
+        map_span (t, &t->leaves[l].spans[i], l);
+    }
+
+  /* Internal levels, bottom up. */
+  level = g_array_new (FALSE, FALSE, sizeof (guint32));
+  for (guint32 l = t->first_leaf; l != NONE; l = t->leaves[l].next)
+    g_array_append_val (level, l);
+
+  t->height = 0;
+  while (level->len > 1)
+    {
+      GArray *up = g_array_new (FALSE, FALSE, sizeof (guint32));
+      gboolean is_leaf = t->height == 0;
+
+      for (guint i = 0; i < level->len; )
+        {
+          guint32 ni = node_new (t, t->height + 1);
+          Node *node = &t->nodes[ni];
+          guint take = MIN (level->len - i, (guint) NODE_MAX * 3 / 4);
+
+          /* Avoid a lonely last node. */
+          if (level->len - i - take > 0 && level->len - i - take < 2)
+            take--;
+          for (guint j = 0; j < take; j++, i++)
+            {
+              guint32 child = g_array_index (level, guint32, i);
+
+              node->child[node->n] = child;
+              if (is_leaf)
+                {
+                  node->visible[node->n] = t->leaves[child].visible;
+                  node->total[node->n] = t->leaves[child].total;
+                }
+              else
+                node_sums (&t->nodes[child], &node->visible[node->n], &node->total[node->n]);
+              set_child_parent (t, child, is_leaf, ni);
+              node->n++;
+            }
+          g_array_append_val (up, ni);
+        }
+      g_array_unref (level);
+      level = up;
+      t->height++;
+    }
+  t->root = g_array_index (level, guint32, 0);
+  if (t->height == 0)
+    t->root = t->first_leaf;
+  g_array_unref (level);
+  t->cache_valid = FALSE;
+}
+
+/* Builds the tree of a lazily loaded document before its first use. */
+static inline void
+ensure_tree (FlowText *t)
+{
+  if (G_LIKELY (!t->lazy))
+    return;
+  build_tree (t, t->lazy_order, t->lazy_n_order, t->lazy_deleted);
+  g_clear_pointer (&t->lazy_order, g_free);
+  g_clear_pointer (&t->lazy_deleted, g_free);
+  t->lazy = FALSE;
+}
+
+/* ------------------------------------------------------------------------
  * API implementation
  * ------------------------------------------------------------------------ */
 
@@ -1266,6 +1497,8 @@ flow_text_free (FlowText *t)
   g_array_unref (t->lv_leaf);
   g_array_unref (t->ops);
   flow_buf_clear (&t->content);
+  g_free (t->lazy_order);
+  g_free (t->lazy_deleted);
   g_free (t);
 }
 
@@ -1277,8 +1510,6 @@ flow_text_reserve (FlowText *t,
                    guint     n_runs,
                    gsize     content_bytes)
 {
-  if (t->lv_leaf->len < n_lvs)
-    g_array_set_size (t->lv_leaf, n_lvs);
   if (n_runs > t->ops->len)
     {
       guint len = t->ops->len;
@@ -1297,13 +1528,16 @@ flow_text_memory (const FlowText *t)
          t->cap_nodes * sizeof (Node) +
          t->lv_leaf->len * sizeof (guint32) +
          t->ops->len * sizeof (FlowTextOp) +
-         t->content.cap;
+         t->content.cap +
+         (t->lazy ? t->lazy_n_order * sizeof (FlowLvRange) + t->log->len / 8 + 1 : 0);
 }
 
 /* Returns the number of visible chars (code points). */
 guint
 flow_text_get_length (const FlowText *t)
 {
+  if (t->lazy)
+    return t->lazy_visible;
   if (t->height == 0)
     return t->leaves[t->root].visible;
   {
@@ -1315,10 +1549,34 @@ flow_text_get_length (const FlowText *t)
 }
 
 /* Appends the visible text, as UTF-8, to @out. O(spans + bytes). */
+static void
+append_visible_cb (FlowText   *t,
+                   const Span *s,
+                   gpointer    data)
+{
+  if (!s->deleted)
+    g_string_append_len (data, content_at (t, s->off), s->bytes);
+}
+
 void
 flow_text_append_to (const FlowText *t,
                      GString        *out)
 {
+  if (t->lazy)
+    {
+      /* The visible text is at most all the content: one allocation. */
+      gsize len = out->len;
+
+      if (out->allocated_len < len + t->content.len + 1)
+        {
+          g_string_set_size (out, len + t->content.len);
+          g_string_truncate (out, len);
+        }
+      walk_order ((FlowText *) t, t->lazy_order, t->lazy_n_order, t->lazy_deleted,
+                  append_visible_cb, out);
+      return;
+    }
+
   for (guint32 li = t->first_leaf; li != NONE; li = t->leaves[li].next)
     {
       const Leaf *leaf = &t->leaves[li];
@@ -1367,6 +1625,7 @@ flow_text_local_insert (FlowText   *t,
   Span s;
   guint32 off;
 
+  ensure_tree (t);
   g_assert (n_chars > 0);
 
   /* Typing on: nothing happened since our last insert ended at pos. */
@@ -1471,6 +1730,7 @@ flow_text_local_delete (FlowText *t,
   FlowLv lv;
   FlowLv next;
 
+  ensure_tree (t);
   g_assert (n_chars > 0);
   g_assert (pos + n_chars <= flow_text_get_length (t));
 
@@ -1548,6 +1808,7 @@ flow_text_local_delete_lvs (FlowText *t,
   FlowLv lv = start;
   FlowLv next;
 
+  ensure_tree (t);
   while (lv < start + len)
     {
       Cursor c;
@@ -1599,6 +1860,41 @@ flow_text_record_insert (FlowText   *t,
   record_insert (t, lv, len, origin_left, origin_right, off, bytes);
 }
 
+/*
+ * flow_text_adopt_content:
+ *
+ * Takes @data (g_malloc'd, @len bytes) as the content of an empty text:
+ * loading a whole page hands over the decoder's buffer instead of copying
+ * it. Record its inserts with flow_text_record_insert_at().
+ */
+void
+flow_text_adopt_content (FlowText *t,
+                         guint8   *data,
+                         gsize     len)
+{
+  g_assert (t->content.len == 0);
+
+  flow_buf_clear (&t->content);
+  t->content.data = data;
+  t->content.len = len;
+  t->content.cap = len;
+}
+
+/* Stores an insert op whose text is already content[off .. off + bytes). */
+void
+flow_text_record_insert_at (FlowText *t,
+                            FlowLv    lv,
+                            guint32   len,
+                            FlowLv    origin_left,
+                            FlowLv    origin_right,
+                            guint32   off,
+                            gsize     bytes)
+{
+  g_assert (off + bytes <= t->content.len);
+
+  record_insert (t, lv, len, origin_left, origin_right, off, bytes);
+}
+
 void
 flow_text_record_delete (FlowText *t,
                          FlowLv    lv,
@@ -1630,6 +1926,7 @@ flow_text_apply_insert (FlowText   *t,
   Span s;
   guint32 off = content_append (t, utf8, bytes);
 
+  ensure_tree (t);
   record_insert (t, lv, len, origin_left, origin_right, off, bytes);
   integrate (t, lv, origin_left, origin_right, &dest);
 
@@ -1668,6 +1965,7 @@ flow_text_apply_delete (FlowText *t,
                         gboolean  reversed,
                         GArray   *deltas)
 {
+  ensure_tree (t);
   record_delete (t, lv, len, target, reversed);
   if (reversed)
     delete_range (t, target - (len - 1), len, deltas);
@@ -1701,6 +1999,7 @@ flow_text_is_deleted (FlowText *t,
 {
   Cursor c;
 
+  ensure_tree (t);
   locate (t, lv, &c);
   return t->leaves[c.li].spans[c.si].deleted;
 }
@@ -1725,6 +2024,7 @@ flow_text_visible_pos (FlowText *t,
 {
   Cursor c;
 
+  ensure_tree (t);
   locate (t, lv, &c);
   return cursor_visible_pos (t, &c);
 }
@@ -1735,6 +2035,7 @@ flow_text_visit_order (FlowText *t,
                        void    (*func) (FlowLv lv, guint32 len, gboolean deleted, gpointer data),
                        gpointer  data)
 {
+  ensure_tree (t);
   for (guint32 li = t->first_leaf; li != NONE; li = t->leaves[li].next)
     {
       const Leaf *leaf = &t->leaves[li];
@@ -1744,160 +2045,47 @@ flow_text_visit_order (FlowText *t,
     }
 }
 
-/* Appends span @s to the leaf being filled by bulk loading. */
-static void
-bulk_append (FlowText   *t,
-             guint32    *li,
-             const Span *s)
-{
-  Leaf *leaf = &t->leaves[*li];
-
-  if (leaf->n > 0 && span_can_append (&leaf->spans[leaf->n - 1], s->lv, s->off, s->deleted))
-    {
-      leaf->spans[leaf->n - 1].len += s->len;
-      leaf->spans[leaf->n - 1].bytes += s->bytes;
-      return;
-    }
-  if (leaf->n == LEAF_MAX * 3 / 4)
-    {
-      guint32 next = leaf_new (t);
-
-      leaf = &t->leaves[*li];
-      leaf->next = next;
-      t->leaves[next].prev = *li;
-      *li = next;
-      leaf = &t->leaves[next];
-    }
-  leaf->spans[leaf->n++] = *s;
-}
-
 /*
  * flow_text_load_order:
  *
- * Builds the span tree of a freshly decoded document in one pass from its
- * document order, instead of integrating every op again. @order lists
- * every inserted char exactly once, as LV ranges in document order (the
- * decoder checked this); which chars are deleted follows from the delete
- * ops already recorded. O(chars).
+ * Sets the document order of a freshly decoded document, whose ops are
+ * recorded: @order lists every inserted char exactly once, as LV ranges in
+ * document order (the decoder checked this); which chars are deleted
+ * follows from the delete ops. Nothing is merged again, and the span tree
+ * is only built when something needs it: until then the text is read
+ * straight from the order. O(ranges + deletes).
  */
 void
 flow_text_load_order (FlowText          *t,
                       const FlowLvRange *order,
                       guint              n_ranges)
 {
-  g_autofree guint8 *deleted = NULL;
-  GArray *level;
-  guint32 li;
-  FlowLv n_lvs = t->lv_leaf->len;
+  guint64 inserted = 0;
+  guint64 deleted = 0;
 
-  g_assert (t->n_leaves == 1 && t->leaves[0].n == 0);
+  g_assert (t->n_leaves == 1 && t->leaves[0].n == 0 && !t->lazy);
 
-  /* Which chars are deleted: a bitmap filled from the delete ops. */
-  deleted = g_malloc0 (n_lvs / 8 + 1);
-  for (guint i = 0; i < t->ops->len; i++)
-    {
-      const FlowTextOp *op = &g_array_index (t->ops, FlowTextOp, i);
-      FlowLv first;
-
-      if (op->kind != FLOW_TEXT_OP_DELETE)
-        continue;
-      first = op->reversed ? op->a - (op->len - 1) : op->a;
-      for (guint32 k = 0; k < op->len; k++)
-        deleted[(first + k) / 8] |= 1 << ((first + k) % 8);
-    }
-
-  li = t->first_leaf;
+  t->lazy_deleted = deleted_bitmap (t);
+  t->lazy_order = g_memdup2 (order, n_ranges * sizeof (FlowLvRange));
+  t->lazy_n_order = n_ranges;
   for (guint r = 0; r < n_ranges; r++)
+    inserted += order[r].end - order[r].start;
+  for (guint i = 0; i < t->ops->len; i++)
+    if (g_array_index (t->ops, FlowTextOp, i).kind == FLOW_TEXT_OP_DELETE)
+      deleted += g_array_index (t->ops, FlowTextOp, i).len;
+
+  /* A char deleted twice (concurrently) counts once: count the bits. Only
+   * inserted chars are ever marked, so the whole bitmap will do. */
+  if (deleted > 0)
     {
-      FlowLv lv = order[r].start;
+      gsize n_bytes = t->log->len / 8 + 1;
 
-      while (lv < order[r].end)
-        {
-          const FlowTextOp *op = flow_text_find_op (t, lv);
-          FlowLv op_end = MIN (order[r].end, op->lv + op->len);
-          guint32 off = op->ascii ? op->off + (lv - op->lv)
-                                  : (guint32) (g_utf8_offset_to_pointer (content_at (t, op->off),
-                                                                         lv - op->lv) -
-                                               content_at (t, 0));
-
-          /* One op run at a time; split where deletion changes. */
-          while (lv < op_end)
-            {
-              gboolean del = (deleted[lv / 8] >> (lv % 8)) & 1;
-              Span s;
-              FlowLv k = lv + 1;
-
-              while (k < op_end && (gboolean) ((deleted[k / 8] >> (k % 8)) & 1) == del)
-                k++;
-
-              s.lv = lv;
-              s.len = k - lv;
-              s.deleted = del;
-              s.off = off;
-              s.bytes = (guint32) (op->ascii ? s.len
-                                   : (guint32) (g_utf8_offset_to_pointer (content_at (t, off), s.len) -
-                                                content_at (t, off)));
-              bulk_append (t, &li, &s);
-              off += s.bytes;
-              lv = k;
-            }
-        }
+      deleted = 0;
+      for (gsize i = 0; i < n_bytes; i++)
+        deleted += (guint) __builtin_popcount (t->lazy_deleted[i]);
     }
-
-  /* Widths and the id index, leaf by leaf. */
-  for (guint32 l = t->first_leaf; l != NONE; l = t->leaves[l].next)
-    {
-      leaf_sums (&t->leaves[l]);
-      for (guint32 i = 0; i < t->leaves[l].n; i++)
-        map_span (t, &t->leaves[l].spans[i], l);
-    }
-
-  /* Internal levels, bottom up. */
-  level = g_array_new (FALSE, FALSE, sizeof (guint32));
-  for (guint32 l = t->first_leaf; l != NONE; l = t->leaves[l].next)
-    g_array_append_val (level, l);
-
-  t->height = 0;
-  while (level->len > 1)
-    {
-      GArray *up = g_array_new (FALSE, FALSE, sizeof (guint32));
-      gboolean is_leaf = t->height == 0;
-
-      for (guint i = 0; i < level->len; )
-        {
-          guint32 ni = node_new (t, t->height + 1);
-          Node *node = &t->nodes[ni];
-          guint take = MIN (level->len - i, (guint) NODE_MAX * 3 / 4);
-
-          /* Avoid a lonely last node. */
-          if (level->len - i - take > 0 && level->len - i - take < 2)
-            take--;
-          for (guint j = 0; j < take; j++, i++)
-            {
-              guint32 child = g_array_index (level, guint32, i);
-
-              node->child[node->n] = child;
-              if (is_leaf)
-                {
-                  node->visible[node->n] = t->leaves[child].visible;
-                  node->total[node->n] = t->leaves[child].total;
-                }
-              else
-                node_sums (&t->nodes[child], &node->visible[node->n], &node->total[node->n]);
-              set_child_parent (t, child, is_leaf, ni);
-              node->n++;
-            }
-          g_array_append_val (up, ni);
-        }
-      g_array_unref (level);
-      level = up;
-      t->height++;
-    }
-  t->root = g_array_index (level, guint32, 0);
-  if (t->height == 0)
-    t->root = t->first_leaf;
-  g_array_unref (level);
-  t->cache_valid = FALSE;
+  t->lazy_visible = (guint) (inserted - deleted);
+  t->lazy = TRUE;
 }
 
 /* Checks every structural invariant; aborts on a violation. For tests. */
@@ -1907,6 +2095,7 @@ flow_text_check (FlowText *t)
   guint32 n_leaves_seen = 0;
   guint32 prev = NONE;
 
+  ensure_tree (t);
   for (guint32 li = t->first_leaf; li != NONE; li = t->leaves[li].next)
     {
       Leaf *leaf = &t->leaves[li];
