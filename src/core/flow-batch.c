@@ -67,7 +67,8 @@ flow_batch_init (FlowBatch *b)
   b->parents = g_array_new (FALSE, FALSE, sizeof (FlowOpId));
   b->text_runs = g_array_new (FALSE, FALSE, sizeof (FlowBatchTextRun));
   b->strings = g_ptr_array_new_with_free_func (g_free);
-  b->map_ops = g_array_new (FALSE, FALSE, sizeof (FlowBatchMapOp));
+  /* Zero-filled: CREATE ops have no value for the clear func to drop. */
+  b->map_ops = g_array_new (FALSE, TRUE, sizeof (FlowBatchMapOp));
   g_array_set_clear_func (b->map_ops, map_op_clear);
   flow_order_index_init (&b->order);
 }

@@ -751,6 +751,73 @@ flow_doc_get_memory_size (FlowDoc *self)
  *
  * Returns: (transfer full): the encoding
  */
+/* The ops that ops [start, end) refer to in their payload. */
+static void
+payload_refs (gpointer  data,
+              FlowLv    start,
+              FlowLv    end,
+              GArray   *lvs)
+{
+  FlowDoc *self = data;
+
+  if (self->text != NULL)
+    {
+      FlowLv lv = start;
+
+      while (lv < end)
+        {
+          const FlowTextOp *op = flow_text_find_op (self->text, lv);
+          FlowLv op_end = MIN (end, op->lv + op->len);
+
+          if (op->kind == FLOW_TEXT_OP_INSERT)
+            {
+              /* Later chars of a run refer to the char before them. */
+              FlowLv ol = lv == op->lv ? op->a : lv - 1;
+
+              if (ol != FLOW_LV_NONE)
+                g_array_append_val (lvs, ol);
+              if (op->b != FLOW_LV_NONE)
+                g_array_append_val (lvs, op->b);
+            }
+          else
+            {
+              /* The targets are a run of LVs; name both ends and let the
+               * ranges between be covered by the segments they span. */
+              guint32 k0 = lv - op->lv;
+              guint32 k1 = op_end - 1 - op->lv;
+              FlowLv a = op->reversed ? op->a - k1 : op->a + k0;
+              FlowLv b = op->reversed ? op->a - k0 : op->a + k1;
+
+              for (FlowLv t = a; t <= b; )
+                {
+                  FlowLv seg_end = MIN (flow_oplog_agent_run_end (self->log, t),
+                                        flow_oplog_graph_run_end (self->log, t));
+
+                  g_array_append_val (lvs, t);
+                  t = seg_end;
+                }
+            }
+          lv = op_end;
+        }
+    }
+  else
+    for (FlowLv lv = start; lv < end; lv++)
+      {
+        const FlowMapOp *op = flow_map_get_op (self->map, lv);
+
+        if (op->kind != FLOW_MAP_OP_SET)
+          continue;
+        g_array_append_val (lvs, op->entity);
+        if (flow_value_get_value_type (op->value) == FLOW_VALUE_REF)
+          {
+            FlowLv ref = flow_oplog_op_id_to_lv (self->log, flow_value_get_ref (op->value));
+
+            if (ref != FLOW_LV_NONE)
+              g_array_append_val (lvs, ref);
+          }
+      }
+}
+
 GBytes *
 flow_doc_encode (FlowDoc *self)
 {
@@ -759,7 +826,7 @@ flow_doc_encode (FlowDoc *self)
   g_return_val_if_fail (FLOW_IS_DOC (self), NULL);
 
   /* A canonical order, so replicas with the same ops encode the same bytes. */
-  flow_oplog_canonical_order (self->log, ranges);
+  flow_oplog_canonical_order (self->log, payload_refs, self, ranges);
   return _flow_doc_encode_ranges (self, (const FlowLvRange *) (gpointer) ranges->data,
                                   ranges->len, TRUE);
 }

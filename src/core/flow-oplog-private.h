@@ -110,7 +110,16 @@ void               flow_oplog_missing_ranges   (const FlowOpLog    *log,
                                                 GArray             *ranges);
 gboolean           flow_oplog_version_is_closed (FlowOpLog         *log,
                                                 const FlowVersionVector *vv);
+/* Appends to @lvs (FlowLv) every op that the ops [@start, @end) refer to
+ * in their payload (text origins, delete targets, entities). */
+typedef void (*FlowRefsFunc) (gpointer  data,
+                              FlowLv    start,
+                              FlowLv    end,
+                              GArray   *lvs);
+
 void               flow_oplog_canonical_order  (FlowOpLog          *log,
+                                                FlowRefsFunc        refs,
+                                                gpointer            refs_data,
                                                 GArray             *ranges);
 gint               flow_oplog_compare_lv       (FlowOpLog          *log,
                                                 FlowLv              a,

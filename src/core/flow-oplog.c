@@ -728,11 +728,18 @@ segment_id_cmp (gconstpointer a,
  * consecutive ops is never interrupted once started. Replicas with the same
  * ops therefore encode them to the same bytes (flow_doc_encode()).
  *
- * O(segments · log segments).
+ * An op depends on its parents and on the ops its payload refers to, as
+ * @refs reports: honest replicas only refer to an op's causal past, but a
+ * tampered batch need not, and an encoding must still only refer backwards.
+ * References always point to lower LVs, so there is no cycle.
+ *
+ * O(segments · log segments + references).
  */
 void
-flow_oplog_canonical_order (FlowOpLog *log,
-                            GArray    *ranges)
+flow_oplog_canonical_order (FlowOpLog    *log,
+                            FlowRefsFunc  refs,
+                            gpointer      refs_data,
+                            GArray       *ranges)
 {
   g_autoptr(GArray) segments = g_array_new (FALSE, FALSE, sizeof (Segment));
   g_autoptr(GArray) dep_index = g_array_new (FALSE, FALSE, sizeof (guint32));
@@ -760,6 +767,7 @@ flow_oplog_canonical_order (FlowOpLog *log,
    * segment depended on to the dependent one. */
   {
     g_autoptr(GArray) edges = g_array_new (FALSE, FALSE, sizeof (guint32) * 2);
+    g_autoptr(GArray) ref_lvs = g_array_new (FALSE, FALSE, sizeof (FlowLv));
 
     for (guint i = 0; i < segments->len; i++)
       {
@@ -784,6 +792,29 @@ flow_oplog_canonical_order (FlowOpLog *log,
             last_dep = edge[0];
             g_array_append_vals (edges, edge, 1);
             seg->n_deps++;
+          }
+
+        /* Payload references leaving the segment. */
+        if (refs != NULL)
+          {
+            g_array_set_size (ref_lvs, 0);
+            refs (refs_data, seg->lv, seg->lv + seg->len, ref_lvs);
+            for (guint k = 0; k < ref_lvs->len; k++)
+              {
+                FlowLv p = g_array_index (ref_lvs, FlowLv, k);
+                guint32 edge[2];
+
+                if (p >= seg->lv && p < seg->lv + seg->len)
+                  continue;
+                g_assert (p < seg->lv);
+                edge[0] = segment_of (segments, p);
+                edge[1] = i;
+                if (edge[0] == last_dep)
+                  continue;
+                last_dep = edge[0];
+                g_array_append_vals (edges, edge, 1);
+                seg->n_deps++;
+              }
           }
 
         /* A pure continuation of our replica's chain. */
@@ -850,9 +881,11 @@ flow_oplog_canonical_order (FlowOpLog *log,
                 g_sequence_insert_sorted (ready, GUINT_TO_POINTER (j + 1), segment_id_cmp, &ctx);
             }
 
-          /* A pure continuation depends on nothing else, so it is ready. */
-          g_assert (next == G_MAXUINT32 || g_array_index (segments, Segment, next).n_deps == 0);
-          i = next;
+          /* Follow the chain while it is ready. A continuation that still
+           * waits for a payload reference joins the queue when its last
+           * dependency is emitted (it is skipped above only when ready now). */
+          i = next != G_MAXUINT32 && g_array_index (segments, Segment, next).n_deps == 0
+              ? next : G_MAXUINT32;
         }
     }
 

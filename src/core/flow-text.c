@@ -1032,7 +1032,7 @@ pos_of (FlowText *t,
  * Cost: O(log n) when nothing concurrent sits between the origins (the
  * common case); otherwise O(items scanned · log n).
  */
-static void
+static FlowLv
 integrate (FlowText *t,
            FlowLv    lv,
            FlowLv    ol,
@@ -1063,7 +1063,7 @@ integrate (FlowText *t,
   if (item_at (t, &cur) == or)
     {
       *dest = cur;
-      return;
+      return or;
     }
 
   end_pos = (gint64) t->leaves[t->root].total;
@@ -1079,6 +1079,16 @@ integrate (FlowText *t,
   right_pos = (gint64) pos_of (t, or, end_pos);
   x_id = flow_oplog_lv_to_op_id (t->log, lv);
   d = cur;
+
+  /* An honest origin_right lies after origin_left. One that does not (a
+   * tampered op) would put the item past it; read it as "the end" instead.
+   * Two items have the same relative order on every replica, so every
+   * replica decides this the same way. */
+  if (or != FLOW_LV_NONE && right_pos <= left_pos)
+    {
+      or = FLOW_LV_NONE;
+      right_pos = end_pos;
+    }
 
   for (;;)
     {
@@ -1149,6 +1159,7 @@ integrate (FlowText *t,
     }
 
   *dest = d;
+  return or;
 }
 
 /*
@@ -1927,8 +1938,10 @@ flow_text_apply_insert (FlowText   *t,
   guint32 off = content_append (t, utf8, bytes);
 
   ensure_tree (t);
+  /* Record the origins integrate() went by (see there), so the op is
+   * stored and sent on as every replica applies it. */
+  origin_right = integrate (t, lv, origin_left, origin_right, &dest);
   record_insert (t, lv, len, origin_left, origin_right, off, bytes);
-  integrate (t, lv, origin_left, origin_right, &dest);
 
   s.lv = lv;
   s.len = len;

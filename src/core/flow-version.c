@@ -241,7 +241,8 @@ flow_version_vector_equal (const FlowVersionVector *a,
                            const FlowVersionVector *b)
 {
   return a->entries->len == b->entries->len &&
-         memcmp (a->entries->data, b->entries->data, a->entries->len * sizeof (Entry)) == 0;
+         (a->entries->len == 0 ||
+          memcmp (a->entries->data, b->entries->data, a->entries->len * sizeof (Entry)) == 0);
 }
 
 /**
