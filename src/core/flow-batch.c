@@ -505,8 +505,9 @@ decode_text_ops (FlowBatch   *b,
   gboolean have_last_or = FALSE;
   guint64 last_target_pos = 0;
 
+  /* A run takes at least one byte: an insert typed on needs no reference. */
   *inserted = 0;
-  if (flow_reader_failed (r) || n_runs > flow_reader_remaining (r) / 2)
+  if (flow_reader_failed (r) || n_runs > flow_reader_remaining (r))
     MALFORMED ("Malformed text ops");
 
   for (guint64 i = 0; i < n_runs; i++)

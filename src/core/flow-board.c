@@ -41,7 +41,7 @@ set_z (FlowDoc         *board,
   if (key == NULL)
     {
       g_set_error_literal (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_INVALID_ARGUMENT,
-                           "The shape cannot go lower");
+                           "There is no room left in the stacking order there");
       return FALSE;
     }
   v = flow_value_new_string (key);

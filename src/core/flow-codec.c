@@ -181,7 +181,13 @@ flow_reader_varint_slow (FlowReader *r)
         break; /* bits beyond 64 */
       value |= (guint64) (byte & 0x7f) << shift;
       if ((byte & 0x80) == 0)
-        return value;
+        {
+          /* A last byte of 0 after others is an overlong encoding: every
+           * number has one encoding, so encodings can be compared. */
+          if (byte == 0 && shift > 0)
+            break;
+          return value;
+        }
       shift += 7;
       if (shift > 63)
         break;

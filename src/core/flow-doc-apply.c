@@ -53,6 +53,13 @@ typedef struct
     return FALSE; \
   } G_STMT_END
 
+#define INVALID_CAUSE(cause) \
+  G_STMT_START { \
+    g_set_error (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_MALFORMED, \
+                 "A change is invalid: %s", (cause)->message); \
+    return FALSE; \
+  } G_STMT_END
+
 /* ------------------------------------------------------------------------
  * Resolving ids
  * ------------------------------------------------------------------------ */
@@ -377,16 +384,19 @@ check_map (Ctx     *ctx,
       const FlowBatchMapOp *op = &g_array_index (b->map_ops, FlowBatchMapOp, i);
       const char *name = g_ptr_array_index (b->strings, op->name);
 
+      g_autoptr(GError) local_error = NULL;
+
+      /* The schema speaks of arguments; from a peer they are malformed. */
       if (op->kind == FLOW_MAP_OP_CREATE)
         {
-          if (!flow_map_check_kind (map, name, error))
-            return FALSE;
+          if (!flow_map_check_kind (map, name, &local_error))
+            INVALID_CAUSE (local_error);
           continue;
         }
       if (!is_entity (ctx, &op->entity, i))
         INVALID ("A change refers to an item that does not exist");
-      if (!flow_map_check_set (map, name, op->value, error))
-        return FALSE;
+      if (!flow_map_check_set (map, name, op->value, &local_error))
+        INVALID_CAUSE (local_error);
       if (flow_value_get_value_type (op->value) == FLOW_VALUE_REF &&
           !is_entity (ctx, flow_value_get_ref (op->value), i))
         INVALID ("A property refers to an item that does not exist");

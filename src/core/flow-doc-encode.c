@@ -152,22 +152,93 @@ put_ref_id (Enc            *e,
  * Graph
  * ------------------------------------------------------------------------ */
 
+/*
+ * Runs are emitted through a pending run that grows while the next piece
+ * continues it. Local run boundaries depend on the order this replica
+ * received ops; merging here makes the output depend only on the ops and
+ * the batch order, which is what makes whole-document encodings canonical.
+ */
+typedef struct
+{
+  gboolean  active;
+  guint32   agent;     /* batch agent */
+  guint64   seq;
+  guint32   idx;       /* batch index of the first op */
+  guint32   len;
+  FlowLv    first;     /* LV of the first op */
+} GraphRun;
+
+typedef struct
+{
+  Enc      *e;
+  FlowBuf  *runs;
+  guint     n_runs;
+  guint64  *next_seq;
+  guint8   *seen;
+  guint     cap;
+  GraphRun  pending;
+} GraphEnc;
+
+static void
+graph_flush (GraphEnc *g)
+{
+  GraphRun *p = &g->pending;
+  FlowLv single;
+  guint n_parents;
+  const FlowLv *parents;
+  gboolean explicit_seq;
+  gboolean parent_prev;
+
+  if (!p->active)
+    return;
+
+  parents = flow_oplog_parents (g->e->doc->log, p->first, &single, &n_parents);
+  explicit_seq = g->next_seq[p->agent] != p->seq || (!g->seen[p->agent] && p->seq != 0);
+  parent_prev = n_parents == 1 && p->idx > 0 && batch_index (g->e, parents[0]) == p->idx - 1;
+
+  flow_buf_put_varint (g->runs, ((guint64) (p->len - 1) << 2) |
+                                (explicit_seq ? 2 : 0) | (parent_prev ? 1 : 0));
+  flow_buf_put_varint (g->runs, p->agent);
+  if (explicit_seq)
+    flow_buf_put_varint (g->runs, p->seq);
+  if (!parent_prev)
+    {
+      flow_buf_put_varint (g->runs, n_parents);
+      for (guint i = 0; i < n_parents; i++)
+        put_ref (g->e, g->runs, p->idx, parents[i]);
+    }
+
+  g->next_seq[p->agent] = p->seq + p->len;
+  g->seen[p->agent] = 1;
+  g->n_runs++;
+  p->active = FALSE;
+}
+
+static void
+graph_grow (GraphEnc *g,
+            guint32   agent)
+{
+  guint new_cap;
+
+  if (agent < g->cap)
+    return;
+  new_cap = MAX (g->cap * 2, agent + 1);
+  g->next_seq = g_renew (guint64, g->next_seq, new_cap);
+  g->seen = g_renew (guint8, g->seen, new_cap);
+  memset (g->next_seq + g->cap, 0, (new_cap - g->cap) * sizeof (guint64));
+  memset (g->seen + g->cap, 0, new_cap - g->cap);
+  g->cap = new_cap;
+}
+
 static void
 encode_graph (Enc     *e,
               FlowBuf *out)
 {
   FlowOpLog *log = e->doc->log;
-  guint64 next_stack[8] = { 0, };
-  guint8 seen_stack[8] = { 0, };
-  g_autofree guint64 *next_heap = NULL;
-  g_autofree guint8 *seen_heap = NULL;
-  guint64 *next_seq = next_stack;
-  guint8 *seen = seen_stack;
-  guint cap = G_N_ELEMENTS (next_stack);
-  FlowBuf *runs = &e->doc->enc_runs;
-  guint n_runs = 0;
+  GraphEnc g = { e, &e->doc->enc_runs, 0, NULL, NULL, 0, { 0, } };
 
-  runs->len = 0;
+  g.runs->len = 0;
+  graph_grow (&g, 8);
 
   for (guint r = 0; r < e->n_ranges; r++)
     {
@@ -184,51 +255,37 @@ encode_graph (Enc     *e,
                             flow_oplog_graph_run_end (log, lv));
           guint32 idx = batch_index (e, lv);
           guint32 ba;
-          gboolean explicit_seq;
-          gboolean parent_prev;
+          GraphRun *p = &g.pending;
 
           flow_oplog_lv_to_id (log, lv, &agent, &seq);
           parents = flow_oplog_parents (log, lv, &single, &n_parents);
-
           ba = batch_agent (e, agent);
-          if (ba >= cap)
+          graph_grow (&g, ba);
+
+          /* Continues the pending run: same replica, next seq, next in the
+           * batch, and its only parent is the op before it. */
+          if (p->active && p->agent == ba && p->seq + p->len == seq && p->idx + p->len == idx &&
+              n_parents == 1 && batch_index (e, parents[0]) == idx - 1)
+            p->len += end - lv;
+          else
             {
-              guint new_cap = MAX (cap * 2, ba + 1);
-              guint64 *n2 = g_new0 (guint64, new_cap);
-              guint8 *s2 = g_new0 (guint8, new_cap);
-
-              memcpy (n2, next_seq, cap * sizeof (guint64));
-              memcpy (s2, seen, cap);
-              g_free (next_heap);
-              g_free (seen_heap);
-              next_seq = next_heap = n2;
-              seen = seen_heap = s2;
-              cap = new_cap;
+              graph_flush (&g);
+              p->active = TRUE;
+              p->agent = ba;
+              p->seq = seq;
+              p->idx = idx;
+              p->len = end - lv;
+              p->first = lv;
             }
-          explicit_seq = next_seq[ba] != seq || (!seen[ba] && seq != 0);
-          parent_prev = n_parents == 1 && idx > 0 && batch_index (e, parents[0]) == idx - 1;
-
-          flow_buf_put_varint (runs, ((guint64) (end - lv - 1) << 2) |
-                                     (explicit_seq ? 2 : 0) | (parent_prev ? 1 : 0));
-          flow_buf_put_varint (runs, ba);
-          if (explicit_seq)
-            flow_buf_put_varint (runs, seq);
-          if (!parent_prev)
-            {
-              flow_buf_put_varint (runs, n_parents);
-              for (guint i = 0; i < n_parents; i++)
-                put_ref (e, runs, idx, parents[i]);
-            }
-
-          next_seq[ba] = seq + (end - lv);
-          seen[ba] = 1;
-          n_runs++;
           lv = end;
         }
     }
+  graph_flush (&g);
 
-  flow_buf_put_varint (out, n_runs);
-  flow_buf_put_bytes (out, runs->data, runs->len);
+  flow_buf_put_varint (out, g.n_runs);
+  flow_buf_put_bytes (out, g.runs->data, g.runs->len);
+  g_free (g.next_seq);
+  g_free (g.seen);
 }
 
 /* ------------------------------------------------------------------------
@@ -237,11 +294,32 @@ encode_graph (Enc     *e,
 
 typedef struct
 {
+  gboolean active;
+  guint    kind;
+  guint32  idx;        /* batch index of the first op */
+  guint32  len;
+  /* inserts */
+  FlowLv   first;      /* LV of the first char */
+  FlowLv   last;       /* LV of the last char */
+  FlowLv   ol;
+  FlowLv   or;
+  /* deletes */
+  FlowLv   target;     /* LV of the first target */
+  gboolean reversed;
+  gboolean in_batch;   /* targets are batch indexes, not ids */
+  guint32  t_idx;      /* batch index of the first target */
+  guint32  t_agent;    /* id of the first target */
+  guint64  t_seq;
+} TextRun;
+
+typedef struct
+{
   FlowBuf  runs;
   guint    n_runs;
   FlowBuf  content;
   FlowLv   last_or;     /* origin_right of the last insert run */
   gboolean have_last_or;
+  TextRun  pending;
 
   /* Whole pages: references are distances in document order. */
   gboolean       ordered;
@@ -263,80 +341,145 @@ order_pos (Enc     *e,
 }
 
 static void
-put_delete (Enc     *e,
+text_flush (Enc     *e,
+            TextEnc *te)
+{
+  TextRun *p = &te->pending;
+
+  if (!p->active)
+    return;
+  p->active = FALSE;
+  te->n_runs++;
+
+  if (p->kind == FLOW_TEXT_OP_INSERT && te->ordered)
+    {
+      /* Origins sit next to the run in document order, nearly always right
+       * next to it: 1 is a flag bit, 0 is "none". */
+      guint32 first = order_pos (e, te, p->first);
+      guint32 last = order_pos (e, te, p->last);
+      guint64 dl = p->ol == FLOW_LV_NONE ? 0 : first - order_pos (e, te, p->ol);
+      guint64 dr = p->or == FLOW_LV_NONE ? 0 : order_pos (e, te, p->or) - last;
+
+      flow_buf_put_varint (&te->runs, ((guint64) (p->len - 1) << 3) |
+                                      (dl == 1 ? 4 : 0) | (dr == 1 ? 2 : 0) | FLOW_TEXT_OP_INSERT);
+      if (dl != 1)
+        flow_buf_put_varint (&te->runs, dl);
+      if (dr != 1)
+        flow_buf_put_varint (&te->runs, dr);
+    }
+  else if (p->kind == FLOW_TEXT_OP_INSERT)
+    {
+      /* Typing, backspacing and typing again at one spot keeps the same
+       * origin_right: say "as before" in one bit. */
+      gboolean ol_prev = p->ol != FLOW_LV_NONE && p->idx > 0 && batch_index (e, p->ol) == p->idx - 1;
+      gboolean or_same = te->have_last_or && te->last_or == p->or;
+
+      flow_buf_put_varint (&te->runs, ((guint64) (p->len - 1) << 3) |
+                                      (ol_prev ? 4 : 0) | (or_same ? 2 : 0) | FLOW_TEXT_OP_INSERT);
+      if (!ol_prev)
+        put_ref (e, &te->runs, p->idx, p->ol);
+      if (!or_same)
+        put_ref (e, &te->runs, p->idx, p->or);
+      te->last_or = p->or;
+      te->have_last_or = TRUE;
+    }
+  else
+    {
+      gboolean rev = p->reversed && p->len > 1;
+
+      flow_buf_put_varint (&te->runs, ((guint64) (p->len - 1) << 3) |
+                                      (rev ? 2 : 0) | FLOW_TEXT_OP_DELETE);
+      if (te->ordered)
+        {
+          /* The first target as a move in document order. */
+          guint64 pos = order_pos (e, te, p->target);
+
+          flow_buf_put_varint (&te->runs, flow_zigzag_encode ((gint64) pos - (gint64) te->last_target_pos));
+          te->last_target_pos = pos;
+        }
+      else
+        put_ref (e, &te->runs, p->idx, p->target);
+    }
+}
+
+static void
+put_insert (Enc     *e,
             TextEnc *te,
             guint32  idx,
             guint32  len,
-            FlowLv   target,
-            gboolean reversed)
+            FlowLv   first,
+            FlowLv   ol,
+            FlowLv   or)
 {
-  FlowOpLog *log = e->doc->log;
-  guint32 k = 0;
+  TextRun *p = &te->pending;
 
-  if (te->ordered)
+  /* Typed on: next in the batch, after the pending run's last char, with
+   * the same origin_right. */
+  if (p->active && p->kind == FLOW_TEXT_OP_INSERT && p->idx + p->len == idx &&
+      ol == p->last && or == p->or)
     {
-      /* Whole pages: the first target as a move in document order. The
-       * decoder reads targets as consecutive batch indexes, so cut the run
-       * where the batch order breaks our consecutive LVs. */
-      while (k < len)
-        {
-          FlowLv t = reversed ? target - k : target + k;
-          guint32 ti = batch_index (e, t);
-          guint64 pos = order_pos (e, te, t);
-          guint32 m = 1;
-
-          while (k + m < len &&
-                 batch_index (e, reversed ? t - m : t + m) == (reversed ? ti - m : ti + m))
-            m++;
-
-          flow_buf_put_varint (&te->runs, ((guint64) (m - 1) << 3) |
-                                          ((reversed && m > 1) ? 2 : 0) | FLOW_TEXT_OP_DELETE);
-          flow_buf_put_varint (&te->runs, flow_zigzag_encode ((gint64) pos - (gint64) te->last_target_pos));
-          te->last_target_pos = pos;
-          te->n_runs++;
-          k += m;
-        }
+      p->len += len;
+      p->last = first + len - 1;
       return;
     }
 
-  /* Split so each piece's targets are contiguous as the decoder sees them:
-   * inside one range of the batch, or with consecutive ids outside it. */
-  while (k < len)
+  text_flush (e, te);
+  p->active = TRUE;
+  p->kind = FLOW_TEXT_OP_INSERT;
+  p->idx = idx;
+  p->len = len;
+  p->first = first;
+  p->last = first + len - 1;
+  p->ol = ol;
+  p->or = or;
+}
+
+/* Adds one delete op (batch index @idx) of target @t to the runs. */
+static void
+put_delete_one (Enc     *e,
+                TextEnc *te,
+                guint32  idx,
+                FlowLv   t)
+{
+  TextRun *p = &te->pending;
+  guint32 ti = batch_index (e, t);
+  gboolean in_batch = te->ordered || (ti != G_MAXUINT32 && ti < idx);
+  guint32 agent = 0;
+  guint64 seq = 0;
+
+  if (!in_batch)
+    flow_oplog_lv_to_id (e->doc->log, t, &agent, &seq);
+
+  /* Targets must continue the pending run's as the decoder reads them:
+   * consecutive batch indexes, or consecutive ids outside the batch, one
+   * way or the other. */
+  if (p->active && p->kind == FLOW_TEXT_OP_DELETE && p->idx + p->len == idx &&
+      p->in_batch == in_batch)
     {
-      FlowLv t = reversed ? target - k : target + k;
-      guint32 ti = batch_index (e, t);
-      guint32 m = 1;
+      gboolean fwd = in_batch ? ti == p->t_idx + p->len
+                              : agent == p->t_agent && seq == p->t_seq + p->len;
+      gboolean back = in_batch ? (guint64) ti + p->len == p->t_idx
+                               : agent == p->t_agent && seq + p->len == p->t_seq;
 
-      while (k + m < len)
+      if ((fwd && (!p->reversed || p->len == 1)) || (back && (p->reversed || p->len == 1)))
         {
-          FlowLv t2 = reversed ? t - m : t + m;
-          guint32 ti2 = batch_index (e, t2);
-          guint32 a1, a2;
-          guint64 s1, s2;
-
-          if ((ti == G_MAXUINT32) != (ti2 == G_MAXUINT32))
-            break;
-          if (ti != G_MAXUINT32)
-            {
-              if (ti2 != (reversed ? ti - m : ti + m) || ti2 >= idx + k + m)
-                break;
-            }
-          else
-            {
-              flow_oplog_lv_to_id (log, t, &a1, &s1);
-              flow_oplog_lv_to_id (log, t2, &a2, &s2);
-              if (a1 != a2 || s2 != (reversed ? s1 - m : s1 + m))
-                break;
-            }
-          m++;
+          p->reversed = back && !fwd;
+          p->len++;
+          return;
         }
-
-      flow_buf_put_varint (&te->runs, ((guint64) (m - 1) << 3) |
-                                      ((reversed && m > 1) ? 2 : 0) | FLOW_TEXT_OP_DELETE);
-      put_ref (e, &te->runs, idx + k, t);
-      te->n_runs++;
-      k += m;
     }
+
+  text_flush (e, te);
+  p->active = TRUE;
+  p->kind = FLOW_TEXT_OP_DELETE;
+  p->idx = idx;
+  p->len = 1;
+  p->target = t;
+  p->reversed = FALSE;
+  p->in_batch = in_batch;
+  p->t_idx = ti;
+  p->t_agent = agent;
+  p->t_seq = seq;
 }
 
 static void
@@ -358,7 +501,6 @@ encode_text (Enc     *e,
           if (op->kind == FLOW_TEXT_OP_INSERT)
             {
               FlowLv ol = lv == op->lv ? op->a : lv - 1;
-              gboolean ol_prev = ol != FLOW_LV_NONE && idx > 0 && batch_index (e, ol) == idx - 1;
               gsize from = op->ascii ? op->off + (lv - op->lv)
                                      : (gsize) (g_utf8_offset_to_pointer (flow_text_content (text, op->off),
                                                                           lv - op->lv) -
@@ -367,52 +509,23 @@ encode_text (Enc     *e,
               gsize nbytes = op->ascii ? end - lv
                                        : (gsize) (g_utf8_offset_to_pointer (p, end - lv) - p);
 
-              if (te->ordered)
-                {
-                  /* Origins sit next to the run in document order, nearly
-                   * always right next to it: 1 is a flag bit, 0 is "none". */
-                  guint32 first = order_pos (e, te, lv);
-                  guint32 last = order_pos (e, te, end - 1);
-                  guint64 dl = ol == FLOW_LV_NONE ? 0 : first - order_pos (e, te, ol);
-                  guint64 dr = op->b == FLOW_LV_NONE ? 0 : order_pos (e, te, op->b) - last;
-
-                  flow_buf_put_varint (&te->runs, ((guint64) (end - lv - 1) << 3) |
-                                                  (dl == 1 ? 4 : 0) | (dr == 1 ? 2 : 0) |
-                                                  FLOW_TEXT_OP_INSERT);
-                  if (dl != 1)
-                    flow_buf_put_varint (&te->runs, dl);
-                  if (dr != 1)
-                    flow_buf_put_varint (&te->runs, dr);
-                }
-              else
-                {
-                  /* Typing, backspacing and typing again at one spot keeps
-                   * the same origin_right: say "as before" in one bit. */
-                  gboolean or_same = te->have_last_or && te->last_or == op->b;
-
-                  flow_buf_put_varint (&te->runs, ((guint64) (end - lv - 1) << 3) |
-                                                  (ol_prev ? 4 : 0) | (or_same ? 2 : 0) |
-                                                  FLOW_TEXT_OP_INSERT);
-                  if (!ol_prev)
-                    put_ref (e, &te->runs, idx, ol);
-                  if (!or_same)
-                    put_ref (e, &te->runs, idx, op->b);
-                  te->last_or = op->b;
-                  te->have_last_or = TRUE;
-                }
-              te->n_runs++;
+              put_insert (e, te, idx, end - lv, lv, ol, op->b);
               flow_buf_put_bytes (&te->content, p, nbytes);
             }
           else
             {
-              guint32 k = lv - op->lv;
-              FlowLv target = op->reversed ? op->a - k : op->a + k;
+              /* One op at a time; put_delete_one() rebuilds the runs. */
+              for (FlowLv k = lv; k < end; k++)
+                {
+                  guint32 n = k - op->lv;
 
-              put_delete (e, te, idx, end - lv, target, op->reversed);
+                  put_delete_one (e, te, idx + (k - lv), op->reversed ? op->a - n : op->a + n);
+                }
             }
           lv = end;
         }
     }
+  text_flush (e, te);
 }
 
 static gboolean

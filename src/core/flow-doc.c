@@ -1684,6 +1684,13 @@ flow_doc_list_ordered (FlowDoc *self)
   return lvs_to_ids (self, lvs);
 }
 
+static gint
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
 /**
  * flow_doc_dup_property_names:
  * @self: a board or the catalog
@@ -1711,7 +1718,7 @@ flow_doc_dup_property_names (FlowDoc        *self,
   for (guint i = 0; i < e->n_props; i++)
     if (flow_value_get_value_type (e->props[i].value) != FLOW_VALUE_NULL)
       g_ptr_array_add (names, g_strdup (flow_map_string (self->map, e->props[i].key)));
-  g_ptr_array_sort (names, (GCompareFunc) (void (*) (void)) g_strcmp0);
+  g_ptr_array_sort (names, compare_names);
   g_ptr_array_add (names, NULL);
   return (char **) g_ptr_array_free (names, FALSE);
 }

@@ -211,7 +211,8 @@ add_jitter (GString *out,
  * @jitter: (nullable): random source for jitter digits
  *
  * Returns: (transfer full) (nullable): a valid key strictly between @a and
- * @b, or %NULL if none exists (only below the smallest possible integer).
+ * @b, or %NULL if none exists (below the smallest possible integer, or
+ * when the keys around have grown to FLOW_FRAC_KEY_MAX_LEN).
  */
 char *
 flow_frac_key_between (const char *a,
@@ -279,5 +280,13 @@ flow_frac_key_between (const char *a,
       g_string_free (next, TRUE);
     }
 
+  /* Bisecting one gap again and again lengthens keys by about one digit
+   * every six times; past the limit there is no valid key to give. The
+   * caller has to rebalance the order (rewrite keys evenly) instead. */
+  if (out->len > FLOW_FRAC_KEY_MAX_LEN)
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
   return g_string_free (out, FALSE);
 }

@@ -358,7 +358,8 @@ flow_value_equal (const FlowValue *a,
       return a->u.color == b->u.color;
     case FLOW_VALUE_POINTS:
       return a->u.p.n == b->u.p.n &&
-             memcmp (a->u.p.points, b->u.p.points, a->u.p.n * sizeof (FlowPoint)) == 0;
+             (a->u.p.n == 0 ||
+              memcmp (a->u.p.points, b->u.p.points, a->u.p.n * sizeof (FlowPoint)) == 0);
     case FLOW_VALUE_REF:
       return flow_op_id_equal (&a->u.ref, &b->u.ref);
     case FLOW_VALUE_BYTES:

@@ -346,6 +346,8 @@ flow_version_vector_parse (const char  *str,
 
   if (g_strcmp0 (str, "0") == 0)
     return g_steal_pointer (&vv);
+  if (*str == '\0')
+    goto bad;
 
   parts = g_strsplit (str, ",", -1);
   for (guint i = 0; parts[i] != NULL; i++)
@@ -363,7 +365,8 @@ flow_version_vector_parse (const char  *str,
       replica = g_ascii_strtoull (parts[i], &end, 16);
       errno = 0;
       seq = g_ascii_strtoull (colon + 1, &end, 10);
-      if (*end != '\0' || errno != 0)
+      /* Each replica once, with at least one op: one text per version. */
+      if (*end != '\0' || errno != 0 || seq == 0)
         goto bad;
       if (flow_version_vector_get (vv, replica) != 0)
         goto bad;
