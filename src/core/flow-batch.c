@@ -81,12 +81,14 @@ flow_batch_reset (FlowBatch *b)
   b->flags = 0;
   b->has_doc_id = FALSE;
   b->n_ops = 0;
-  g_array_set_size (b->agents, 0);
-  g_array_set_size (b->runs, 0);
-  g_array_set_size (b->parents, 0);
-  g_array_set_size (b->text_runs, 0);
-  g_ptr_array_set_size (b->strings, 0);
-  g_array_set_size (b->map_ops, 0);
+  flow_array_clear (b->agents);
+  flow_array_clear (b->runs);
+  flow_array_clear (b->parents);
+  flow_array_clear (b->text_runs);
+  if (b->strings->len > 0)
+    g_ptr_array_set_size (b->strings, 0);
+  if (b->map_ops->len > 0)
+    g_array_set_size (b->map_ops, 0); /* drops the values */
   flow_order_index_reset (&b->order);
   g_clear_pointer (&b->content_owned, g_free);
   b->content = NULL;
@@ -256,14 +258,25 @@ decode_graph (FlowBatch   *b,
               FlowReader  *r,
               GError     **error)
 {
-  g_autofree guint64 *next_seq = g_new0 (guint64, b->agents->len + 1);
-  g_autofree guint8 *seen = g_new0 (guint8, b->agents->len + 1);
+  guint64 next_stack[8] = { 0, };
+  guint8 seen_stack[8] = { 0, };
+  g_autofree guint64 *next_heap = NULL;
+  g_autofree guint8 *seen_heap = NULL;
+  guint64 *next_seq = next_stack;
+  guint8 *seen = seen_stack;
   guint64 n_runs = flow_reader_varint (r);
   guint32 index = 0;
   gboolean full = (b->flags & FLOW_BATCH_FLAG_FULL) != 0;
 
   if (flow_reader_failed (r) || n_runs > flow_reader_remaining (r) / 2)
     MALFORMED ("Malformed op graph");
+
+  /* Updates name a replica or two; keep the per-agent state on the stack. */
+  if (b->agents->len > G_N_ELEMENTS (next_stack))
+    {
+      next_seq = next_heap = g_new0 (guint64, b->agents->len);
+      seen = seen_heap = g_new0 (guint8, b->agents->len);
+    }
 
   for (guint64 i = 0; i < n_runs; i++)
     {

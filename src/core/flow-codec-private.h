@@ -161,6 +161,16 @@ gboolean      flow_reader_sub        (FlowReader *r,
                                       gsize       len,
                                       FlowReader *sub);
 
+/* Empties a scratch array the hot paths reset on every keystroke. Only for
+ * arrays without a clear func and not zero-terminated: then emptying is
+ * just forgetting the elements, and g_array_set_size() costs a call into
+ * g_array_remove_range() each time. */
+static inline void
+flow_array_clear (GArray *array)
+{
+  array->len = 0;
+}
+
 guint32       flow_crc32             (const guint8 *data,
                                       gsize         len);
 

@@ -295,7 +295,7 @@ apply_text (Ctx *ctx)
            * backspace run), so op runs stay sorted by LV. */
           GArray *stretches = ctx->doc->scratch_ranges;
 
-          g_array_set_size (stretches, 0);
+          flow_array_clear (stretches);
 
           delete_targets (tr, s, n, &lo);
           flow_oplog_find_agent (doc->log, g_array_index (b->agents, FlowReplicaId, tr->a.agent), &agent);
@@ -440,7 +440,8 @@ map_agents (FlowDoc         *self,
             const FlowBatch *b,
             GArray          *out)
 {
-  g_array_set_size (out, b->agents->len);
+  if (out->len != b->agents->len)
+    g_array_set_size (out, b->agents->len);
   for (guint i = 0; i < b->agents->len; i++)
     g_array_index (out, guint32, i) = flow_oplog_agent (self->log,
                                                         g_array_index (b->agents, FlowReplicaId, i));

@@ -177,6 +177,7 @@ typedef struct
   guint8   *seen;
   guint     cap;
   GraphRun  pending;
+  gboolean  heap;
 } GraphEnc;
 
 static void
@@ -214,20 +215,32 @@ graph_flush (GraphEnc *g)
   p->active = FALSE;
 }
 
+/* Per batch agent state starts on the caller's stack; many agents move it
+ * to the heap. */
 static void
 graph_grow (GraphEnc *g,
             guint32   agent)
 {
   guint new_cap;
+  guint64 *next;
+  guint8 *seen;
 
   if (agent < g->cap)
     return;
   new_cap = MAX (g->cap * 2, agent + 1);
-  g->next_seq = g_renew (guint64, g->next_seq, new_cap);
-  g->seen = g_renew (guint8, g->seen, new_cap);
-  memset (g->next_seq + g->cap, 0, (new_cap - g->cap) * sizeof (guint64));
-  memset (g->seen + g->cap, 0, new_cap - g->cap);
+  next = g_new0 (guint64, new_cap);
+  seen = g_new0 (guint8, new_cap);
+  memcpy (next, g->next_seq, g->cap * sizeof (guint64));
+  memcpy (seen, g->seen, g->cap);
+  if (g->heap)
+    {
+      g_free (g->next_seq);
+      g_free (g->seen);
+    }
+  g->next_seq = next;
+  g->seen = seen;
   g->cap = new_cap;
+  g->heap = TRUE;
 }
 
 static void
@@ -235,10 +248,11 @@ encode_graph (Enc     *e,
               FlowBuf *out)
 {
   FlowOpLog *log = e->doc->log;
-  GraphEnc g = { e, &e->doc->enc_runs, 0, NULL, NULL, 0, { 0, } };
+  guint64 next_stack[8] = { 0, };
+  guint8 seen_stack[8] = { 0, };
+  GraphEnc g = { e, &e->doc->enc_runs, 0, next_stack, seen_stack, G_N_ELEMENTS (next_stack), { 0, }, FALSE };
 
   g.runs->len = 0;
-  graph_grow (&g, 8);
 
   for (guint r = 0; r < e->n_ranges; r++)
     {
@@ -284,8 +298,11 @@ encode_graph (Enc     *e,
 
   flow_buf_put_varint (out, g.n_runs);
   flow_buf_put_bytes (out, g.runs->data, g.runs->len);
-  g_free (g.next_seq);
-  g_free (g.seen);
+  if (g.heap)
+    {
+      g_free (g.next_seq);
+      g_free (g.seen);
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -824,11 +841,13 @@ _flow_doc_encode_ranges (FlowDoc           *self,
         break;
       }
 
+  /* Local agent -> batch agent + 1, all 0 to start with. */
   e.agent_map = self->agent_map;
-  g_array_set_size (e.agent_map, 0);
-  g_array_set_size (e.agent_map, self->log->agents->len);
+  if (e.agent_map->len != self->log->agents->len)
+    g_array_set_size (e.agent_map, self->log->agents->len);
+  memset (e.agent_map->data, 0, e.agent_map->len * sizeof (guint32));
   e.agents = self->enc_agents;
-  g_array_set_size (e.agents, 0);
+  flow_array_clear (e.agents);
 
   graph->len = payload->len = chunks->len = 0;
   encode_graph (&e, graph);

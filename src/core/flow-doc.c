@@ -256,8 +256,8 @@ _flow_doc_begin_change (FlowDoc  *self,
    * emitting. Remote edits need positions computed in the tree, so for
    * them we ask here, once. */
   self->change_details = local || has_listeners (self);
-  g_array_set_size (self->deltas, 0);
-  g_array_set_size (self->touched, 0);
+  flow_array_clear (self->deltas);
+  flow_array_clear (self->touched);
 }
 
 static FlowChange *
@@ -1358,7 +1358,7 @@ flow_doc_delete_text (FlowDoc  *self,
 
   if (!check_kind (self, TRUE, error))
     return FALSE;
-  g_array_set_size (ranges, 0);
+  flow_array_clear (ranges);
   length = flow_text_get_length (self->text);
   if (pos > length || n_chars > length - pos)
     {
