@@ -48,8 +48,10 @@ fixture_setup (Fixture       *f,
   f->dir = g_dir_make_tmp ("flow-cli-XXXXXX", &error);
   g_assert_no_error (error);
   f->ws = g_build_filename (f->dir, "test.flowsync", NULL);
-  f->cli = cli && *cli ? g_strdup (cli)
-                       : g_test_build_filename (G_TEST_BUILT, "..", "src", "cli", "flowsync-cli", NULL);
+  if (cli != NULL && *cli != '\0')
+    f->cli = g_strdup (cli);
+  else
+    f->cli = g_test_build_filename (G_TEST_BUILT, "..", "src", "cli", "flowsync-cli", NULL);
 }
 
 static void
@@ -164,7 +166,8 @@ run_argv (Fixture            *f,
   r->out = bytes_to_string (out, &r->out_len);
   r->err = bytes_to_string (err, NULL);
   if (!g_subprocess_get_if_exited (proc))
-    g_error ("flowsync-cli died of signal %d; stderr: %s", g_subprocess_get_term_sig (proc), r->err);
+    g_error ("flowsync-cli died of signal %d; stderr: %s", g_subprocess_get_term_sig (proc),
+             r->err);
   r->status = g_subprocess_get_exit_status (proc);
   if (*r->err)
     g_test_message ("stderr: %s", r->err);
@@ -189,7 +192,8 @@ assert_error (const Run *r,
               int        status)
 {
   g_assert_cmpint (r->status, ==, status);
-  g_assert_true (g_str_has_prefix (r->err, "flowsync-cli: ") || g_str_has_prefix (r->err, "Usage:"));
+  g_assert_true (g_str_has_prefix (r->err, "flowsync-cli: ") ||
+                 g_str_has_prefix (r->err, "Usage:"));
   g_assert_cmpuint (strlen (r->err), >, 20);
   g_assert_true (g_str_has_suffix (r->err, "\n"));
   g_assert_true (g_utf8_validate (r->err, -1, NULL));
@@ -668,7 +672,8 @@ test_export_json (Fixture       *f,
         else if (g_str_equal (kind, "image"))
           {
             gsize n;
-            g_autofree guint8 *decoded = g_base64_decode (json_object_get_string_member (props, "image"), &n);
+            const char *b64 = json_object_get_string_member (props, "image");
+            g_autofree guint8 *decoded = g_base64_decode (b64, &n);
 
             g_assert_cmpmem (decoded, n, image, sizeof image);
             g_assert_cmpuint (i, ==, 0); /* lowered to the bottom */
@@ -734,7 +739,8 @@ test_edit_history_checkout (Fixture       *f,
       if (e->op[1] == 'i' || e->op[2] == 'i')
         g_assert_true (flow_doc_insert_text (model, pos, e->arg, -1, &error));
       else
-        g_assert_true (flow_doc_delete_text (model, pos, (guint) g_ascii_strtoull (e->arg, NULL, 10), &error));
+        g_assert_true (flow_doc_delete_text (model, pos,
+                                             (guint) g_ascii_strtoull (e->arg, NULL, 10), &error));
       g_assert_no_error (error);
       g_ptr_array_add (texts, flow_doc_dup_text (model));
 
@@ -803,7 +809,8 @@ test_edit_history_checkout (Fixture       *f,
   g_assert_cmpstr (lines[G_N_ELEMENTS (edits)], ==, "");
   for (guint i = 0; i < G_N_ELEMENTS (edits); i++)
     {
-      g_autoptr(GRegex) re = g_regex_new ("^ *([0-9]+)  [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} +"
+      g_autoptr(GRegex) re = g_regex_new ("^ *([0-9]+)  "
+                                          "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} +"
                                           "([0-9]+) ops? +([0-9a-f]{16})$", 0, 0, NULL);
       g_autoptr(GMatchInfo) match = NULL;
       g_autofree char *n_str = NULL;
@@ -828,12 +835,14 @@ test_edit_history_checkout (Fixture       *f,
         replica = g_strdup (rep);
       g_assert_cmpstr (rep, ==, replica);
     }
-  g_assert_cmpuint (g_array_index (versions, guint64, versions->len - 1), ==, flow_doc_get_n_ops (model));
+  g_assert_cmpuint (g_array_index (versions, guint64, versions->len - 1), ==,
+                    flow_doc_get_n_ops (model));
 
   /* checkout --at each version gives the text after that edit. */
   for (guint i = 0; i < versions->len; i++)
     {
-      g_autofree char *at = g_strdup_printf ("%" G_GUINT64_FORMAT, g_array_index (versions, guint64, i));
+      g_autofree char *at = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                             g_array_index (versions, guint64, i));
 
       run_clear (&r);
       run (f, &r, "checkout", "Notes", "--at", at, "-w", f->ws);
@@ -871,9 +880,10 @@ test_edit_history_checkout (Fixture       *f,
 
   /* Not versions. */
   {
-    g_autofree char *inside = g_strdup_printf ("%" G_GUINT64_FORMAT, g_array_index (versions, guint64, 0) - 1);
-    g_autofree char *beyond = g_strdup_printf ("%" G_GUINT64_FORMAT,
-                                               g_array_index (versions, guint64, versions->len - 1) + 1);
+    g_autofree char *inside = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                               g_array_index (versions, guint64, 0) - 1);
+    guint64 last = g_array_index (versions, guint64, versions->len - 1);
+    g_autofree char *beyond = g_strdup_printf ("%" G_GUINT64_FORMAT, last + 1);
     const char *bad[] = { inside, beyond, "nonsense", "ffff:3", "" };
 
     for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -913,15 +923,17 @@ test_edit_history_checkout (Fixture       *f,
     lines = g_strsplit (r.out, "\n", -1);
     g_assert_cmpuint (g_strv_length (lines), ==, 3);
     {
-      g_autofree char *first = g_strdup_printf ("%" G_GUINT64_FORMAT, g_ascii_strtoull (lines[0], NULL, 10));
+      g_autofree char *first = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                                g_ascii_strtoull (lines[0], NULL, 10));
       g_autoptr(JsonNode) root = NULL;
+      JsonArray *shapes;
 
       run_clear (&r);
       run (f, &r, "checkout", "Wall", "--at", first, "-w", f->ws);
       assert_ok (&r);
       root = parse_json (r.out);
-      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (root),
-                                                                             "shapes")), ==, 1);
+      shapes = json_object_get_array_member (json_node_get_object (root), "shapes");
+      g_assert_cmpuint (json_array_get_length (shapes), ==, 1);
     }
   }
 }
@@ -972,6 +984,79 @@ test_edit_option_like_text (Fixture       *f,
                        "inserted, and the exit status is 0");
 }
 
+/*
+ * Several flowsync-cli processes editing one page at the same time: each
+ * either succeeds or fails with a message, and afterwards the page opens
+ * and holds every edit that succeeded.
+ */
+static void
+test_parallel_edits (Fixture       *f,
+                     gconstpointer  data)
+{
+  GSubprocess *procs[8];
+  g_autofree char *xdg = g_build_filename (f->dir, "xdg", NULL);
+  g_auto(Run) r = { 0, };
+  gboolean ok[G_N_ELEMENTS (procs)];
+  guint n_ok = 0;
+  gboolean broken = FALSE;
+
+  cli_init (f);
+  g_free (cli_new (f, "page", "Shared"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (procs); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                   G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *line = g_strdup_printf ("line %u\n", i);
+
+      g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", xdg, TRUE);
+      g_subprocess_launcher_unsetenv (launcher, "FLOWSYNC_WORKSPACE");
+      procs[i] = g_subprocess_launcher_spawn (launcher, &error, f->cli, "edit-page", "Shared",
+                                              "--insert", "0", line, "-w", f->ws, NULL);
+      g_assert_no_error (error);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (procs); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *err = NULL;
+
+      g_assert_true (g_subprocess_communicate_utf8 (procs[i], NULL, NULL, NULL, &err, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_exited (procs[i]));
+      ok[i] = g_subprocess_get_exit_status (procs[i]) == EXIT_OK;
+      if (ok[i])
+        n_ok++;
+      else
+        {
+          g_test_message ("edit %u failed: %s", i, err);
+          g_assert_cmpuint (strlen (err), >, 0);
+        }
+      g_object_unref (procs[i]);
+    }
+  g_test_message ("%u of %u edits succeeded", n_ok, (guint) G_N_ELEMENTS (procs));
+
+  run (f, &r, "export", "Shared", "--format", "md", "-w", f->ws);
+  if (r.status != EXIT_OK)
+    broken = TRUE;
+  else
+    for (guint i = 0; i < G_N_ELEMENTS (procs); i++)
+      {
+        g_autofree char *line = g_strdup_printf ("line %u\n", i);
+
+        if (ok[i] && strstr (r.out, line) == NULL)
+          {
+            g_test_message ("edit %u succeeded but is not in the page", i);
+            broken = TRUE;
+          }
+      }
+  if (broken)
+    g_test_incomplete ("BUG: concurrent sessions of one workspace share replica ids or "
+                       "docs.next_seq (see /flow/store/replica/concurrent*): edits are lost or "
+                       "the page can no longer be opened");
+}
+
 /* ------------------------------------------------------------------------
  * stats
  * ------------------------------------------------------------------------ */
@@ -1008,7 +1093,8 @@ test_stats (Fixture       *f,
     g_assert_no_error (error);
     for (guint i = 0; i < docs->len; i++)
       total += g_array_index (docs, FlowStoreDocInfo, i).n_ops;
-    expected_replica = g_strdup_printf ("replica    %016" G_GINT64_MODIFIER "x\n", flow_store_get_replica (store));
+    expected_replica = g_strdup_printf ("replica    %016" G_GINT64_MODIFIER "x\n",
+                                        flow_store_get_replica (store));
     g_assert_true (flow_workspace_close (ws, &error));
   }
   expected_ops = g_strdup_printf ("ops        %" G_GUINT64_FORMAT "\n", total);
@@ -1121,7 +1207,8 @@ test_replay_trace (Fixture       *f,
   }
 
   /* Malformed input: exit 2 with a message. */
-  write_file (malformed, "{\"endContent\": \"abc\", \"txns\": [{\"patches\": [[5, 0, \"x\"]]}]}", -1);
+  write_file (malformed,
+              "{\"endContent\": \"abc\", \"txns\": [{\"patches\": [[5, 0, \"x\"]]}]}", -1);
   run_clear (&r);
   run (f, &r, "replay-trace", malformed);
   assert_error (&r, EXIT_USAGE);
@@ -1287,6 +1374,7 @@ main (int   argc,
   ADD ("/flow/cli/export-json", test_export_json);
   ADD ("/flow/cli/edit-history-checkout", test_edit_history_checkout);
   ADD ("/flow/cli/edit-page/option-like-text", test_edit_option_like_text);
+  ADD ("/flow/cli/edit-page/parallel", test_parallel_edits);
   ADD ("/flow/cli/stats", test_stats);
   ADD ("/flow/cli/replay-trace", test_replay_trace);
   ADD ("/flow/cli/errors", test_errors);
