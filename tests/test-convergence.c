@@ -42,7 +42,6 @@
 
 #include "flow-doc-private.h"
 #include "flow-error.h"
-#include "flow-known-bugs.h"
 #include "flow-test-util.h"
 
 typedef enum
@@ -88,7 +87,6 @@ struct _Scenario
   gboolean   needs_sync; /* a replica reloaded and lost what it had pending */
   gboolean   failed;
   guint      n_messages;
-  guint      n_text_ops_bug; /* batches and loads refused by the known TEXT_OPS bug */
 };
 
 /* What to print if the library crashes instead of failing an assertion. */
@@ -221,12 +219,7 @@ doc_of (Replica  *rep,
   return board ? rep->board : rep->page;
 }
 
-/*
- * Applies @bytes, failing the scenario on any error but one: FIXME: while
- * the decoder refuses some valid batches (flow-known-bugs.h), we return
- * FALSE for those and the caller gets the ops there another way.
- */
-static gboolean
+static void
 apply_bytes (Scenario   *sc,
              FlowDoc    *doc,
              GBytes     *bytes,
@@ -234,35 +227,8 @@ apply_bytes (Scenario   *sc,
 {
   g_autoptr(GError) error = NULL;
 
-  if (flow_doc_apply (doc, bytes, &error))
-    return TRUE;
-  if (flow_known_bug_text_ops_bound_error (bytes, error))
-    {
-      sc->n_text_ops_bug++;
-      return FALSE;
-    }
-  scenario_fail (sc, "%s: %s", what, error->message);
-  return TRUE;
-}
-
-/* Sends @to the ops of @from it lacks one at a time, in @from's order: the
- * way around the TEXT_OPS bug, which needs several runs in one batch. */
-static void
-sync_one_by_one (Scenario *sc,
-                 FlowDoc  *from,
-                 FlowDoc  *to)
-{
-  guint64 n = flow_doc_get_n_ops (from);
-
-  for (guint64 k = 1; k <= n && !sc->failed; k++)
-    {
-      g_autoptr(FlowVersionVector) want = flow_doc_dup_version_at (from, k);
-      g_autoptr(FlowVersionVector) have = flow_doc_dup_version (to);
-      g_autoptr(GBytes) one = flow_doc_encode_between (from, have, want);
-
-      if (one != NULL && !apply_bytes (sc, to, one, "applying a one-op sync"))
-        scenario_fail (sc, "a one-op batch was refused");
-    }
+  flow_doc_apply (doc, bytes, &error);
+  CHECK_NO_ERROR (sc, error, what);
 }
 
 /* Delivers (or loses, or duplicates) the message at @index of the queue. */
@@ -278,8 +244,7 @@ deliver_one (Scenario *sc,
       g_ptr_array_add (sc->dropped, m);
       return;
     }
-  if (!apply_bytes (sc, doc_of (&sc->replicas[m->dest], m->board), m->bytes, "applying a message"))
-    sc->needs_sync = TRUE;
+  apply_bytes (sc, doc_of (&sc->replicas[m->dest], m->board), m->bytes, "applying a message");
   if (dice < 14)
     g_ptr_array_add (sc->queue, m);  /* it will arrive again */
   else
@@ -303,9 +268,8 @@ deliver_all (Scenario  *sc,
     {
       Message *m = g_ptr_array_steal_index_fast (queue, g_rand_int_range (sc->rand, 0, queue->len));
 
-      if (!apply_bytes (sc, doc_of (&sc->replicas[m->dest], m->board), m->bytes,
-                        "applying a message at the end"))
-        sc->needs_sync = TRUE;
+      apply_bytes (sc, doc_of (&sc->replicas[m->dest], m->board), m->bytes,
+                   "applying a message at the end");
       message_free (m);
     }
 }
@@ -321,10 +285,10 @@ sync_pair (Scenario *sc,
   g_autoptr(GBytes) to_b = flow_doc_encode_since (a, vb);
   g_autoptr(GBytes) to_a = flow_doc_encode_since (b, va);
 
-  if (to_b != NULL && !apply_bytes (sc, b, to_b, "applying a version-vector sync"))
-    sync_one_by_one (sc, a, b);
-  if (to_a != NULL && !sc->failed && !apply_bytes (sc, a, to_a, "applying a version-vector sync"))
-    sync_one_by_one (sc, b, a);
+  if (to_b != NULL)
+    apply_bytes (sc, b, to_b, "applying a version-vector sync");
+  if (to_a != NULL && !sc->failed)
+    apply_bytes (sc, a, to_a, "applying a version-vector sync");
 }
 
 static void
@@ -353,31 +317,6 @@ attach (Replica *rep,
   /* The order-key jitter comes from the document's own GRand; seed it so
    * a scenario replays exactly. */
   g_rand_set_seed (doc->rand, g_rand_int (rep->sc->rand));
-  /* FIXME: drop once decode_map_ops() initialises every op. */
-  flow_known_bug_map_ops_work_around (doc);
-}
-
-/*
- * flow_doc_load(), but for boards a new document that applies the
- * encoding, which is the same load. FIXME: flow_doc_load() crashes at
- * random on map data (flow-known-bugs.h); use it for boards once fixed.
- */
-static FlowDoc *
-load_doc (GBytes         *bytes,
-          FlowDoc        *like,
-          FlowReplicaId   replica,
-          GError        **error)
-{
-  g_autoptr(FlowDoc) doc = NULL;
-
-  if (flow_doc_get_kind (like) == FLOW_DOC_KIND_PAGE)
-    return flow_doc_load (bytes, replica, error);
-
-  doc = flow_doc_new (flow_doc_get_kind (like), flow_doc_get_id (like), replica);
-  flow_known_bug_map_ops_work_around (doc);
-  if (!flow_doc_apply (doc, bytes, error))
-    return NULL;
-  return g_steal_pointer (&doc);
 }
 
 /* Distinct replica ids: some tiny (ties against small numbers), some with
@@ -471,14 +410,8 @@ reload (Scenario *sc,
   FlowDoc **slot = board ? &rep->board : &rep->page;
   g_autoptr(GBytes) bytes = flow_doc_encode (*slot);
   g_autoptr(GError) error = NULL;
-  FlowDoc *loaded = load_doc (bytes, *slot, rep->replica, &error);
+  FlowDoc *loaded = flow_doc_load (bytes, rep->replica, &error);
 
-  /* FIXME: drop once flow_doc_load() reads every page it encodes. */
-  if (loaded == NULL && flow_known_bug_text_ops_bound_error (bytes, error))
-    {
-      sc->n_text_ops_bug++;
-      return;
-    }
   CHECK_NO_ERROR (sc, error, "reloading a replica from its encoding");
   if (flow_doc_get_n_pending (*slot) > 0)
     sc->needs_sync = TRUE;
@@ -620,9 +553,7 @@ static FlowValue *
 random_points (GRand *rand)
 {
   FlowPoint pts[6];
-  /* FIXME: allow 0 once flow_value_equal() stops passing NULL to memcmp()
-   * for empty lists (/flow/convergence/equal-empty). */
-  guint n = g_rand_int_range (rand, 1, G_N_ELEMENTS (pts) + 1);
+  guint n = g_rand_int_range (rand, 0, G_N_ELEMENTS (pts) + 1);
 
   for (guint i = 0; i < n; i++)
     {
@@ -818,10 +749,6 @@ version_equal (FlowDoc *a,
   g_autoptr(FlowVersionVector) va = flow_doc_dup_version (a);
   g_autoptr(FlowVersionVector) vb = flow_doc_dup_version (b);
 
-  /* FIXME: flow_version_vector_equal() passes NULL to memcmp() for empty
-   * vectors (/flow/convergence/equal-empty); drop this test once fixed. */
-  if (flow_version_vector_get_n_replicas (va) == 0 || flow_version_vector_get_n_replicas (vb) == 0)
-    return flow_version_vector_get_n_replicas (va) == flow_version_vector_get_n_replicas (vb);
   return flow_version_vector_equal (va, vb);
 }
 
@@ -835,26 +762,6 @@ ids_equal (GArray *a,
     if (!flow_op_id_equal (&g_array_index (a, FlowOpId, i), &g_array_index (b, FlowOpId, i)))
       return FALSE;
   return TRUE;
-}
-
-static int
-strptr_cmp (const void *a,
-            const void *b)
-{
-  return strcmp (*(char * const *) a, *(char * const *) b);
-}
-
-/* flow_doc_dup_property_names(), sorted. FIXME: it promises sorted names
- * but sorts by pointer (see /flow/convergence/property-names-sorted). */
-static GStrv
-dup_sorted_names (FlowDoc        *doc,
-                  const FlowOpId *id)
-{
-  GStrv names = flow_doc_dup_property_names (doc, id);
-
-  if (names != NULL)
-    qsort (names, g_strv_length (names), sizeof (char *), strptr_cmp);
-  return names;
 }
 
 /* Describes the first difference between two boards, or returns NULL. */
@@ -874,8 +781,8 @@ board_difference (FlowDoc *a,
     {
       const FlowOpId *id = &g_array_index (ea, FlowOpId, i);
       g_autofree char *name = flow_op_id_to_string (id);
-      g_auto(GStrv) na = dup_sorted_names (a, id);
-      g_auto(GStrv) nb = dup_sorted_names (b, id);
+      g_auto(GStrv) na = flow_doc_dup_property_names (a, id);
+      g_auto(GStrv) nb = flow_doc_dup_property_names (b, id);
 
       if (g_strcmp0 (flow_doc_get_entity_kind (a, id), flow_doc_get_entity_kind (b, id)) != 0)
         return g_strdup_printf ("entity %s: kinds %s and %s", name, flow_doc_get_entity_kind (a, id),
@@ -918,8 +825,7 @@ check_same (Scenario   *sc,
   flow_text_check (page->text);
 }
 
-/* Loads a replica's whole encodings; NULL documents if it hit the known
- * TEXT_OPS bug. */
+/* Loads a replica's whole encodings. */
 static void
 load_replica (Scenario  *sc,
               GBytes    *pb,
@@ -930,24 +836,16 @@ load_replica (Scenario  *sc,
 {
   g_autoptr(GError) error = NULL;
 
-  *page = load_doc (pb, rep->page, rep->replica, &error);
-  /* FIXME: drop once flow_doc_load() reads every page it encodes. */
-  if (*page == NULL && flow_known_bug_text_ops_bound_error (pb, error))
-    {
-      sc->n_text_ops_bug++;
-      return;
-    }
+  *page = flow_doc_load (pb, rep->replica, &error);
   CHECK_NO_ERROR (sc, error, "loading a page");
-  *board = load_doc (bb, rep->board, rep->replica, &error);
-  if (*board == NULL)
-    g_clear_object (page);
+  *board = flow_doc_load (bb, rep->replica, &error);
   CHECK_NO_ERROR (sc, error, "loading a board");
   if (flow_doc_get_kind (*page) != FLOW_DOC_KIND_PAGE || flow_doc_get_kind (*board) != FLOW_DOC_KIND_BOARD)
     scenario_fail (sc, "replica %u: loaded documents have the wrong kind", rep->index);
 }
 
-/* The replica's whole encoding loads to the same state, and so does the
- * loaded document's own encoding. */
+/* The replica's whole encoding loads to the same state, and the loaded
+ * document encodes to the same bytes again. */
 static void
 check_load (Scenario *sc,
             Replica  *rep)
@@ -956,13 +854,11 @@ check_load (Scenario *sc,
   g_autoptr(GBytes) bb = flow_doc_encode (rep->board);
   g_autoptr(FlowDoc) page = NULL;
   g_autoptr(FlowDoc) board = NULL;
-  g_autoptr(FlowDoc) page2 = NULL;
-  g_autoptr(FlowDoc) board2 = NULL;
   g_autoptr(GBytes) pb2 = NULL;
   g_autoptr(GBytes) bb2 = NULL;
 
   load_replica (sc, pb, bb, rep, &page, &board);
-  if (sc->failed || page == NULL)
+  if (sc->failed)
     return;
   check_same (sc, rep->page, rep->board, page, board, "a loaded replica");
   if (sc->failed)
@@ -970,10 +866,8 @@ check_load (Scenario *sc,
 
   pb2 = flow_doc_encode (page);
   bb2 = flow_doc_encode (board);
-  load_replica (sc, pb2, bb2, rep, &page2, &board2);
-  if (sc->failed || page2 == NULL)
-    return;
-  check_same (sc, rep->page, rep->board, page2, board2, "a twice loaded replica");
+  CHECK (sc, g_bytes_equal (pb, pb2), "replica %u: re-encoding a loaded page changes its bytes", rep->index);
+  CHECK (sc, g_bytes_equal (bb, bb2), "replica %u: re-encoding a loaded board changes its bytes", rep->index);
 }
 
 /* Applying what a replica already has changes nothing. */
@@ -1002,6 +896,19 @@ check_idempotent (Scenario *sc,
 }
 
 static void
+check_canonical (Scenario *sc,
+                 FlowDoc  *a,
+                 FlowDoc  *b,
+                 guint     who)
+{
+  g_autoptr(GBytes) ea = flow_doc_encode (a);
+  g_autoptr(GBytes) eb = flow_doc_encode (b);
+
+  CHECK (sc, g_bytes_equal (ea, eb), "replica %u: flow_doc_encode() of its %s differs from replica 0's",
+         who, flow_doc_get_kind (a) == FLOW_DOC_KIND_PAGE ? "page" : "board");
+}
+
+static void
 check_converged (Scenario *sc)
 {
   Replica *first = &sc->replicas[0];
@@ -1017,13 +924,16 @@ check_converged (Scenario *sc)
       check_same (sc, first->page, first->board, rep->page, rep->board, who);
     }
 
-  /* Once converged, a sync has nothing left to send. */
+  /* Once converged, a sync has nothing left to send, and the whole
+   * encodings are the same bytes, whatever order the ops came in. */
   for (guint i = 1; i < sc->n_replicas && !sc->failed; i++)
     {
       g_autoptr(FlowVersionVector) v = flow_doc_dup_version (sc->replicas[i].page);
       g_autoptr(GBytes) extra = flow_doc_encode_since (first->page, v);
 
       CHECK (sc, extra == NULL, "replica 0 still has ops for replica %u after convergence", i);
+      check_canonical (sc, first->page, sc->replicas[i].page, i);
+      check_canonical (sc, first->board, sc->replicas[i].board, i);
     }
 
   for (guint i = 0; i < sc->n_replicas && !sc->failed; i++)
@@ -1057,12 +967,9 @@ scenario_run (Scenario *sc)
     sync_all (sc);
 }
 
-typedef void (*ScenarioCheck) (Scenario *sc);
-
 static void
-run_scenarios (Mode          mode,
-               guint         fallback,
-               ScenarioCheck check)
+run_scenarios (Mode  mode,
+               guint fallback)
 {
   guint32 seed = flow_test_seed ();
   guint n = flow_test_iterations ("FLOW_CONVERGENCE_SCENARIOS", fallback);
@@ -1070,7 +977,6 @@ run_scenarios (Mode          mode,
   guint first = only ? (guint) g_ascii_strtoull (only, NULL, 10) : 0;
   guint last = only ? first + 1 : n;
   guint64 messages = 0;
-  guint text_ops_bug = 0;
   guint ran = 0;
   gint64 start = g_get_monotonic_time ();
 
@@ -1083,10 +989,9 @@ run_scenarios (Mode          mode,
       scenario_init (&sc, seed, k, mode);
       scenario_run (&sc);
       if (!sc.failed)
-        check (&sc);
+        check_converged (&sc);
       failed = sc.failed;
       messages += sc.n_messages;
-      text_ops_bug += sc.n_text_ops_bug;
       scenario_clear (&sc);
       ran++;
       if (failed || g_test_failed ())
@@ -1094,76 +999,35 @@ run_scenarios (Mode          mode,
     }
   g_test_message ("%u %s scenarios, %" G_GUINT64_FORMAT " messages, %.2f s", ran, mode_names[mode],
                   messages, (g_get_monotonic_time () - start) / 1e6);
-  if (text_ops_bug > 0)
-    g_test_message ("%u batches or loads refused by the TEXT_OPS bug and worked around "
-                    "(see /flow/convergence/text-ops-bound/*)", text_ops_bug);
 }
 
 static void
 test_convergence_page (void)
 {
-  run_scenarios (MODE_PAGE, 1500, check_converged);
+  run_scenarios (MODE_PAGE, 1500);
 }
 
 static void
 test_convergence_board (void)
 {
-  run_scenarios (MODE_BOARD, 1200, check_converged);
+  run_scenarios (MODE_BOARD, 1200);
 }
 
 static void
 test_convergence_mixed (void)
 {
-  run_scenarios (MODE_MIXED, 2000, check_converged);
+  run_scenarios (MODE_MIXED, 2000);
 }
 
 /* ------------------------------------------------------------------------
- * Canonical encodings
+ * Regression tests for bugs the random scenarios found
  * ------------------------------------------------------------------------ */
 
-static gboolean canonical_bug_seen;
-
-static void
-check_canonical (Scenario *sc)
-{
-  g_autoptr(GBytes) page0 = NULL;
-  g_autoptr(GBytes) board0 = NULL;
-
-  check_converged (sc);
-  if (sc->failed || canonical_bug_seen)
-    return;
-
-  page0 = flow_doc_encode (sc->replicas[0].page);
-  board0 = flow_doc_encode (sc->replicas[0].board);
-  for (guint i = 1; i < sc->n_replicas; i++)
-    {
-      g_autoptr(GBytes) page = flow_doc_encode (sc->replicas[i].page);
-      g_autoptr(GBytes) board = flow_doc_encode (sc->replicas[i].board);
-
-      if (!g_bytes_equal (page0, page) || !g_bytes_equal (board0, board))
-        {
-          /* FIXME: remove once flow_doc_encode() is canonical. */
-          g_test_incomplete_printf ("BUG: flow_doc_encode() of converged replicas differs "
-                                    "(%s of replica %u vs 0; seed %u, scenario %u)",
-                                    g_bytes_equal (page0, page) ? "board" : "page", i,
-                                    sc->seed, sc->number);
-          canonical_bug_seen = TRUE;
-          return;
-        }
-    }
-}
-
+/* B types "ab", A types "x" before it, they sync, A types "ab" at the end
+ * and they sync again. A joined its typing to B's run, B kept two runs:
+ * the whole encodings used to differ. */
 static void
 test_canonical_encoding (void)
-{
-  canonical_bug_seen = FALSE;
-  run_scenarios (MODE_MIXED, 150, check_canonical);
-}
-
-/* A small case: B types "ab", A types "x" before it, they sync, A types
- * "ab" at the end and they sync again. Both hold the same ops and text. */
-static void
-test_canonical_encoding_minimal (void)
 {
   static const FlowOpId id = { 7, 0 };
   g_autoptr(FlowDoc) a = flow_doc_new (FLOW_DOC_KIND_PAGE, &id, 1);
@@ -1184,20 +1048,13 @@ test_canonical_encoding_minimal (void)
 
   ea = flow_doc_encode (a);
   eb = flow_doc_encode (b);
-  if (!g_bytes_equal (ea, eb))
-    {
-      /* FIXME: remove once flow_doc_encode() is canonical. */
-      g_test_incomplete ("BUG: flow_doc_encode() differs between two replicas with the same ops: "
-                         "A's local insert joined B's run (one TEXT_OPS run of 4), B applied it "
-                         "as a separate run (2 + 2)");
-      return;
-    }
+  g_assert_true (g_bytes_equal (ea, eb));
 }
 
-/* A page on which someone typed "abc", then "x" at 1 and "y" at 3 must
- * load from its own encoding. */
+/* A page typed as "abc", then "x" at 1 and "y" at 3 has text-op runs of
+ * one byte; the decoder used to want two per run and refused the page. */
 static void
-test_load_text_ops_bound (void)
+test_load_short_runs (void)
 {
   static const FlowOpId id = { 7, 0 };
   g_autoptr(FlowDoc) doc = flow_doc_new (FLOW_DOC_KIND_PAGE, &id, 1);
@@ -1212,22 +1069,15 @@ test_load_text_ops_bound (void)
 
   bytes = flow_doc_encode (doc);
   loaded = flow_doc_load (bytes, 1, &error);
-  if (loaded == NULL && flow_known_bug_text_ops_bound_error (bytes, error))
-    {
-      g_test_incomplete ("BUG: flow_doc_load() refuses the encoding of \"axbyc\" typed as "
-                         "\"abc\", \"x\" at 1, \"y\" at 3: decode_text_ops() "
-                         "(flow-batch.c) requires 2 bytes per text-op run, but a run can be 1");
-      return;
-    }
   g_assert_no_error (error);
   text = flow_doc_dup_text (loaded);
   g_assert_cmpstr (text, ==, "axbyc");
 }
 
-/* Typing "caf", "é", " au lait" at the end, then catching a peer up by
- * version vector. */
+/* The same for a catch-up batch of "caf", "é", " au lait" typed at the
+ * end: ASCII and non-ASCII typing are separate runs. */
 static void
-test_sync_text_ops_bound (void)
+test_sync_short_runs (void)
 {
   static const FlowOpId id = { 7, 0 };
   g_autoptr(FlowDoc) a = flow_doc_new (FLOW_DOC_KIND_PAGE, &id, 1);
@@ -1241,29 +1091,23 @@ test_sync_text_ops_bound (void)
   g_assert_true (flow_doc_insert_text (a, 4, " au lait", -1, &error));
 
   bytes = flow_doc_encode_since (a, NULL);
-  if (!flow_doc_apply (b, bytes, &error) && flow_known_bug_text_ops_bound_error (bytes, error))
-    {
-      g_test_incomplete ("BUG: flow_doc_apply() refuses flow_doc_encode_since() of a page typed "
-                         "as \"caf\", e-acute, \" au lait\": decode_text_ops() (flow-batch.c) "
-                         "requires 2 bytes per text-op run, but a run can be 1");
-      return;
-    }
+  g_assert_true (flow_doc_apply (b, bytes, &error));
   g_assert_no_error (error);
   text = flow_doc_dup_text (b);
   g_assert_cmpstr (text, ==, "café au lait");
 }
 
 /* flow_doc_dup_property_names() returns the names sorted, so two replicas
- * list them alike. */
+ * list them alike. It used to sort the pointers. */
 static void
 test_property_names_sorted (void)
 {
   static const FlowOpId id = { 7, 0 };
   static const char * const keys[] = { "y", "x", "w", "h", "fill", "text", "opacity", "locked" };
+  static const char * const sorted[] = { "fill", "h", "locked", "opacity", "text", "w", "x", "y", NULL };
   g_autoptr(FlowDoc) board = flow_doc_new (FLOW_DOC_KIND_BOARD, &id, 1);
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) names = NULL;
-  g_auto(GStrv) sorted = NULL;
   FlowOpId shape;
 
   g_assert_true (flow_doc_create_entity (board, "rect", &shape, &error));
@@ -1284,41 +1128,21 @@ test_property_names_sorted (void)
     }
 
   names = flow_doc_dup_property_names (board, &shape);
-  sorted = dup_sorted_names (board, &shape);
-  g_assert_cmpuint (g_strv_length (names), ==, G_N_ELEMENTS (keys));
-  if (!g_strv_equal ((const char * const *) names, (const char * const *) sorted))
-    {
-      g_autofree char *got = g_strjoinv (",", names);
-      g_autofree char *msg = g_strdup_printf ("BUG: flow_doc_dup_property_names() (flow-doc.c) is "
-                                              "not sorted: {%s}; g_ptr_array_sort() passes "
-                                              "char ** to g_strcmp0", got);
-
-      g_test_incomplete (msg);
-    }
+  g_assert_cmpstrv (names, sorted);
 }
 
-/* Comparing empty version vectors and empty point lists: fine in plain
- * builds, undefined behaviour that UBSan stops on (memcmp() of NULL). */
+/* Comparing empty version vectors and empty point lists used to pass NULL
+ * to memcmp(): undefined behaviour that UBSan stops on. */
 static void
 test_equal_empty (void)
 {
-  if (g_test_subprocess ())
-    {
-      g_autoptr(FlowVersionVector) a = flow_version_vector_new ();
-      g_autoptr(FlowVersionVector) b = flow_version_vector_new ();
-      g_autoptr(FlowValue) p = flow_value_new_points (NULL, 0);
-      g_autoptr(FlowValue) q = flow_value_new_points (NULL, 0);
+  g_autoptr(FlowVersionVector) a = flow_version_vector_new ();
+  g_autoptr(FlowVersionVector) b = flow_version_vector_new ();
+  g_autoptr(FlowValue) p = flow_value_new_points (NULL, 0);
+  g_autoptr(FlowValue) q = flow_value_new_points (NULL, 0);
 
-      g_assert_true (flow_version_vector_equal (a, b));
-      g_assert_true (flow_value_equal (p, q));
-      return;
-    }
-
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
-  if (!g_test_trap_has_passed ())
-    g_test_incomplete ("BUG: flow_version_vector_equal() (flow-version.c) and flow_value_equal() "
-                       "(flow-value.c) pass NULL to memcmp() for empty vectors and point lists: "
-                       "undefined behaviour, fatal under UBSan");
+  g_assert_true (flow_version_vector_equal (a, b));
+  g_assert_true (flow_value_equal (p, q));
 }
 
 int
@@ -1330,12 +1154,11 @@ main (int   argc,
   g_test_add_func ("/flow/convergence/page", test_convergence_page);
   g_test_add_func ("/flow/convergence/board", test_convergence_board);
   g_test_add_func ("/flow/convergence/mixed", test_convergence_mixed);
-  g_test_add_func ("/flow/convergence/text-ops-bound/load", test_load_text_ops_bound);
-  g_test_add_func ("/flow/convergence/equal-empty", test_equal_empty);
-  g_test_add_func ("/flow/convergence/property-names-sorted", test_property_names_sorted);
-  g_test_add_func ("/flow/convergence/text-ops-bound/sync", test_sync_text_ops_bound);
-  g_test_add_func ("/flow/convergence/canonical-encoding/minimal", test_canonical_encoding_minimal);
-  g_test_add_func ("/flow/convergence/canonical-encoding/random", test_canonical_encoding);
+  g_test_add_func ("/flow/convergence/regressions/canonical-encoding", test_canonical_encoding);
+  g_test_add_func ("/flow/convergence/regressions/load-short-runs", test_load_short_runs);
+  g_test_add_func ("/flow/convergence/regressions/sync-short-runs", test_sync_short_runs);
+  g_test_add_func ("/flow/convergence/regressions/property-names-sorted", test_property_names_sorted);
+  g_test_add_func ("/flow/convergence/regressions/equal-empty", test_equal_empty);
 
   return g_test_run ();
 }
