@@ -425,7 +425,8 @@ reload (Scenario *sc,
  * ------------------------------------------------------------------------ */
 
 static const gunichar alphabet[] = {
-  'a', 'b', 'c', 'x', 'y', 'z', ' ', '\n', 0xe9 /* é */, 0xdf /* ß */, 0x301 /* combining acute */,
+  'a', 'b', 'c', 'x', 'y', 'z', ' ', '\n',
+  0xe9 /* é */, 0xdf /* ß */, 0x301 /* combining acute */,
   0x4e2d /* 中 */, 0x6587 /* 文 */, 0x1f600 /* 😀 */, 0x1f389 /* 🎉 */, 0x11f /* ğ */,
 };
 
@@ -438,8 +439,10 @@ random_text (GRand *rand,
   /* Mostly one script per string, as people type. */
   gboolean ascii = g_rand_int_range (rand, 0, 2) == 0;
 
+  guint n_letters = ascii ? 8 : G_N_ELEMENTS (alphabet);
+
   for (guint i = 0; i < n; i++)
-    g_string_append_unichar (s, alphabet[g_rand_int_range (rand, 0, ascii ? 8 : G_N_ELEMENTS (alphabet))]);
+    g_string_append_unichar (s, alphabet[g_rand_int_range (rand, 0, n_letters)]);
   return g_string_free (s, FALSE);
 }
 
@@ -455,7 +458,8 @@ random_text_edit (Scenario *sc,
     {
       g_autofree char *text = random_text (sc->rand, 8);
       /* Favour the ends and the middle: where concurrent typing meets. */
-      guint pos = g_rand_int_range (sc->rand, 0, 4) == 0 ? len : g_rand_int_range (sc->rand, 0, len + 1);
+      guint pos = g_rand_int_range (sc->rand, 0, 4) == 0 ? len
+                                                         : g_rand_int_range (sc->rand, 0, len + 1);
 
       flow_doc_insert_text (page, pos, text, -1, &error);
       CHECK_NO_ERROR (sc, error, "inserting text");
@@ -569,17 +573,20 @@ create_shape (Scenario *sc,
               FlowDoc  *board)
 {
   g_autoptr(GError) error = NULL;
+  guint n_kinds = G_N_ELEMENTS (shape_kinds);
+  double x = g_rand_int_range (sc->rand, -1000, 1000);
+  double y = g_rand_double_range (sc->rand, -1000, 1000);
   FlowOpId id;
 
   flow_doc_begin_change (board);
-  if (!flow_doc_create_entity (board, shape_kinds[g_rand_int_range (sc->rand, 0, G_N_ELEMENTS (shape_kinds))],
+  if (!flow_doc_create_entity (board, shape_kinds[g_rand_int_range (sc->rand, 0, n_kinds)],
                                &id, &error))
     {
       flow_doc_end_change (board);
       CHECK_NO_ERROR (sc, error, "creating a shape");
     }
-  if (set_prop (sc, board, &id, "x", flow_value_new_number (g_rand_int_range (sc->rand, -1000, 1000))) &&
-      set_prop (sc, board, &id, "y", flow_value_new_number (g_rand_double_range (sc->rand, -1000, 1000))) &&
+  if (set_prop (sc, board, &id, "x", flow_value_new_number (x)) &&
+      set_prop (sc, board, &id, "y", flow_value_new_number (y)) &&
       set_prop (sc, board, &id, "w", flow_value_new_number (g_rand_int_range (sc->rand, 1, 400))) &&
       set_prop (sc, board, &id, "h", flow_value_new_number (g_rand_int_range (sc->rand, 1, 400))) &&
       set_prop (sc, board, &id, "fill", flow_value_new_color (g_rand_int (sc->rand))))
@@ -597,7 +604,8 @@ random_property (Scenario       *sc,
   switch (g_rand_int_range (sc->rand, 0, 13))
     {
     case 0:
-      set_prop (sc, board, id, "x", flow_value_new_number (g_rand_double_range (sc->rand, -1e4, 1e4)));
+      set_prop (sc, board, id, "x",
+                flow_value_new_number (g_rand_double_range (sc->rand, -1e4, 1e4)));
       break;
     case 1:
       set_prop (sc, board, id, "y", flow_value_new_number (g_rand_int_range (sc->rand, -50, 50)));
@@ -639,7 +647,8 @@ random_property (Scenario       *sc,
       break;
     case 11:
       /* A property this build's schema does not know. */
-      set_prop (sc, board, id, "custom_tag", flow_value_new_string (g_rand_boolean (sc->rand) ? "α" : "b"));
+      set_prop (sc, board, id, "custom_tag",
+                flow_value_new_string (g_rand_boolean (sc->rand) ? "α" : "b"));
       break;
     default:
       set_prop (sc, board, id, "locked", flow_value_new_bool (g_rand_boolean (sc->rand)));
@@ -718,7 +727,8 @@ random_step (Scenario *sc)
   gboolean board;
 
   /* Mostly separate undo steps; sometimes fast enough to group. */
-  rep->clock += g_rand_int_range (sc->rand, 0, 3) == 0 ? 100 * G_TIME_SPAN_MILLISECOND : G_USEC_PER_SEC;
+  rep->clock += g_rand_int_range (sc->rand, 0, 3) == 0 ? 100 * G_TIME_SPAN_MILLISECOND
+                                                       : G_USEC_PER_SEC;
 
   if (dice < 4)
     {
@@ -785,11 +795,12 @@ board_difference (FlowDoc *a,
       g_auto(GStrv) nb = flow_doc_dup_property_names (b, id);
 
       if (g_strcmp0 (flow_doc_get_entity_kind (a, id), flow_doc_get_entity_kind (b, id)) != 0)
-        return g_strdup_printf ("entity %s: kinds %s and %s", name, flow_doc_get_entity_kind (a, id),
-                                flow_doc_get_entity_kind (b, id));
+        return g_strdup_printf ("entity %s: kinds %s and %s", name,
+                                flow_doc_get_entity_kind (a, id), flow_doc_get_entity_kind (b, id));
       if (flow_doc_entity_is_deleted (a, id) != flow_doc_entity_is_deleted (b, id))
         return g_strdup_printf ("entity %s is deleted on one replica only", name);
-      if (na == NULL || nb == NULL || !g_strv_equal ((const char * const *) na, (const char * const *) nb))
+      if (na == NULL || nb == NULL || !g_strv_equal ((const char * const *) na,
+                                                     (const char * const *) nb))
         {
           g_autofree char *ja = na ? g_strjoinv (",", na) : g_strdup ("(none)");
           g_autofree char *jb = nb ? g_strjoinv (",", nb) : g_strdup ("(none)");
@@ -797,7 +808,8 @@ board_difference (FlowDoc *a,
           return g_strdup_printf ("entity %s: properties {%s} and {%s}", name, ja, jb);
         }
       for (guint k = 0; na[k] != NULL; k++)
-        if (!flow_value_equal (flow_doc_get_property (a, id, na[k]), flow_doc_get_property (b, id, na[k])))
+        if (!flow_value_equal (flow_doc_get_property (a, id, na[k]),
+                               flow_doc_get_property (b, id, na[k])))
           return g_strdup_printf ("entity %s: property %s differs", name, na[k]);
     }
 
@@ -840,7 +852,8 @@ load_replica (Scenario  *sc,
   CHECK_NO_ERROR (sc, error, "loading a page");
   *board = flow_doc_load (bb, rep->replica, &error);
   CHECK_NO_ERROR (sc, error, "loading a board");
-  if (flow_doc_get_kind (*page) != FLOW_DOC_KIND_PAGE || flow_doc_get_kind (*board) != FLOW_DOC_KIND_BOARD)
+  if (flow_doc_get_kind (*page) != FLOW_DOC_KIND_PAGE ||
+      flow_doc_get_kind (*board) != FLOW_DOC_KIND_BOARD)
     scenario_fail (sc, "replica %u: loaded documents have the wrong kind", rep->index);
 }
 
@@ -866,8 +879,10 @@ check_load (Scenario *sc,
 
   pb2 = flow_doc_encode (page);
   bb2 = flow_doc_encode (board);
-  CHECK (sc, g_bytes_equal (pb, pb2), "replica %u: re-encoding a loaded page changes its bytes", rep->index);
-  CHECK (sc, g_bytes_equal (bb, bb2), "replica %u: re-encoding a loaded board changes its bytes", rep->index);
+  CHECK (sc, g_bytes_equal (pb, pb2), "replica %u: re-encoding a loaded page changes its bytes",
+         rep->index);
+  CHECK (sc, g_bytes_equal (bb, bb2), "replica %u: re-encoding a loaded board changes its bytes",
+         rep->index);
 }
 
 /* Applying what a replica already has changes nothing. */
@@ -892,7 +907,8 @@ check_idempotent (Scenario *sc,
   after = flow_doc_dup_text (rep->page);
   CHECK (sc, flow_doc_get_n_ops (rep->page) == n_page && flow_doc_get_n_ops (rep->board) == n_board,
          "replica %u: applying known ops added ops", rep->index);
-  CHECK (sc, g_strcmp0 (text, after) == 0, "replica %u: applying its own page changed it", rep->index);
+  CHECK (sc, g_strcmp0 (text, after) == 0, "replica %u: applying its own page changed it",
+         rep->index);
 }
 
 static void
@@ -904,7 +920,8 @@ check_canonical (Scenario *sc,
   g_autoptr(GBytes) ea = flow_doc_encode (a);
   g_autoptr(GBytes) eb = flow_doc_encode (b);
 
-  CHECK (sc, g_bytes_equal (ea, eb), "replica %u: flow_doc_encode() of its %s differs from replica 0's",
+  CHECK (sc, g_bytes_equal (ea, eb),
+         "replica %u: flow_doc_encode() of its %s differs from replica 0's",
          who, flow_doc_get_kind (a) == FLOW_DOC_KIND_PAGE ? "page" : "board");
 }
 
@@ -918,7 +935,8 @@ check_converged (Scenario *sc)
       Replica *rep = &sc->replicas[i];
       g_autofree char *who = g_strdup_printf ("replica %u", i);
 
-      CHECK (sc, flow_doc_get_n_pending (rep->page) == 0 && flow_doc_get_n_pending (rep->board) == 0,
+      CHECK (sc, flow_doc_get_n_pending (rep->page) == 0 &&
+             flow_doc_get_n_pending (rep->board) == 0,
              "replica %u still has %u + %u batches pending", i, flow_doc_get_n_pending (rep->page),
              flow_doc_get_n_pending (rep->board));
       check_same (sc, first->page, first->board, rep->page, rep->board, who);
@@ -1104,7 +1122,9 @@ test_property_names_sorted (void)
 {
   static const FlowOpId id = { 7, 0 };
   static const char * const keys[] = { "y", "x", "w", "h", "fill", "text", "opacity", "locked" };
-  static const char * const sorted[] = { "fill", "h", "locked", "opacity", "text", "w", "x", "y", NULL };
+  static const char * const sorted[] = {
+    "fill", "h", "locked", "opacity", "text", "w", "x", "y", NULL,
+  };
   g_autoptr(FlowDoc) board = flow_doc_new (FLOW_DOC_KIND_BOARD, &id, 1);
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) names = NULL;
@@ -1157,7 +1177,8 @@ main (int   argc,
   g_test_add_func ("/flow/convergence/regressions/canonical-encoding", test_canonical_encoding);
   g_test_add_func ("/flow/convergence/regressions/load-short-runs", test_load_short_runs);
   g_test_add_func ("/flow/convergence/regressions/sync-short-runs", test_sync_short_runs);
-  g_test_add_func ("/flow/convergence/regressions/property-names-sorted", test_property_names_sorted);
+  g_test_add_func ("/flow/convergence/regressions/property-names-sorted",
+                   test_property_names_sorted);
   g_test_add_func ("/flow/convergence/regressions/equal-empty", test_equal_empty);
 
   return g_test_run ();

@@ -86,7 +86,9 @@ difference (FlowDoc *a,
       g_autofree char *ta = flow_doc_dup_text (a);
       g_autofree char *tb = flow_doc_dup_text (b);
 
-      return g_str_equal (ta, tb) ? NULL : g_strdup_printf ("texts differ: \"%s\" vs \"%s\"", ta, tb);
+      if (g_str_equal (ta, tb))
+        return NULL;
+      return g_strdup_printf ("texts differ: \"%s\" vs \"%s\"", ta, tb);
     }
 
   ea = flow_doc_list_entities (a, TRUE);
@@ -199,8 +201,10 @@ check_consistent (Feed       *f,
       g_autofree char *text = flow_doc_dup_text (doc);
 
       flow_text_check (doc->text);
-      if (!g_utf8_validate (text, -1, NULL) || g_utf8_strlen (text, -1) != flow_doc_get_length (doc))
-        feed_fail (f, "%s: the text is not %u characters of UTF-8", what, flow_doc_get_length (doc));
+      if (!g_utf8_validate (text, -1, NULL) ||
+          g_utf8_strlen (text, -1) != flow_doc_get_length (doc))
+        feed_fail (f, "%s: the text is not %u characters of UTF-8", what,
+                   flow_doc_get_length (doc));
     }
 
   loaded = flow_doc_load (whole, 77, &error);
@@ -676,7 +680,9 @@ mutate_once (GRand      *rand,
     case 7:
       {
         /* An overlong varint: eleven bytes, or bits above 64. */
-        static const guint8 overlong[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+        static const guint8 overlong[] = {
+          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+        };
 
         insert_bytes (a, at, overlong, g_rand_int_range (rand, 2, G_N_ELEMENTS (overlong) + 1));
         return "overlong varint";
@@ -754,7 +760,8 @@ run_mutations (guint fallback)
       feed (&f);
     }
 
-  g_test_message ("%u mutated inputs: %u calls accepted, %u refused, %u known-bug hits", n, f.n_accepted, f.n_refused, f.n_known_bug);
+  g_test_message ("%u mutated inputs: %u calls accepted, %u refused, %u known-bug hits", n,
+                  f.n_accepted, f.n_refused, f.n_known_bug);
   corpus_clear (&c);
 }
 
@@ -806,8 +813,8 @@ test_random_bytes (void)
               g_byte_array_append (a, chunk, 2);
               for (guint k = 0; k < clen; k++)
                 {
-                  guint8 b = g_rand_int_range (rand, 0, 3) == 0 ? (guint8) g_rand_int (rand)
-                                                                  : (guint8) g_rand_int_range (rand, 0, 8);
+                  guint8 b = g_rand_int_range (rand, 0, 3) == 0 ? g_rand_int (rand)
+                                                                  : g_rand_int_range (rand, 0, 8);
 
                   g_byte_array_append (a, &b, 1);
                 }
@@ -1042,7 +1049,8 @@ static void
 test_hostile_builder_sane (void)
 {
   g_autoptr(FlowDoc) doc = page_ab ();
-  g_autoptr(GBytes) ok = page_update (TEXT_RUN (1, FLOW_TEXT_OP_INSERT, 0, 0), REF_EXT (1), 1, TRUE);
+  g_autoptr(GBytes) ok = page_update (TEXT_RUN (1, FLOW_TEXT_OP_INSERT, 0, 0), REF_EXT (1), 1,
+                                      TRUE);
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
 
@@ -1058,7 +1066,8 @@ test_hostile_delete_non_insert (void)
 {
   g_autoptr(FlowDoc) doc = page_ab ();
   /* Replica 2 deletes op (1, 2), which is itself a delete. */
-  g_autoptr(GBytes) bad = page_update (TEXT_RUN (1, FLOW_TEXT_OP_DELETE, 0, 0), REF_EXT (1), 2, FALSE);
+  g_autoptr(GBytes) bad = page_update (TEXT_RUN (1, FLOW_TEXT_OP_DELETE, 0, 0), REF_EXT (1), 2,
+                                       FALSE);
 
   assert_refused (doc, bad, FLOW_CORE_ERROR_MALFORMED);
   flow_text_check (doc->text);
@@ -1068,8 +1077,10 @@ static void
 test_hostile_missing_reference (void)
 {
   g_autoptr(FlowDoc) doc = page_ab ();
-  g_autoptr(GBytes) origin = page_update (TEXT_RUN (1, FLOW_TEXT_OP_INSERT, 0, 0), REF_EXT (1), 999, TRUE);
-  g_autoptr(GBytes) target = page_update (TEXT_RUN (1, FLOW_TEXT_OP_DELETE, 0, 0), REF_EXT (1), 3, FALSE);
+  g_autoptr(GBytes) origin = page_update (TEXT_RUN (1, FLOW_TEXT_OP_INSERT, 0, 0), REF_EXT (1), 999,
+                                          TRUE);
+  g_autoptr(GBytes) target = page_update (TEXT_RUN (1, FLOW_TEXT_OP_DELETE, 0, 0), REF_EXT (1), 3,
+                                          FALSE);
   g_autoptr(GBytes) huge = page_update (TEXT_RUN (1, FLOW_TEXT_OP_DELETE, 0, 0), REF_EXT (1),
                                         G_MAXINT64 - 1, FALSE);
   g_autoptr(FlowDoc) board = new_doc (FLOW_DOC_KIND_BOARD, 1);
@@ -1101,7 +1112,8 @@ test_hostile_missing_reference (void)
       builder_end (&b);
       builder_begin (&b, FLOW_CHUNK_MAP_OPS);
       /* SET, entity, key 0, a REF value. */
-      builder_varints (&b, 4, (guint64) 1, (guint64) FLOW_MAP_OP_SET, REF_EXT (1), (guint64) (variant ? 0 : 7));
+      builder_varints (&b, 4, (guint64) 1, (guint64) FLOW_MAP_OP_SET, REF_EXT (1),
+                       (guint64) (variant ? 0 : 7));
       builder_varints (&b, 1, (guint64) 0);
       flow_buf_put_u8 (&b.buf, FLOW_VALUE_REF);
       builder_varints (&b, 2, REF_EXT (1), (guint64) (variant ? 42 : 0));
@@ -1131,7 +1143,8 @@ test_hostile_missing_parent (void)
                    (guint64) 1, REF_EXT (1), (guint64) 50);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_OPS);
-  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (1, FLOW_TEXT_OP_INSERT, 0, 0), REF_EXT (1), (guint64) 50);
+  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (1, FLOW_TEXT_OP_INSERT, 0, 0), REF_EXT (1),
+                   (guint64) 50);
   builder_varints (&b, 1, REF_NONE);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_CONTENT);
@@ -1197,8 +1210,9 @@ test_hostile_versions (void)
       a->data[6] = cases[i].flags;
       if (cases[i].extra_chunk >= 128)
         {
-          guint8 chunk[] = { (guint8) (cases[i].extra_chunk | 0x80), (guint8) (cases[i].extra_chunk >> 7),
-                             1, 0xaa };
+          guint8 chunk[] = {
+            (guint8) (cases[i].extra_chunk | 0x80), (guint8) (cases[i].extra_chunk >> 7), 1, 0xaa,
+          };
 
           g_byte_array_append (a, chunk, sizeof chunk);
         }
@@ -1332,10 +1346,12 @@ many_ops_child (void)
   builder_init (&b, FLOW_FORMAT_VERSION, FLOW_DOC_KIND_PAGE, 0);
   builder_agents (&b, 1, (guint64) 2);
   builder_begin (&b, FLOW_CHUNK_GRAPH);
-  builder_varints (&b, 4, (guint64) 1, GRAPH_RUN (MANY_OPS, FALSE, FALSE), (guint64) 0, (guint64) 0);
+  builder_varints (&b, 4, (guint64) 1, GRAPH_RUN (MANY_OPS, FALSE, FALSE), (guint64) 0,
+                   (guint64) 0);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_OPS);
-  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (MANY_OPS, FLOW_TEXT_OP_INSERT, 0, 0), REF_NONE, REF_NONE);
+  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (MANY_OPS, FLOW_TEXT_OP_INSERT, 0, 0), REF_NONE,
+                   REF_NONE);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_CONTENT);
   builder_varints (&b, 2, (guint64) 0, (guint64) MANY_OPS);
@@ -1347,7 +1363,8 @@ many_ops_child (void)
   builder_init (&b, FLOW_FORMAT_VERSION, FLOW_DOC_KIND_BOARD, 0);
   builder_agents (&b, 1, (guint64) 2);
   builder_begin (&b, FLOW_CHUNK_GRAPH);
-  builder_varints (&b, 4, (guint64) 1, GRAPH_RUN (MANY_OPS, FALSE, FALSE), (guint64) 0, (guint64) 0);
+  builder_varints (&b, 4, (guint64) 1, GRAPH_RUN (MANY_OPS, FALSE, FALSE), (guint64) 0,
+                   (guint64) 0);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_MAP_STRINGS);
   builder_varints (&b, 1, (guint64) 1);
@@ -1383,7 +1400,8 @@ many_ops_child (void)
   builder_init (&b, FLOW_FORMAT_VERSION, FLOW_DOC_KIND_PAGE, FLOW_BATCH_FLAG_FULL);
   builder_agents (&b, 1, (guint64) 2);
   builder_begin (&b, FLOW_CHUNK_GRAPH);
-  builder_varints (&b, 4, (guint64) 1, GRAPH_RUN (MANY_OPS, FALSE, FALSE), (guint64) 0, (guint64) 0);
+  builder_varints (&b, 4, (guint64) 1, GRAPH_RUN (MANY_OPS, FALSE, FALSE), (guint64) 0,
+                   (guint64) 0);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_ORDER);
   builder_varints (&b, 3, (guint64) MANY_OPS, (guint64) 0, (guint64) 1);
@@ -1473,7 +1491,8 @@ page_with_content (guint32  n_chars,
   builder_varints (&b, 4, (guint64) 1, GRAPH_RUN (n_chars, FALSE, FALSE), (guint64) 0, (guint64) 0);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_OPS);
-  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (n_chars, FLOW_TEXT_OP_INSERT, 0, 0), REF_NONE, REF_NONE);
+  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (n_chars, FLOW_TEXT_OP_INSERT, 0, 0), REF_NONE,
+                   REF_NONE);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_CONTENT);
   builder_varints (&b, 2, codec, raw_len);
@@ -1489,7 +1508,14 @@ deflate_bombs_child (void)
   g_autoptr(GBytes) small = deflated (1u << 20, 'a');      /* 1 MiB in ~1 KiB */
   g_autoptr(GBytes) tiny = deflated (100, 'a');
   g_autoptr(GBytes) truncated = g_bytes_new_from_bytes (small, 0, g_bytes_get_size (small) / 2);
-  struct { guint32 n_chars; guint64 codec; guint64 raw_len; GBytes *payload; gint code; } cases[] = {
+  struct
+  {
+    guint32  n_chars;
+    guint64  codec;
+    guint64  raw_len;
+    GBytes  *payload;
+    gint     code;
+  } cases[] = {
     /* It inflates to far more than it claims. */
     { 100, 1, 100, small, FLOW_CORE_ERROR_MALFORMED },
     /* More than the limit, or than the ratio allows. */
@@ -1506,7 +1532,8 @@ deflate_bombs_child (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(FlowDoc) doc = new_doc (FLOW_DOC_KIND_PAGE, 1);
-      g_autoptr(GBytes) bytes = page_with_content (cases[i].n_chars, cases[i].codec, cases[i].raw_len,
+      g_autoptr(GBytes) bytes = page_with_content (cases[i].n_chars, cases[i].codec,
+                                                   cases[i].raw_len,
                                                    cases[i].payload);
 
       assert_refused (doc, bytes, cases[i].code);
@@ -1556,7 +1583,8 @@ test_map_ops_uninitialised (void)
   g_array_index (batch.map_ops, FlowBatchMapOp, 0).value = planted;
   batch.map_ops->len = 0; /* as a shrink that kept the old contents */
 
-  g_assert_true (flow_batch_decode (&batch, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), &error));
+  g_assert_true (flow_batch_decode (&batch, g_bytes_get_data (bytes, NULL),
+                                    g_bytes_get_size (bytes), &error));
   g_assert_no_error (error);
   op = &g_array_index (batch.map_ops, FlowBatchMapOp, 0);
   g_assert_cmpuint (op->kind, ==, FLOW_MAP_OP_CREATE);
@@ -1596,7 +1624,8 @@ test_hostile_bad_key (void)
   flow_buf_put_string (&b.buf, "X", 1);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_MAP_OPS);
-  builder_varints (&b, 5, (guint64) 1, (guint64) FLOW_MAP_OP_SET, REF_EXT (1), (guint64) 0, (guint64) 0);
+  builder_varints (&b, 5, (guint64) 1, (guint64) FLOW_MAP_OP_SET, REF_EXT (1), (guint64) 0,
+                   (guint64) 0);
   flow_buf_put_u8 (&b.buf, FLOW_VALUE_BOOL);
   flow_buf_put_u8 (&b.buf, 1);
   builder_end (&b);
@@ -1688,7 +1717,8 @@ test_hostile_load_order (void)
   guint32 crc;
   Builder b;
 
-  builder_init (&b, FLOW_FORMAT_VERSION, FLOW_DOC_KIND_PAGE, FLOW_BATCH_FLAG_FULL | FLOW_BATCH_FLAG_CRC);
+  builder_init (&b, FLOW_FORMAT_VERSION, FLOW_DOC_KIND_PAGE,
+                FLOW_BATCH_FLAG_FULL | FLOW_BATCH_FLAG_CRC);
   builder_begin (&b, FLOW_CHUNK_DOC_ID);
   flow_buf_put_u64le (&b.buf, doc_ids[FLOW_DOC_KIND_PAGE].replica);
   flow_buf_put_varint (&b.buf, doc_ids[FLOW_DOC_KIND_PAGE].seq);
@@ -1702,7 +1732,8 @@ test_hostile_load_order (void)
   builder_varints (&b, 5, (guint64) 2, (guint64) 2, (guint64) 1, (guint64) 3, (guint64) 1);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_OPS);
-  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (2, FLOW_TEXT_OP_INSERT, 0, 0), (guint64) 0, (guint64) 0);
+  builder_varints (&b, 4, (guint64) 1, TEXT_RUN (2, FLOW_TEXT_OP_INSERT, 0, 0), (guint64) 0,
+                   (guint64) 0);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_TEXT_CONTENT);
   builder_varints (&b, 2, (guint64) 0, (guint64) 2);
@@ -1726,11 +1757,12 @@ test_hostile_load_order (void)
   loaded_text = flow_doc_dup_text (loaded);
   if (!g_str_equal (loaded_text, applied_text))
     {
-      g_autofree char *msg = g_strdup_printf ("BUG: flow_doc_load() trusts TEXT_ORDER without checking it "
-                                              "against the inserts' origins: it loads \"%s\" where "
-                                              "flow_doc_apply() of the same bytes gives \"%s\" "
-                                              "(flow-doc-apply.c, _flow_doc_load_full())",
-                                              loaded_text, applied_text);
+      g_autofree char *msg = NULL;
+
+      msg = g_strdup_printf ("BUG: flow_doc_load() trusts TEXT_ORDER without checking it against "
+                             "the inserts' origins: it loads \"%s\" where flow_doc_apply() of "
+                             "the same bytes gives \"%s\" (flow-doc-apply.c, "
+                             "_flow_doc_load_full())", loaded_text, applied_text);
 
       g_test_incomplete (msg);
     }
@@ -1768,7 +1800,8 @@ test_hostile_concurrent_reference (void)
   flow_buf_put_string (&b.buf, "locked", 6);
   builder_end (&b);
   builder_begin (&b, FLOW_CHUNK_MAP_OPS);
-  builder_varints (&b, 5, (guint64) 1, (guint64) FLOW_MAP_OP_SET, REF_EXT (2), (guint64) 0, (guint64) 0);
+  builder_varints (&b, 5, (guint64) 1, (guint64) FLOW_MAP_OP_SET, REF_EXT (2), (guint64) 0,
+                   (guint64) 0);
   flow_buf_put_u8 (&b.buf, FLOW_VALUE_BOOL);
   flow_buf_put_u8 (&b.buf, 1);
   builder_end (&b);

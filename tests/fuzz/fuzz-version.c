@@ -81,7 +81,8 @@ fuzz_parse (const uint8_t *data,
   if (again == NULL)
     die ("a printed vector does not parse");
   printed2 = flow_version_vector_to_string (again);
-  if (!g_str_equal (printed, printed2) || flow_version_vector_total (vv) != flow_version_vector_total (again))
+  if (!g_str_equal (printed, printed2) ||
+      flow_version_vector_total (vv) != flow_version_vector_total (again))
     die ("a printed vector parses to another vector");
 }
 
