@@ -89,7 +89,8 @@ assert_integrity (const char *path)
   int rc;
 
   g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL), ==,
+                   SQLITE_OK);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_string_append_printf (result, "%s%s", result->len ? "; " : "",
                             (const char *) sqlite3_column_text (stmt, 0));
@@ -208,7 +209,8 @@ test_kill (void)
 
   for (guint round = 0; round < rounds; round++)
     {
-      g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+      g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
       g_autoptr(GSubprocess) proc = NULL;
       g_autoptr(GBytes) out = NULL;
       g_autofree char *first_str = NULL;
@@ -317,7 +319,8 @@ test_kill (void)
       }
 
       g_test_message ("round %u: killed after %u ms, %u edits reported committed, "
-                      "%" G_GUINT64_FORMAT " present", round, delay_ms, report.committed->len, n_present);
+                      "%" G_GUINT64_FORMAT " present",
+                      round, delay_ms, report.committed->len, n_present);
       total_reported += report.committed->len;
       total_present += n_present;
       n_kills_with_output += report.committed->len > 0;
@@ -328,6 +331,29 @@ test_kill (void)
                   G_GUINT64_FORMAT " present; %u kills after the first commit",
                   rounds, (g_get_monotonic_time () - start) / 1e6, total_reported, total_present,
                   n_kills_with_output);
+  /* In the end: one page with every round's edits, whose history rows add
+   * up to its ops. */
+  {
+    g_autoptr(FlowWorkspace) ws = flow_workspace_open (path, &error);
+    g_autoptr(GArray) rows = NULL;
+    g_autofree char *text = NULL;
+    FlowDoc *page;
+    guint64 total = 0;
+
+    g_assert_no_error (error);
+    page = find_doc (ws, "Durable page");
+    text = flow_doc_dup_text (page);
+    g_assert_cmpstr (text, ==, page_text);
+    rows = flow_store_dup_history (flow_workspace_get_store (ws), flow_doc_get_id (page), &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < rows->len; i++)
+      total += g_array_index (rows, FlowStoreRow, i).n_ops;
+    g_assert_cmpuint (total, ==, flow_doc_get_n_ops (page));
+    g_assert_true (flow_workspace_close (ws, &error));
+    g_assert_no_error (error);
+  }
+  assert_integrity (path);
+
   /* The delays are long enough for most rounds to commit something. */
   if (rounds >= 10)
     g_assert_cmpuint (n_kills_with_output, >=, rounds / 2);
