@@ -164,6 +164,23 @@ wait_for (const gboolean *flag,
   g_source_remove (id);
 }
 
+/* Iterates the default main context until @done (@data), failing after
+ * @seconds. */
+static void
+wait_until (gboolean (*done) (gpointer data),
+            gpointer   data,
+            guint      seconds)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (seconds, timed_out_cb, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("Timed out after %u s waiting on the main context", seconds);
+  g_source_remove (id);
+}
+
 static char *
 value_to_string (const FlowValue *v)
 {
@@ -580,7 +597,25 @@ typedef struct
 {
   guint64 last;
   guint   n;
+  guint64 target; /* for wait_committed() */
 } Committed;
+
+static gboolean
+committed_reached (gpointer data)
+{
+  Committed *c = data;
+
+  return c->last >= c->target;
+}
+
+/* Waits for "committed" to say @seq, on the main context. */
+static void
+wait_committed (Committed *c,
+                guint64    seq)
+{
+  c->target = seq;
+  wait_until (committed_reached, c, 30);
+}
 
 static void
 committed_cb (FlowStore *store,
@@ -728,8 +763,7 @@ test_round_trip (Fixture       *f,
   g_assert_true (flow_store_flush (store, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (flow_store_get_committed (store), ==, flow_store_get_queued (store));
-  while (committed.last < flow_store_get_queued (store))
-    g_main_context_iteration (NULL, TRUE);
+  wait_committed (&committed, flow_store_get_queued (store));
   g_assert_cmpuint (committed.last, ==, flow_store_get_queued (store));
   g_assert_cmpuint (committed.n, >, 0);
 
@@ -2101,8 +2135,7 @@ test_track_untrack (Fixture       *f,
   g_assert_cmpuint (queued, ==, 20);
   g_assert_true (flow_store_flush (store, &error));
   g_assert_cmpuint (flow_store_get_committed (store), ==, queued);
-  while (committed.last < queued)
-    g_main_context_iteration (NULL, TRUE);
+  wait_committed (&committed, queued);
 
   /* The page's rows start at the first tracked change. */
   rows = flow_store_dup_history (store, &page_id, &error);
@@ -2185,6 +2218,12 @@ write_error_cb (FlowStore    *store,
   we->n_errors++;
 }
 
+static gboolean
+had_write_error (gpointer data)
+{
+  return ((WriteErrors *) data)->n_errors > 0;
+}
+
 /*
  * A file size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes commits
  * fail with EFBIG, as a full disk would. The store must say so with
@@ -2241,8 +2280,7 @@ test_write_error (Fixture       *f,
             {
               g_assert_error (flush_error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO);
               /* "write-error" arrives on the main context. */
-              while (we.n_errors == 0)
-                g_main_context_iteration (NULL, TRUE);
+              wait_until (had_write_error, &we, 30);
             }
           while (g_main_context_iteration (NULL, FALSE))
             ;
@@ -2311,19 +2349,8 @@ test_write_error (Fixture       *f,
        * "committed" comes for everything. */
       g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
       g_signal_connect (store, "committed", G_CALLBACK (committed_cb), &committed);
-      {
-        gboolean all = FALSE;
-        gboolean timed_out = FALSE;
-        guint watchdog = g_timeout_add_seconds (10, timed_out_cb, &timed_out);
-
-        while (!all && !timed_out)
-          {
-            g_main_context_iteration (NULL, TRUE);
-            all = committed.last == flow_store_get_queued (store);
-          }
-        g_assert_false (timed_out);
-        g_source_remove (watchdog);
-      }
+      wait_committed (&committed, flow_store_get_queued (store));
+      g_assert_cmpuint (committed.last, ==, flow_store_get_queued (store));
       g_assert_true (flow_store_flush (store, &error));
       g_assert_no_error (error);
       g_assert_cmpuint (flow_store_get_committed (store), ==, flow_store_get_queued (store));
