@@ -640,8 +640,9 @@ flow_db_register_doc (FlowDb       *self,
 /*
  * flow_db_append:
  *
- * Appends one encoded change of @doc and records our replica's next seq
- * in it, inside the caller's transaction.
+ * Appends one encoded change of @doc inside the caller's transaction. The
+ * document's op count and our replica's next seq in it are written by
+ * flow_db_update_doc() before the same transaction commits.
  */
 gboolean
 flow_db_append (FlowDb         *self,
@@ -649,7 +650,6 @@ flow_db_append (FlowDb         *self,
                 gint64          time,
                 guint           n_ops,
                 FlowReplicaId   replica,
-                guint64         next_seq,
                 GBytes         *data,
                 gint64         *row,
                 GError        **error)
@@ -666,9 +666,18 @@ flow_db_append (FlowDb         *self,
   if (!step_done (self, self->insert_op, error))
     return FALSE;
   *row = sqlite3_last_insert_rowid (self->db);
+  return TRUE;
+}
 
+gboolean
+flow_db_update_doc (FlowDb      *self,
+                    const char  *doc,
+                    guint64      added_ops,
+                    guint64      next_seq,
+                    GError     **error)
+{
   sqlite3_bind_int64 (self->update_doc, 1, (gint64) next_seq);
-  sqlite3_bind_int64 (self->update_doc, 2, n_ops);
+  sqlite3_bind_int64 (self->update_doc, 2, (gint64) added_ops);
   sqlite3_bind_text (self->update_doc, 3, doc, -1, SQLITE_STATIC);
   return step_done (self, self->update_doc, error);
 }

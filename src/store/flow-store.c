@@ -183,9 +183,39 @@ notify (FlowStore *self,
   g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, notify_cb, n, notify_free);
 }
 
+/* What a transaction's appends did to one document: written once, at the
+ * end of the transaction, rather than once per row. */
+typedef struct
+{
+  const char *doc;
+  guint64     added_ops;
+  guint64     next_seq;
+} DocUpdate;
+
+static void
+note_update (GArray    *updates,
+             const Job *job)
+{
+  DocUpdate u = { job->doc, job->n_ops, job->next_seq };
+
+  for (guint i = 0; i < updates->len; i++)
+    {
+      DocUpdate *d = &g_array_index (updates, DocUpdate, i);
+
+      if (g_str_equal (d->doc, job->doc))
+        {
+          d->added_ops += job->n_ops;
+          d->next_seq = MAX (d->next_seq, job->next_seq);
+          return;
+        }
+    }
+  g_array_append_val (updates, u);
+}
+
 static gboolean
 run_write (FlowStore  *self,
            Job        *job,
+           GArray     *updates,
            guint64    *committed,
            GError    **error)
 {
@@ -198,8 +228,9 @@ run_write (FlowStore  *self,
 
     case JOB_APPEND:
       if (!flow_db_append (self->db, job->doc, job->time, job->n_ops, job->replica,
-                           job->next_seq, job->data, &row, error))
+                           job->data, &row, error))
         return FALSE;
+      note_update (updates, job);
       *committed = MAX (*committed, job->seq);
       return TRUE;
 
@@ -224,6 +255,7 @@ static gboolean
 commit_writes (FlowStore  *self,
                GError    **error)
 {
+  g_autoptr(GArray) updates = g_array_new (FALSE, FALSE, sizeof (DocUpdate));
   guint64 committed = 0;
   GList *l;
 
@@ -233,11 +265,22 @@ commit_writes (FlowStore  *self,
   if (!flow_db_begin (self->db, error))
     goto fail;
   for (l = self->retry.head; l != NULL; l = l->next)
-    if (!run_write (self, l->data, &committed, error))
+    if (!run_write (self, l->data, updates, &committed, error))
       {
         flow_db_rollback (self->db);
         goto fail;
       }
+  /* Op counts and our next seq go in the same transaction as the ops. */
+  for (guint i = 0; i < updates->len; i++)
+    {
+      const DocUpdate *u = &g_array_index (updates, DocUpdate, i);
+
+      if (!flow_db_update_doc (self->db, u->doc, u->added_ops, u->next_seq, error))
+        {
+          flow_db_rollback (self->db);
+          goto fail;
+        }
+    }
   if (!flow_db_commit (self->db, error))
     {
       flow_db_rollback (self->db);
