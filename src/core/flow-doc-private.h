@@ -25,6 +25,7 @@ struct _FlowDoc
   FlowOpId       id;
   FlowReplicaId  replica;
   guint32        agent;
+  gboolean       read_only;  /* a checkout: see flow_doc_checkout() */
 
   FlowOpLog     *log;
   FlowText      *text;

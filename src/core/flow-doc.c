@@ -510,6 +510,13 @@ flow_doc_new (FlowDocKind     kind,
  *
  * Loads a document and its whole history.
  *
+ * This is for the document's own snapshots. A page takes its text order
+ * from the TEXT_ORDER chunk instead of merging every insert again, which
+ * is what makes loading fast; the order is checked for shape (every insert
+ * exactly once) but trusted beyond that, and the CRC guards it against
+ * damage. Bytes from a peer go through flow_doc_apply(), which merges
+ * every insert by its origins and so cannot be steered into another order.
+ *
  * Returns: (transfer full) (nullable): the document, or %NULL with @error set
  */
 FlowDoc *
@@ -574,6 +581,21 @@ flow_doc_get_replica (FlowDoc *self)
   g_return_val_if_fail (FLOW_IS_DOC (self), 0);
 
   return self->replica;
+}
+
+/**
+ * flow_doc_is_read_only:
+ * @self: a document
+ *
+ * Returns: whether local edits of @self are refused, as for an earlier
+ *   version from flow_doc_checkout()
+ */
+gboolean
+flow_doc_is_read_only (FlowDoc *self)
+{
+  g_return_val_if_fail (FLOW_IS_DOC (self), FALSE);
+
+  return self->read_only;
 }
 
 /**
@@ -1145,6 +1167,12 @@ flow_doc_get_n_pending (FlowDoc *self)
  * fresh document (time travel). The result has the history up to @version
  * and is independent of @self.
  *
+ * The result is read-only: local edits fail with
+ * %FLOW_CORE_ERROR_READ_ONLY. It shares @self's replica id, so edits made
+ * on it would reuse op ids that @self has already given to other ops.
+ * Restoring an old version means editing @self towards it. Remote batches
+ * can still be applied, since they create no ids.
+ *
  * Returns: (transfer full) (nullable): the old state, or %NULL with @error
  *   set if @version is not a state of this document
  */
@@ -1173,6 +1201,7 @@ flow_doc_checkout (FlowDoc                 *self,
   ranges_between (self, NULL, version, ranges);
 
   copy = flow_doc_new (self->kind, &self->id, self->replica);
+  copy->read_only = TRUE;
   if (ranges->len == 0)
     return g_steal_pointer (&copy);
 
@@ -1270,12 +1299,20 @@ check_kind (FlowDoc      *self,
             gboolean      want_text,
             GError      **error)
 {
-  if ((self->text != NULL) == want_text)
-    return TRUE;
-  g_set_error (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_WRONG_KIND,
-               want_text ? "A %s has no text" : "A %s has no properties",
-               flow_doc_kind_to_string (self->kind));
-  return FALSE;
+  if ((self->text != NULL) != want_text)
+    {
+      g_set_error (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_WRONG_KIND,
+                   want_text ? "A %s has no text" : "A %s has no properties",
+                   flow_doc_kind_to_string (self->kind));
+      return FALSE;
+    }
+  if (self->read_only)
+    {
+      g_set_error_literal (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_READ_ONLY,
+                           "An earlier version of a document cannot be edited");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**

@@ -87,6 +87,7 @@ FlowDoc            *flow_doc_load               (GBytes                  *bytes,
 FlowDocKind         flow_doc_get_kind           (FlowDoc                 *self);
 const FlowOpId     *flow_doc_get_id             (FlowDoc                 *self);
 FlowReplicaId       flow_doc_get_replica        (FlowDoc                 *self);
+gboolean            flow_doc_is_read_only       (FlowDoc                 *self);
 guint64             flow_doc_get_n_ops          (FlowDoc                 *self);
 FlowVersionVector  *flow_doc_dup_version        (FlowDoc                 *self);
 FlowVersionVector  *flow_doc_dup_version_at     (FlowDoc                 *self,

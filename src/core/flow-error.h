@@ -24,6 +24,8 @@ G_BEGIN_DECLS
  *   document (a position past the end, an unknown shape, a bad property)
  * @FLOW_CORE_ERROR_INVALID_VERSION: a version that does not name a state of
  *   this document (not causally closed, or ahead of it)
+ * @FLOW_CORE_ERROR_READ_ONLY: a local edit of a read-only document, such as
+ *   an earlier version from flow_doc_checkout()
  *
  * Errors of the core document layer.
  */
@@ -34,6 +36,7 @@ typedef enum
   FLOW_CORE_ERROR_WRONG_KIND,
   FLOW_CORE_ERROR_INVALID_ARGUMENT,
   FLOW_CORE_ERROR_INVALID_VERSION,
+  FLOW_CORE_ERROR_READ_ONLY,
 } FlowCoreError;
 
 GQuark flow_core_error_quark (void) G_GNUC_CONST;
