@@ -109,8 +109,9 @@ flow_reader_init (FlowReader   *r,
                   const guint8 *data,
                   gsize         len)
 {
+  /* Empty GBytes may have NULL data, and NULL + 0 is undefined. */
   r->p = data;
-  r->end = data + len;
+  r->end = len > 0 ? data + len : data;
   r->failed = FALSE;
 }
 

@@ -494,6 +494,10 @@ flow_oplog_parents (FlowOpLog *log,
       return single;
     }
   *n_parents = run->n_parents;
+  /* A root run owns no parents; indexing the possibly empty array would be
+   * pointer arithmetic on NULL. */
+  if (run->n_parents == 0)
+    return NULL;
   return &g_array_index (log->parents, FlowLv, run->parents_off);
 }
 
