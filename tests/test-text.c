@@ -1211,6 +1211,60 @@ test_edits_change_func (void)
   run_mirror (FALSE);
 }
 
+static void
+keep_change_cb (FlowDoc    *doc,
+                FlowChange *change,
+                gpointer    user_data)
+{
+  GPtrArray *kept = user_data;
+
+  /* Keep every other change: the document reuses the ones nobody keeps. */
+  if (flow_change_get_n_ops (change) % 2 == 1)
+    g_ptr_array_add (kept, flow_change_ref (change));
+}
+
+/* A change a listener keeps stays whole after later edits, and keeps its
+ * document alive. */
+static void
+test_edits_kept (void)
+{
+  FlowDoc *doc = new_page (1);
+  g_autoptr(FlowDoc) other = new_page (2);
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func ((GDestroyNotify) flow_change_unref);
+  GWeakRef weak;
+  guint n_edits;
+  const FlowTextEdit *edits;
+
+  g_weak_ref_init (&weak, doc);
+  flow_doc_add_change_func (doc, keep_change_cb, kept, NULL);
+  insert (doc, 0, "a");     /* kept: 1 op */
+  insert (doc, 1, "bc");    /* reused */
+  insert (doc, 3, "def");   /* kept */
+  delete (doc, 0, 2);       /* reused */
+  g_assert_cmpuint (kept->len, ==, 2);
+
+  g_object_unref (doc);
+  doc = g_weak_ref_get (&weak);
+  g_assert_nonnull (doc);   /* the kept changes hold it */
+  g_object_unref (doc);
+
+  edits = flow_change_get_text_edits (kept->pdata[1], &n_edits);
+  g_assert_cmpuint (n_edits, ==, 1);
+  g_assert_cmpuint (edits[0].pos, ==, 3);
+  g_assert_cmpmem (edits[0].inserted, edits[0].inserted_len, "def", 3);
+  g_assert_cmpuint (flow_change_get_n_ops (kept->pdata[1]), ==, 3);
+
+  /* Their bytes still encode their own ops. */
+  apply (other, flow_change_get_bytes (kept->pdata[0]));
+  apply (other, flow_change_get_bytes (kept->pdata[1]));
+  g_assert_cmpuint (flow_doc_get_n_pending (other), ==, 1);
+
+  g_clear_pointer (&kept, g_ptr_array_unref);
+  doc = g_weak_ref_get (&weak);
+  g_assert_null (doc);
+  g_weak_ref_clear (&weak);
+}
+
 /* A remote delete whose targets are scattered by concurrent inserts is
  * reported as several edits that reproduce the text. */
 static void
@@ -1427,6 +1481,100 @@ test_errors (void)
   }
 }
 
+/* ------------------------------------------------------------------------
+ * Keystroke encoding
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  FlowLv before; /* the document's op count before the local edit */
+  guint  n_checked;
+} KeystrokeCheck;
+
+/* The short path that encodes a keystroke must write exactly what the
+ * general encoder writes for the same ops. */
+static void
+compare_encoders (FlowDoc    *doc,
+                  FlowChange *change,
+                  gpointer    user_data)
+{
+  KeystrokeCheck *check = user_data;
+  FlowLvRange range = { check->before, (FlowLv) flow_doc_get_n_ops (doc) };
+  g_autoptr(GBytes) general = NULL;
+  GBytes *bytes;
+
+  if (!flow_change_is_local (change))
+    return;
+  bytes = flow_change_get_bytes (change);
+  doc->encode_general_only = TRUE;
+  general = _flow_doc_encode_ranges (doc, &range, 1, FALSE);
+  doc->encode_general_only = FALSE;
+  g_assert_true (g_bytes_equal (bytes, general));
+  check->n_checked++;
+}
+
+static void
+test_keystroke_encoding (void)
+{
+  static const char *pieces[] = { "a", "b", "é", "日本", "👍🏽", "e\xcc\x81", " ", "\n", "xyz" };
+  g_autoptr(FlowDoc) a = new_page (1);
+  g_autoptr(FlowDoc) b = new_page (2);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (flow_test_seed ());
+  g_autoptr(GString) big = g_string_new (NULL);
+  KeystrokeCheck check = { 0, 0 };
+
+  flow_doc_add_change_func (a, compare_encoders, &check, NULL);
+  for (guint i = 0; i < 300; i++)
+    g_string_append (big, "long text ");
+
+  for (guint step = 0; step < 3000; step++)
+    {
+      guint len = flow_doc_get_length (a);
+      guint what = (guint) g_rand_int_range (rand, 0, 100);
+
+      check.before = (FlowLv) flow_doc_get_n_ops (a);
+      if (what < 55 || len == 0)
+        insert (a, (guint) g_rand_int_range (rand, 0, (gint) len + 1),
+                pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+      else if (what < 75)
+        delete (a, (guint) g_rand_int_range (rand, 0, (gint) len), 1);
+      else if (what < 82)
+        {
+          guint pos = (guint) g_rand_int_range (rand, 0, (gint) len);
+          guint n = (guint) g_rand_int_range (rand, 1, 8);
+
+          delete (a, pos, MIN (len - pos, n));
+        }
+      else if (what < 85)
+        insert (a, (guint) g_rand_int_range (rand, 0, (gint) len + 1), big->str);
+      else if (what < 90)
+        {
+          /* A grouped change: several runs in one batch. */
+          flow_doc_begin_change (a);
+          insert (a, 0, "x");
+          insert (a, flow_doc_get_length (a), "y");
+          flow_doc_end_change (a);
+        }
+      else if (what < 95)
+        {
+          /* Concurrent typing on B: later local ops have two parents and
+           * refer to B's characters. */
+          guint blen = flow_doc_get_length (b);
+
+          insert (b, (guint) g_rand_int_range (rand, 0, (gint) blen + 1), "B");
+          flow_test_sync_pair (a, b);
+        }
+      else
+        {
+          check.before = (FlowLv) flow_doc_get_n_ops (a);
+          flow_test_sync_pair (a, b);
+        }
+    }
+  flow_test_sync_pair (a, b);
+  flow_test_assert_same (a, b);
+  g_assert_cmpuint (check.n_checked, >, 2500);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1446,8 +1594,10 @@ main (int   argc,
   g_test_add_func ("/flow/text/edits/signal", test_edits_signal);
   g_test_add_func ("/flow/text/edits/change-func", test_edits_change_func);
   g_test_add_func ("/flow/text/edits/scattered-delete", test_edits_scattered_delete);
+  g_test_add_func ("/flow/text/edits/kept", test_edits_kept);
   g_test_add_func ("/flow/text/delete/already-deleted", test_delete_deleted);
   g_test_add_func ("/flow/text/errors", test_errors);
+  g_test_add_func ("/flow/text/encode/keystrokes", test_keystroke_encoding);
 
   return g_test_run ();
 }

@@ -45,6 +45,10 @@ typedef struct
   guint64          seq0;
   FlowLv           lv0;
   guint            text_run;  /* first text run that may overlap */
+  /* Origins that check_text() resolved for the first few insert runs, so
+   * apply_text() need not look them up again: FLOW_LV_NONE when unknown
+   * (none, or an op of the run itself, whose LV comes with the push). */
+  FlowLv           origins[4][2];
 } Ctx;
 
 #define INVALID(msg) \
@@ -92,11 +96,13 @@ resolve (Ctx            *ctx,
   return *lv == FLOW_LV_NONE ? UNKNOWN : RESOLVED;
 }
 
-/* Is the op named @id an inserted char (for origins and delete targets)? */
+/* Is the op named @id an inserted char (for origins and delete targets)?
+ * Sets *@found to its LV if it is an op we had before this run. */
 static gboolean
 is_insert (Ctx            *ctx,
            const FlowOpId *id,
-           guint32         before)
+           guint32         before,
+           FlowLv         *found)
 {
   FlowLv lv;
   guint32 index;
@@ -104,6 +110,7 @@ is_insert (Ctx            *ctx,
   switch (resolve (ctx, id, &lv, &index))
     {
     case RESOLVED:
+      *found = lv;
       return flow_text_is_insert_range (ctx->doc->text, lv, 1);
     case IN_RUN:
       return index < before && flow_batch_text_run_at (ctx->b, index)->kind == FLOW_TEXT_OP_INSERT;
@@ -136,8 +143,9 @@ are_inserts (Ctx            *ctx,
       if (agent == ctx->agent && lo >= ctx->seq0 && lo < ctx->seq0 + ctx->count)
         {
           FlowOpId id = { replica, lo };
+          FlowLv found;
 
-          if (!is_insert (ctx, &id, before))
+          if (!is_insert (ctx, &id, before, &found))
             return FALSE;
           lo++;
           n--;
@@ -203,12 +211,15 @@ check_text (Ctx     *ctx,
           FlowOpId ol = s > tr->start ? flow_batch_index_id (b, s - 1, NULL)
                                       : ol_none ? (FlowOpId) { 0, 0 } : flow_batch_ref_id (b, &tr->a);
           FlowOpId or;
+          FlowLv found[2] = { FLOW_LV_NONE, FLOW_LV_NONE };
 
-          if (!ol_none && !is_insert (ctx, &ol, s))
+          if (!ol_none && !is_insert (ctx, &ol, s, &found[0]))
             INVALID ("An insert refers to a character that does not exist");
           if (!flow_batch_ref_is_none (&tr->b) &&
-              (or = flow_batch_ref_id (b, &tr->b), !is_insert (ctx, &or, s)))
+              (or = flow_batch_ref_id (b, &tr->b), !is_insert (ctx, &or, s, &found[1])))
             INVALID ("An insert refers to a character that does not exist");
+          if (i - ctx->text_run < G_N_ELEMENTS (ctx->origins))
+            memcpy (ctx->origins[i - ctx->text_run], found, sizeof found);
         }
       else
         {
@@ -258,14 +269,26 @@ apply_text (Ctx *ctx)
 
       if (tr->kind == FLOW_TEXT_OP_INSERT)
         {
+          const FlowLv *known = i - ctx->text_run < G_N_ELEMENTS (ctx->origins) ? ctx->origins[i - ctx->text_run]
+                                                                                 : NULL;
           FlowLv ol = FLOW_LV_NONE;
-          FlowOpId or_id = flow_batch_ref_is_none (&tr->b) ? (FlowOpId) { 0, 0 } : flow_batch_ref_id (b, &tr->b);
-          FlowLv or = flow_batch_ref_is_none (&tr->b) ? FLOW_LV_NONE : lv_of (ctx, &or_id);
+          FlowLv or = FLOW_LV_NONE;
           const char *p = b->content + tr->content_off;
           const char *from;
           const char *to;
 
-          if (s > tr->start)
+          if (known != NULL && known[1] != FLOW_LV_NONE)
+            or = known[1];
+          else if (!flow_batch_ref_is_none (&tr->b))
+            {
+              FlowOpId id = flow_batch_ref_id (b, &tr->b);
+
+              or = lv_of (ctx, &id);
+            }
+
+          if (known != NULL && known[0] != FLOW_LV_NONE)
+            ol = known[0];
+          else if (s > tr->start)
             {
               FlowOpId id = flow_batch_index_id (b, s - 1, NULL);
 

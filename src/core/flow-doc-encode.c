@@ -793,6 +793,191 @@ encode_map (Enc     *e,
  * Container
  * ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------
+ * Keystrokes
+ * ------------------------------------------------------------------------ */
+
+/*
+ * Nearly every update is one keystroke: a stretch of ops of one replica,
+ * one graph run and one text op run. For that case we write the bytes the
+ * general encoder below would write (tests compare the two), without its
+ * buffers, lookups and run merging. A tenth of the cost matters here, as
+ * it is paid once per keystroke.
+ */
+
+#define SIMPLE_MAX_PARENTS 4
+#define SIMPLE_MAX_CONTENT 255 /* below put_content()'s compression size */
+
+typedef struct
+{
+  guint32 local[1 + SIMPLE_MAX_PARENTS + 2];
+  guint   n;
+} SimpleAgents;
+
+static inline guint8 *
+put_varint_raw (guint8  *p,
+                guint64  v)
+{
+  while (v >= 0x80)
+    {
+      *p++ = (guint8) (v | 0x80);
+      v >>= 7;
+    }
+  *p++ = (guint8) v;
+  return p;
+}
+
+static guint8 *
+put_simple_ref (FlowOpLog    *log,
+                SimpleAgents *agents,
+                guint8       *p,
+                FlowLv        lv)
+{
+  guint32 agent;
+  guint64 seq;
+  guint ba;
+
+  if (lv == FLOW_LV_NONE)
+    {
+      *p++ = 0;
+      return p;
+    }
+  flow_oplog_lv_to_id (log, lv, &agent, &seq);
+  for (ba = 0; ba < agents->n && agents->local[ba] != agent; ba++)
+    ;
+  if (ba == agents->n)
+    agents->local[agents->n++] = agent;
+  p = put_varint_raw (p, ((guint64) ba << 2) | 2);
+  return put_varint_raw (p, seq);
+}
+
+static inline guint8 *
+put_chunk (guint8       *p,
+           guint         type,
+           const guint8 *payload,
+           gsize         len)
+{
+  p = put_varint_raw (p, type);
+  p = put_varint_raw (p, len);
+  memcpy (p, payload, len);
+  return p + len;
+}
+
+/* Returns %NULL if [@start, @end) is not a simple keystroke. */
+static GBytes *
+encode_simple (FlowDoc *self,
+               FlowLv   start,
+               FlowLv   end)
+{
+  FlowOpLog *log = self->log;
+  const FlowTextOp *op;
+  const FlowLv *parents;
+  FlowLv single;
+  guint n_parents;
+  guint32 agent;
+  guint64 seq;
+  SimpleAgents agents;
+  guint8 graph[64];
+  guint8 ops[32];
+  guint8 *g = graph;
+  guint8 *t = ops;
+  const char *content = NULL;
+  gsize nbytes = 0;
+  gsize size;
+  guint8 *data;
+  guint8 *p;
+
+  if (self->kind != FLOW_DOC_KIND_PAGE ||
+      end > flow_oplog_agent_run_end (log, start) || end > flow_oplog_graph_run_end (log, start))
+    return NULL;
+  op = flow_text_find_op (self->text, start);
+  if (end > op->lv + op->len || (op->kind == FLOW_TEXT_OP_DELETE && end - start > 1))
+    return NULL;
+  parents = flow_oplog_parents (log, start, &single, &n_parents);
+  if (n_parents > SIMPLE_MAX_PARENTS)
+    return NULL;
+
+  if (op->kind == FLOW_TEXT_OP_INSERT)
+    {
+      const char *base = flow_text_content (self->text, op->off);
+      const char *from = op->ascii ? base + (start - op->lv) : g_utf8_offset_to_pointer (base, start - op->lv);
+
+      nbytes = op->ascii ? end - start : (gsize) (g_utf8_offset_to_pointer (from, end - start) - from);
+      if (nbytes > SIMPLE_MAX_CONTENT)
+        return NULL;
+      content = from;
+    }
+
+  /* The graph: one run of batch agent 0, with its parents by id. */
+  flow_oplog_lv_to_id (log, start, &agent, &seq);
+  agents.local[0] = agent;
+  agents.n = 1;
+  *g++ = 1;
+  g = put_varint_raw (g, ((guint64) (end - start - 1) << 2) | (seq != 0 ? 2 : 0));
+  *g++ = 0;
+  if (seq != 0)
+    g = put_varint_raw (g, seq);
+  *g++ = (guint8) n_parents;
+  for (guint i = 0; i < n_parents; i++)
+    g = put_simple_ref (log, &agents, g, parents[i]);
+
+  /* One text run, its references by id: they all precede the batch. */
+  *t++ = 1;
+  if (op->kind == FLOW_TEXT_OP_INSERT)
+    {
+      t = put_varint_raw (t, (guint64) (end - start - 1) << 3 | FLOW_TEXT_OP_INSERT);
+      t = put_simple_ref (log, &agents, t, start == op->lv ? op->a : start - 1);
+      t = put_simple_ref (log, &agents, t, op->b);
+    }
+  else
+    {
+      guint32 n = start - op->lv;
+
+      *t++ = FLOW_TEXT_OP_DELETE;
+      t = put_simple_ref (log, &agents, t, op->reversed ? op->a - n : op->a + n);
+    }
+
+  /* Header, AGENTS, GRAPH, TEXT_OPS, TEXT_CONTENT: each length < 2^14. */
+  size = 7 + (3 + 1 + 8 * agents.n) + (3 + (gsize) (g - graph)) + (3 + (gsize) (t - ops)) +
+         (nbytes > 0 ? 3 + 1 + 2 + nbytes : 0);
+  p = data = g_malloc (size);
+  memcpy (p, FLOW_FORMAT_MAGIC, 4);
+  p += 4;
+  *p++ = FLOW_FORMAT_VERSION;
+  *p++ = FLOW_DOC_KIND_PAGE;
+  *p++ = 0;
+
+  *p++ = FLOW_CHUNK_AGENTS;
+  *p++ = (guint8) (1 + 8 * agents.n);
+  *p++ = (guint8) agents.n;
+  for (guint i = 0; i < agents.n; i++)
+    {
+      guint64 le = GUINT64_TO_LE (flow_oplog_replica (log, agents.local[i]));
+
+      memcpy (p, &le, 8);
+      p += 8;
+    }
+  p = put_chunk (p, FLOW_CHUNK_GRAPH, graph, (gsize) (g - graph));
+  p = put_chunk (p, FLOW_CHUNK_TEXT_OPS, ops, (gsize) (t - ops));
+  if (nbytes > 0)
+    {
+      guint8 head[3];
+      guint8 *h = head;
+
+      *h++ = 0;
+      h = put_varint_raw (h, nbytes);
+      p = put_varint_raw (p, FLOW_CHUNK_TEXT_CONTENT);
+      p = put_varint_raw (p, (gsize) (h - head) + nbytes);
+      memcpy (p, head, (gsize) (h - head));
+      p += h - head;
+      memcpy (p, content, nbytes);
+      p += nbytes;
+    }
+  g_assert ((gsize) (p - data) <= size);
+
+  return g_bytes_new_take (data, (gsize) (p - data));
+}
+
 /*
  * _flow_doc_encode_ranges:
  *
@@ -819,6 +1004,14 @@ _flow_doc_encode_ranges (FlowDoc           *self,
   TextEnc te = { 0, };
   guint32 total = 0;
   gsize mark;
+
+  if (n_ranges == 1 && !full && ranges[0].end > ranges[0].start && !self->encode_general_only)
+    {
+      GBytes *bytes = encode_simple (self, ranges[0].start, ranges[0].end);
+
+      if (bytes != NULL)
+        return bytes;
+    }
 
   if (n_ranges > G_N_ELEMENTS (offsets_stack))
     offsets = offsets_heap = g_new (guint32, n_ranges);

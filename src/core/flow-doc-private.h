@@ -53,6 +53,7 @@ struct _FlowDoc
   gboolean       change_details;
   GArray        *deltas;   /* FlowTextDelta */
   GArray        *touched;  /* FlowLv of entities */
+  FlowChange    *spare_change; /* see release_change() */
 
   /* Scratch space reused by every decode, so applying a keystroke
    * allocates nothing once warm. */
@@ -68,6 +69,7 @@ struct _FlowDoc
   FlowBuf        enc_content;
   FlowBuf        enc_chunks;
   GArray        *enc_agents;
+  gboolean       encode_general_only; /* tests: skip encode_simple() */
 };
 
 void      _flow_doc_begin_change  (FlowDoc        *self,

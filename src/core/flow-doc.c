@@ -40,9 +40,19 @@
  * send them again when it sees our version vector. */
 #define MAX_PENDING_BYTES (64u << 20)
 
+/*
+ * A change is built for every local edit and every applied batch, so the
+ * document keeps the last one and reuses it when no listener kept a ref
+ * (the usual case). While the document drives a change, change->doc is a
+ * borrowed pointer: a spare owning a ref to its document would be a cycle.
+ * A change that a listener kept is handed a ref to the document before
+ * the document lets go of it (owns_doc), so it stays valid on its own.
+ */
 struct _FlowChange
 {
   gatomicrefcount  ref_count;
+  gboolean         owns_doc;
+  gsize            size;     /* of the block, for reuse */
   FlowDoc         *doc;
   FlowLv           start;
   FlowLv           end;
@@ -94,7 +104,8 @@ flow_change_unref (FlowChange *change)
 
   if (!g_atomic_ref_count_dec (&change->ref_count))
     return;
-  g_clear_object (&change->doc);
+  if (change->owns_doc)
+    g_object_unref (change->doc);
   g_clear_pointer (&change->entities, g_array_unref);
   g_clear_pointer (&change->bytes, g_bytes_unref);
   g_free (change);
@@ -203,7 +214,7 @@ flow_change_get_entities (FlowChange *change,
                           guint      *n_entities)
 {
   *n_entities = change->entities ? change->entities->len : 0;
-  return change->entities ? (const FlowOpId *) (gpointer) change->entities->data : NULL;
+  return *n_entities > 0 ? (const FlowOpId *) (gpointer) change->entities->data : NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -270,15 +281,27 @@ build_change (FlowDoc *self)
 
   /* One block: the change, its edits, then their inserted text (copied,
    * since the content arena may move later). */
+  gsize size;
+
   for (guint i = 0; i < n; i++)
     text_len += g_array_index (self->deltas, FlowTextDelta, i).bytes;
-  change = g_malloc0 (sizeof (FlowChange) + n * sizeof (FlowTextEdit) + text_len);
+  size = sizeof (FlowChange) + n * sizeof (FlowTextEdit) + text_len;
+
+  change = g_steal_pointer (&self->spare_change);
+  if (change != NULL && change->size < size)
+    g_clear_pointer (&change, flow_change_unref);
+  if (change == NULL)
+    {
+      change = g_malloc0 (size);
+      change->size = size;
+      g_atomic_ref_count_init (&change->ref_count);
+    }
   change->edits = (FlowTextEdit *) (gpointer) (change + 1);
   change->n_edits = n;
   p = (char *) (change->edits + n);
 
-  g_atomic_ref_count_init (&change->ref_count);
-  change->doc = g_object_ref (self);
+  change->doc = self;
+  change->owns_doc = FALSE;
   change->start = self->change_start;
   change->end = self->log->len;
   change->first = flow_oplog_lv_to_op_id (self->log, self->change_start);
@@ -303,7 +326,8 @@ build_change (FlowDoc *self)
 
   if (self->touched->len > 0)
     {
-      change->entities = g_array_new (FALSE, FALSE, sizeof (FlowOpId));
+      if (change->entities == NULL)
+        change->entities = g_array_new (FALSE, FALSE, sizeof (FlowOpId));
       for (guint i = 0; i < self->touched->len; i++)
         {
           FlowLv lv = g_array_index (self->touched, FlowLv, i);
@@ -319,6 +343,26 @@ build_change (FlowDoc *self)
     }
 
   return change;
+}
+
+/* Ends the document's use of @change: keeps it as the spare if nobody
+ * else holds it, otherwise lets it own a ref to the document. */
+static void
+release_change (FlowDoc    *self,
+                FlowChange *change)
+{
+  if (g_atomic_ref_count_compare (&change->ref_count, 1))
+    {
+      g_clear_pointer (&change->bytes, g_bytes_unref);
+      if (change->entities != NULL)
+        flow_array_clear (change->entities);
+      g_clear_pointer (&self->spare_change, flow_change_unref);
+      self->spare_change = change;
+      return;
+    }
+  change->doc = g_object_ref (self);
+  change->owns_doc = TRUE;
+  flow_change_unref (change);
 }
 
 void
@@ -338,7 +382,7 @@ _flow_doc_end_change (FlowDoc *self)
       (self->change_funcs->len > 0 ||
        (self->change_details && g_signal_has_handler_pending (self, signals[CHANGED], 0, TRUE))))
     {
-      g_autoptr(FlowChange) change = build_change (self);
+      FlowChange *change = build_change (self);
 
       /* A listener may remove itself: iterate over a copy. */
       guint n = self->change_funcs->len;
@@ -352,6 +396,7 @@ _flow_doc_end_change (FlowDoc *self)
         funcs[i].func (self, change, funcs[i].data);
       if (g_signal_has_handler_pending (self, signals[CHANGED], 0, TRUE))
         g_signal_emit (self, signals[CHANGED], 0, change);
+      release_change (self, change);
     }
 }
 
@@ -396,6 +441,7 @@ flow_doc_finalize (GObject *object)
   g_clear_pointer (&self->scratch_ranges, g_array_unref);
   g_clear_pointer (&self->change_funcs, g_array_unref);
   g_clear_pointer (&self->enc_agents, g_array_unref);
+  g_clear_pointer (&self->spare_change, flow_change_unref);
   flow_buf_clear (&self->enc_graph);
   flow_buf_clear (&self->enc_payload);
   flow_buf_clear (&self->enc_runs);

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "flow-codec-private.h"
 #include "flow-order-private.h"
 
 void
@@ -22,9 +23,9 @@ flow_order_index_init (FlowOrderIndex *index)
 void
 flow_order_index_reset (FlowOrderIndex *index)
 {
-  g_array_set_size (index->ranges, 0);
-  g_array_set_size (index->pos, 0);
-  g_array_set_size (index->by_lv, 0);
+  flow_array_clear (index->ranges);
+  flow_array_clear (index->pos);
+  flow_array_clear (index->by_lv);
 }
 
 void

@@ -44,7 +44,8 @@
  *    visible or deleted, in the leaves of a B-tree whose internal nodes
  *    count visible and total items per child (an order-statistic tree, so
  *    "char at position p" and "position of this item" are O(log n));
- *  - lv_leaf: for every inserted char, the leaf holding it (the id index).
+ *  - lv_leaf: for every inserted char, the leaf holding it (the id index);
+ *    NONE for delete ops, which makes "is this op an insert?" one load.
  *
  * Typing continues the current span in place, and a one-leaf cache of the
  * last position looked up makes sequential edits O(1) amortised.
@@ -121,7 +122,7 @@ struct _FlowText
   guint32    height; /* 0: the root is a leaf */
   guint32    first_leaf;
 
-  GArray    *lv_leaf; /* guint32 per LV; meaningful for inserted chars */
+  GArray    *lv_leaf; /* guint32 per LV: a leaf, or NONE */
   GArray    *ops;     /* FlowTextOp */
   FlowBuf    content;
 
@@ -768,12 +769,23 @@ content_append (FlowText   *t,
   return off;
 }
 
+static void
+grow_lv_map (FlowText *t,
+             guint     len)
+{
+  guint old = t->lv_leaf->len;
+
+  g_array_set_size (t->lv_leaf, len);
+  if (len > old)
+    memset (&g_array_index (t->lv_leaf, guint32, old), 0xff, (len - old) * sizeof (guint32));
+}
+
 static inline void
 ensure_lv_map (FlowText *t,
                FlowLv    end)
 {
   if (G_UNLIKELY (t->lv_leaf->len < end))
-    g_array_set_size (t->lv_leaf, MAX (end, t->lv_leaf->len + t->lv_leaf->len / 2 + 64));
+    grow_lv_map (t, MAX (end, t->lv_leaf->len + t->lv_leaf->len / 2 + 64));
 }
 
 static void
@@ -1412,7 +1424,7 @@ build_tree (FlowText          *t,
   walk_order (t, order, n_ranges, deleted, bulk_append_cb, &li);
 
   /* Widths and the id index, leaf by leaf. */
-  g_array_set_size (t->lv_leaf, t->log->len);
+  grow_lv_map (t, t->log->len);
   for (guint32 l = t->first_leaf; l != NONE; l = t->leaves[l].next)
     {
       leaf_sums (&t->leaves[l]);
@@ -1490,7 +1502,7 @@ flow_text_new (FlowOpLog *log)
   FlowText *t = g_new0 (FlowText, 1);
 
   t->log = log;
-  t->lv_leaf = g_array_new (FALSE, TRUE, sizeof (guint32));
+  t->lv_leaf = g_array_new (FALSE, FALSE, sizeof (guint32));
   t->ops = g_array_new (FALSE, FALSE, sizeof (FlowTextOp));
   flow_buf_init (&t->content, 256);
   t->root = t->first_leaf = leaf_new (t);
@@ -1992,6 +2004,21 @@ flow_text_is_insert_range (FlowText *t,
                            FlowLv    start,
                            guint32   len)
 {
+  /* Origins are checked one at a time on every remote keystroke, and
+   * mostly name chars far from the last op looked up: a char in the id
+   * index is an insert, no search needed. (The index may not have a char
+   * yet, while a whole page is loading: then we search the ops.) */
+  if (len <= 4 && (guint64) start + len <= t->lv_leaf->len)
+    {
+      const guint32 *map = (const guint32 *) (gpointer) t->lv_leaf->data;
+      guint32 i = 0;
+
+      while (i < len && map[start + i] != NONE)
+        i++;
+      if (i == len)
+        return TRUE;
+    }
+
   while (len > 0)
     {
       const FlowTextOp *op = flow_text_find_op (t, start);
@@ -2109,6 +2136,17 @@ flow_text_check (FlowText *t)
   guint32 prev = NONE;
 
   ensure_tree (t);
+
+  /* Delete ops are not in the id index (flow_text_is_insert_range()). */
+  for (guint i = 0; i < t->ops->len; i++)
+    {
+      const FlowTextOp *op = &g_array_index (t->ops, FlowTextOp, i);
+
+      for (guint32 k = 0; op->kind == FLOW_TEXT_OP_DELETE && k < op->len; k++)
+        g_assert_true (op->lv + k >= t->lv_leaf->len ||
+                       g_array_index (t->lv_leaf, guint32, op->lv + k) == NONE);
+    }
+
   for (guint32 li = t->first_leaf; li != NONE; li = t->leaves[li].next)
     {
       Leaf *leaf = &t->leaves[li];
