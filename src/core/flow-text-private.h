@@ -132,6 +132,18 @@ gsize           flow_text_byte_offset      (FlowText         *text,
                                             FlowLv            lv);
 guint           flow_text_visible_pos      (FlowText         *text,
                                             FlowLv            lv);
+guint32         flow_text_item_run         (FlowText         *text,
+                                            FlowLv            lv,
+                                            guint32           max,
+                                            guint64          *order,
+                                            gboolean         *deleted);
+FlowLv          flow_text_local_insert_after (FlowText       *text,
+                                            guint32           agent,
+                                            FlowLv            after,
+                                            const char       *utf8,
+                                            gsize             bytes,
+                                            guint             n_chars,
+                                            GArray           *deltas);
 void            flow_text_visit_order      (FlowText         *text,
                                             void            (*func) (FlowLv lv,
                                                                      guint32 len,

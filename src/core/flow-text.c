@@ -2069,6 +2069,82 @@ flow_text_visible_pos (FlowText *t,
   return cursor_visible_pos (t, &c);
 }
 
+/*
+ * flow_text_item_run:
+ *
+ * Describes item @lv and the items after it in its span: sets *@order to
+ * the position of @lv counting tombstones too (document order), and
+ * *@deleted. Undo uses it to put deleted items back in document order.
+ *
+ * Returns: how many items from @lv on, at most @max, are consecutive in
+ * both LV and document order and all deleted or all visible. O(log n).
+ */
+guint32
+flow_text_item_run (FlowText *t,
+                    FlowLv    lv,
+                    guint32   max,
+                    guint64  *order,
+                    gboolean *deleted)
+{
+  Cursor c;
+  const Span *s;
+
+  ensure_tree (t);
+  locate (t, lv, &c);
+  s = &t->leaves[c.li].spans[c.si];
+  *order = cursor_total_pos (t, &c);
+  *deleted = s->deleted;
+  return MIN (max, s->len - c.k);
+}
+
+/*
+ * flow_text_local_insert_after:
+ *
+ * Like flow_text_local_insert(), but puts the new items right after item
+ * @after, which may be a tombstone: undo types deleted text again next to
+ * its own tombstones, so it lands where it was even among tombstones and
+ * others' text.
+ *
+ * Returns: the LV of the first new op. O(log n).
+ */
+FlowLv
+flow_text_local_insert_after (FlowText   *t,
+                              guint32     agent,
+                              FlowLv      after,
+                              const char *utf8,
+                              gsize       bytes,
+                              guint       n_chars,
+                              GArray     *deltas)
+{
+  Cursor c;
+  Cursor probe;
+  FlowLv or;
+  FlowLv lv;
+  guint32 pos;
+  Span s;
+
+  ensure_tree (t);
+  g_assert (n_chars > 0);
+
+  locate (t, after, &c);
+  c.k++;
+  pos = cursor_visible_pos (t, &c);
+  probe = c;
+  or = item_at (t, &probe);
+
+  s.off = content_append (t, utf8, bytes);
+  lv = flow_oplog_push_local (t->log, agent, n_chars);
+  record_insert (t, lv, n_chars, after, or, s.off, bytes);
+
+  s.lv = lv;
+  s.len = n_chars;
+  s.deleted = FALSE;
+  s.bytes = (guint32) bytes;
+  insert_at (t, &c, &s);
+  push_delta (deltas, pos, 0, n_chars, s.off, (guint32) bytes);
+  return lv;
+}
+
 /* Calls @func for every span in document order. */
 void
 flow_text_visit_order (FlowText *t,

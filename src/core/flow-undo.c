@@ -19,6 +19,10 @@
  *    - undoing a property write restores the old value only if our write is
  *      still the register's winner; if someone overwrote it since, their
  *      value stays.
+ *  - Undoing a delete types each stretch of adjacent tombstones again, in
+ *    document order, right after the stretch: the text comes back between
+ *    the same items it sat between, others' text included. (Text typed
+ *    concurrently with the undo goes wherever the merge rule puts it.)
  *  - Because records use ids, not positions, an undo entry maps through any
  *    later local or remote edit for free.
  *  - Edits closer than the capture timeout (500 ms) form one undo step. A new
@@ -302,55 +306,137 @@ revert_text_insert (FlowUndo *undo,
     }
 }
 
-/* Takes back our delete of [a, b): type the chars again where they were. */
+/* Tombstones to bring back: items consecutive in LV and in document order. */
+typedef struct
+{
+  guint64 order; /* document position of the first, tombstones included */
+  FlowLv  lv;
+  guint32 len;
+} Piece;
+
+static gint
+piece_compare (gconstpointer a,
+               gconstpointer b)
+{
+  const Piece *pa = a;
+  const Piece *pb = b;
+
+  return (pa->order > pb->order) - (pa->order < pb->order);
+}
+
+/* Appends to @pieces the chars [a, b) stand for now (following the redone
+ * chain) that are deleted. O(pieces · log n), plus a hash lookup per char
+ * once anything was redone. */
+static void
+collect_deleted (FlowUndo *undo,
+                 FlowDoc  *doc,
+                 FlowLv    a,
+                 FlowLv    b,
+                 GArray   *pieces)
+{
+  gboolean chained = g_hash_table_size (undo->redone) > 0;
+  FlowLv lv = a;
+
+  while (lv < b)
+    {
+      Piece p;
+      guint32 max = 1;
+      gboolean deleted;
+
+      p.lv = resolve (undo, lv);
+      if (p.lv == lv && !chained)
+        max = b - lv;
+      else if (p.lv == lv)
+        while (lv + max < b && !g_hash_table_contains (undo->redone, GUINT_TO_POINTER (lv + max)))
+          max++;
+      p.len = flow_text_item_run (doc->text, p.lv, max, &p.order, &deleted);
+      if (deleted)
+        g_array_append_val (pieces, p);
+      lv += p.len;
+    }
+}
+
+/*
+ * Types @n pieces, adjacent in document order, again as one run right
+ * after the last of them: nothing sits between the tombstones, so the copy
+ * has the same neighbours the text had. Inserting at the visible position
+ * instead would put it before any tombstones there, out of order.
+ */
+static void
+restore_stretch (FlowUndo    *undo,
+                 FlowDoc     *doc,
+                 const Piece *pieces,
+                 guint        n)
+{
+  g_autoptr(GString) copy = g_string_new (NULL); /* the insert may move the arena */
+  const Piece *last = &pieces[n - 1];
+  guint n_chars = 0;
+  FlowLv fresh;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gsize off = flow_text_byte_offset (doc->text, pieces[i].lv);
+      const char *p = flow_text_content (doc->text, (guint32) off);
+
+      g_string_append_len (copy, p, g_utf8_offset_to_pointer (p, pieces[i].len) - p);
+      n_chars += pieces[i].len;
+    }
+
+  fresh = flow_text_local_insert_after (doc->text, doc->agent, last->lv + last->len - 1,
+                                        copy->str, copy->len, n_chars,
+                                        doc->change_details ? doc->deltas : NULL);
+  for (guint i = 0, k = 0; i < n; i++)
+    for (guint32 j = 0; j < pieces[i].len; j++, k++)
+      g_hash_table_insert (undo->redone, GUINT_TO_POINTER (pieces[i].lv + j),
+                           GUINT_TO_POINTER (fresh + k));
+  flow_undo_record_text (undo, FLOW_UNDO_TEXT_INSERT, fresh, fresh + n_chars);
+}
+
+/*
+ * Takes back our delete of [a, b): types the chars that are still deleted
+ * again where they were. The chars may have been typed in any order, so we
+ * sort them into document order and restore each stretch of adjacent
+ * tombstones as one run. O(pieces · log n + chars).
+ */
 static void
 revert_text_delete (FlowUndo *undo,
                     FlowDoc  *doc,
                     FlowLv    a,
                     FlowLv    b)
 {
-  FlowLv lv = a;
+  g_autoptr(GArray) array = g_array_new (FALSE, FALSE, sizeof (Piece));
+  Piece *pieces;
+  guint n = 0;
 
-  while (lv < b)
+  collect_deleted (undo, doc, a, b, array);
+  g_array_sort (array, piece_compare);
+  pieces = (Piece *) (gpointer) array->data;
+
+  /* A char reached twice (two LVs resolving to one copy) comes back once. */
+  for (guint i = 0; i < array->len; i++)
     {
-      FlowLv target = resolve (undo, lv);
-      guint32 m = 1;
-      g_autofree char *copy = NULL;
-      gsize off;
-      const char *p;
-      gsize bytes;
-      guint pos;
-      FlowLv fresh;
+      Piece p = pieces[i];
 
-      if (!flow_text_is_deleted (doc->text, target))
+      if (n > 0 && p.order < pieces[n - 1].order + pieces[n - 1].len)
         {
-          lv++;
-          continue;
+          guint64 skip = MIN (pieces[n - 1].order + pieces[n - 1].len - p.order, p.len);
+
+          p.order += skip;
+          p.lv += (FlowLv) skip;
+          p.len -= (guint32) skip;
         }
+      if (p.len > 0)
+        pieces[n++] = p;
+    }
 
-      /* A stretch of adjacent tombstones without redone entries goes back
-       * in one insert. */
-      if (target == lv)
-        while (lv + m < b &&
-               !g_hash_table_contains (undo->redone, GUINT_TO_POINTER (lv + m)) &&
-               flow_text_is_deleted (doc->text, lv + m) &&
-               flow_text_visible_pos (doc->text, lv + m) == flow_text_visible_pos (doc->text, lv) &&
-               flow_text_find_op (doc->text, lv + m) == flow_text_find_op (doc->text, lv))
-          m++;
+  for (guint i = 0; i < n; )
+    {
+      guint j = i + 1;
 
-      off = flow_text_byte_offset (doc->text, target);
-      p = flow_text_content (doc->text, (guint32) off);
-      bytes = (gsize) (g_utf8_offset_to_pointer (p, m) - p);
-      copy = g_strndup (p, bytes); /* the insert below may move the arena */
-      pos = flow_text_visible_pos (doc->text, target);
-
-      fresh = flow_text_local_insert (doc->text, doc->agent, pos, copy, bytes, m,
-                                      doc->change_details ? doc->deltas : NULL);
-      for (guint32 k = 0; k < m; k++)
-        g_hash_table_insert (undo->redone, GUINT_TO_POINTER (target + k),
-                             GUINT_TO_POINTER (fresh + k));
-      flow_undo_record_text (undo, FLOW_UNDO_TEXT_INSERT, fresh, fresh + m);
-      lv += m;
+      while (j < n && pieces[j].order == pieces[j - 1].order + pieces[j - 1].len)
+        j++;
+      restore_stretch (undo, doc, pieces + i, j - i);
+      i = j;
     }
 }
 
