@@ -979,13 +979,13 @@ test_board_set (void)
 }
 
 /*
- * BUG reproducer. Dragging a shape writes x many times within one undo
- * step. flow-undo.c flow_undo_run() reverts the step's records newest
- * first, and revert_map_set() restores a write's old value only if that
- * write still wins its register: the newest write is reverted (to the
- * value of the write before it), which makes the restore op the winner,
- * so every older write of the same key in the step is skipped. Undo moves
- * the shape back by one mouse move, not to where the drag started.
+ * Regression. Dragging a shape writes x many times within one undo step.
+ * flow-undo.c flow_undo_run() reverts the step's records newest first, and
+ * revert_map_set() restores only while our write still wins its register.
+ * It used to revert the newest write to the value of the write before it,
+ * which made the restore op the winner, so every older write of the key
+ * was skipped: undo moved the shape back by one mouse move, not to where
+ * the drag started.
  */
 static void
 test_board_same_key_twice (void)
@@ -993,6 +993,7 @@ test_board_same_key_twice (void)
   gint64 now = 0;
   g_autoptr(FlowDoc) doc = new_doc (FLOW_DOC_KIND_BOARD, 1, &now);
   FlowOpId id;
+  guint64 n_ops;
 
   flow_doc_begin_change (doc);
   id = create (doc, "rect");
@@ -1008,17 +1009,252 @@ test_board_same_key_twice (void)
     }
   now += 1000 * MS;
 
+  /* One write per key, each way. */
+  n_ops = flow_doc_get_n_ops (doc);
   g_assert_true (undo (doc));
-  if (get_number (doc, &id, "x") != 0)
-    {
-      g_test_message ("after undo, x = %g", get_number (doc, &id, "x"));
-      g_test_incomplete ("BUG: flow-undo.c revert_map_set() skips all but the newest write "
-                         "of a key within one undo step");
-      return;
-    }
+  g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 0);
   g_assert_false (flow_doc_entity_is_deleted (doc, &id));
+  g_assert_cmpuint (flow_doc_get_n_ops (doc), ==, n_ops + 1);
   g_assert_true (redo (doc));
   g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 100);
+  g_assert_cmpuint (flow_doc_get_n_ops (doc), ==, n_ops + 2);
+  g_assert_true (undo (doc));
+  g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 0);
+}
+
+/*
+ * Moving a shape twice, in two steps, then undoing twice takes it back to
+ * where it started. The first undo's write wins the register, so the
+ * second undo must treat it as standing for the first move; it used to
+ * skip the move and undo the step before instead (deleting the shape).
+ * Likewise for deleting and undeleting a shape just created.
+ */
+static void
+test_board_same_key_steps (void)
+{
+  gint64 now = 0;
+  g_autoptr(FlowDoc) doc = new_doc (FLOW_DOC_KIND_BOARD, 1, &now);
+  FlowOpId id;
+
+  id = create (doc, "rect");
+  now += 1000 * MS;
+  set_number (doc, &id, "x", 1);
+  now += 1000 * MS;
+  set_number (doc, &id, "x", 2);
+  now += 1000 * MS;
+  set_deleted (doc, &id, TRUE);
+  now += 1000 * MS;
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_assert_true (undo (doc));
+      g_assert_false (flow_doc_entity_is_deleted (doc, &id));
+      g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 2);
+      g_assert_true (undo (doc));
+      g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 1);
+      g_assert_true (undo (doc));
+      g_assert_cmpfloat (get_number (doc, &id, "x"), ==, -1);
+      g_assert_false (flow_doc_entity_is_deleted (doc, &id));
+      g_assert_true (undo (doc));
+      g_assert_true (flow_doc_entity_is_deleted (doc, &id));
+      g_assert_false (undo (doc));
+
+      g_assert_true (redo (doc));
+      g_assert_false (flow_doc_entity_is_deleted (doc, &id));
+      g_assert_true (redo (doc));
+      g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 1);
+      g_assert_true (redo (doc));
+      g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 2);
+      g_assert_true (redo (doc));
+      g_assert_true (flow_doc_entity_is_deleted (doc, &id));
+      g_assert_false (redo (doc));
+    }
+}
+
+/* A step that creates a shape and writes its keys, "deleted" included,
+ * several times: undo deletes the shape and unsets what the step set. */
+static void
+test_board_same_key_create (void)
+{
+  gint64 now = 0;
+  g_autoptr(FlowDoc) doc = new_doc (FLOW_DOC_KIND_BOARD, 1, &now);
+  FlowOpId id;
+  guint64 n_ops;
+
+  flow_doc_begin_change (doc);
+  id = create (doc, "rect");
+  set_number (doc, &id, "x", 1);
+  set_deleted (doc, &id, TRUE);
+  set_number (doc, &id, "x", 2);
+  set_deleted (doc, &id, FALSE);
+  flow_doc_end_change (doc);
+  now += 1000 * MS;
+
+  n_ops = flow_doc_get_n_ops (doc);
+  g_assert_true (undo (doc));
+  g_assert_true (flow_doc_entity_is_deleted (doc, &id));
+  g_assert_cmpfloat (get_number (doc, &id, "x"), ==, -1);
+  g_assert_cmpuint (flow_doc_get_n_ops (doc), ==, n_ops + 2);
+  g_assert_true (redo (doc));
+  g_assert_false (flow_doc_entity_is_deleted (doc, &id));
+  g_assert_cmpfloat (get_number (doc, &id, "x"), ==, 2);
+}
+
+/* A drag someone else overwrote after seeing it stays theirs; a drag that
+ * beat a concurrent write goes back to where it started. */
+static void
+test_board_same_key_remote (void)
+{
+  gint64 now = 0;
+  g_autoptr(FlowDoc) a = new_doc (FLOW_DOC_KIND_BOARD, 0x20, &now);
+  g_autoptr(FlowDoc) b = NULL;
+  FlowOpId id;
+
+  flow_doc_begin_change (a);
+  id = create (a, "rect");
+  set_number (a, &id, "x", 0);
+  set_number (a, &id, "y", 0);
+  flow_doc_end_change (a);
+  now += 1000 * MS;
+  b = clone_doc (a, 0x10, &now);
+
+  /* b writes y concurrently (it loses: fewer writes, lower lamport). */
+  set_number (b, &id, "y", 99);
+  flow_doc_begin_change (a);
+  for (guint i = 1; i <= 5; i++)
+    {
+      set_number (a, &id, "x", 10 * i);
+      set_number (a, &id, "y", 10 * i);
+    }
+  flow_doc_end_change (a);
+  now += 1000 * MS;
+  flow_test_sync_pair (a, b);
+  g_assert_cmpfloat (get_number (a, &id, "y"), ==, 50);
+
+  /* Then b moves x after seeing the drag: it wins. */
+  set_number (b, &id, "x", 7);
+  flow_test_sync_pair (a, b);
+
+  g_assert_true (undo (a));
+  g_assert_cmpfloat (get_number (a, &id, "x"), ==, 7);
+  g_assert_cmpfloat (get_number (a, &id, "y"), ==, 0);
+  flow_test_sync_pair (a, b);
+  g_assert_cmpfloat (get_number (b, &id, "x"), ==, 7);
+  g_assert_cmpfloat (get_number (b, &id, "y"), ==, 0);
+}
+
+/* The state of the first @n shapes of @ids, and that the others are as
+ * good as never created. */
+static char *
+board_state (FlowDoc *doc,
+             GArray  *ids,
+             guint    n)
+{
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const FlowOpId *id = &g_array_index (ids, FlowOpId, i);
+      gboolean deleted = flow_doc_entity_is_deleted (doc, id);
+      double x = get_number (doc, id, "x");
+      double y = get_number (doc, id, "y");
+
+      if (i < n)
+        g_string_append_printf (out, "%d %g %g; ", deleted, x, y);
+      else
+        g_assert_true (deleted && x == -1 && y == -1);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+assert_board_state (FlowDoc    *doc,
+                    GArray     *ids,
+                    GPtrArray  *states,
+                    GArray     *n_ids,
+                    guint       step)
+{
+  g_autofree char *state = board_state (doc, ids, g_array_index (n_ids, guint, step));
+
+  g_assert_cmpstr (state, ==, g_ptr_array_index (states, step));
+}
+
+/* Random steps of creates, moves (often one key many times) and deletes on
+ * one replica: undoing every step, redoing them all, and going back and
+ * forth gives back each state exactly. */
+static void
+test_board_round_trip (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (flow_test_seed ());
+  guint n_scenarios = flow_test_iterations ("FLOW_UNDO_SCENARIOS", 1000) / 5;
+
+  for (guint scenario = 0; scenario < n_scenarios; scenario++)
+    {
+      gint64 now = 0;
+      g_autoptr(FlowDoc) doc = new_doc (FLOW_DOC_KIND_BOARD, 1, &now);
+      g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (FlowOpId));
+      g_autoptr(GArray) n_ids = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
+      guint n_steps = (guint) g_rand_int_range (rand, 1, 10);
+
+      g_array_append_val (n_ids, ids->len);
+      g_ptr_array_add (states, board_state (doc, ids, 0));
+      for (guint step = 0; step < n_steps; step++)
+        {
+          for (guint e = (guint) g_rand_int_range (rand, 1, 6); e > 0; e--)
+            {
+              guint what = (guint) g_rand_int_range (rand, 0, 10);
+
+              if (what < 2 || ids->len == 0)
+                {
+                  FlowOpId id = create (doc, "rect");
+
+                  g_array_append_val (ids, id);
+                }
+              else
+                {
+                  const FlowOpId *id = &g_array_index (ids, FlowOpId,
+                                                       g_rand_int_range (rand, 0, (gint) ids->len));
+
+                  if (what < 8)
+                    set_number (doc, id, g_rand_boolean (rand) ? "x" : "y",
+                                g_rand_int_range (rand, 0, 5));
+                  else
+                    set_deleted (doc, id, g_rand_boolean (rand));
+                }
+              now += 16 * MS;
+            }
+          now += 1000 * MS;
+          g_array_append_val (n_ids, ids->len);
+          g_ptr_array_add (states, board_state (doc, ids, ids->len));
+        }
+
+      /* A step may change nothing visible (x = 3 twice), but it always
+       * makes ops, so each undo and redo finds something to do. */
+      for (guint i = n_steps; i > 0; i--)
+        {
+          g_assert_true (undo (doc));
+          assert_board_state (doc, ids, states, n_ids, i - 1);
+        }
+      g_assert_false (undo (doc));
+      for (guint i = 1; i <= n_steps; i++)
+        {
+          g_assert_true (redo (doc));
+          assert_board_state (doc, ids, states, n_ids, i);
+        }
+      g_assert_false (redo (doc));
+      for (guint k = 0; k < 5; k++)
+        {
+          guint back = (guint) g_rand_int_range (rand, 1, (gint) n_steps + 1);
+
+          for (guint i = 0; i < back; i++)
+            g_assert_true (undo (doc));
+          assert_board_state (doc, ids, states, n_ids, n_steps - back);
+          for (guint i = 0; i < back; i++)
+            g_assert_true (redo (doc));
+          assert_board_state (doc, ids, states, n_ids, n_steps);
+        }
+    }
 }
 
 static void
@@ -1257,6 +1493,10 @@ main (int   argc,
   g_test_add_func ("/flow/undo/text/restore-order/typing", test_text_restore_order_typing);
   g_test_add_func ("/flow/undo/board/set", test_board_set);
   g_test_add_func ("/flow/undo/board/same-key-twice", test_board_same_key_twice);
+  g_test_add_func ("/flow/undo/board/same-key-twice/create", test_board_same_key_create);
+  g_test_add_func ("/flow/undo/board/same-key-twice/steps", test_board_same_key_steps);
+  g_test_add_func ("/flow/undo/board/same-key-twice/remote", test_board_same_key_remote);
+  g_test_add_func ("/flow/undo/board/round-trip", test_board_round_trip);
   g_test_add_func ("/flow/undo/board/delete", test_board_delete);
   g_test_add_func ("/flow/undo/board/overwritten", test_board_overwritten);
   g_test_add_func ("/flow/undo/board/overwritten/skip", test_board_overwritten_skip);

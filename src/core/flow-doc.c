@@ -1525,12 +1525,13 @@ _flow_doc_set_property (FlowDoc   *self,
   FlowEntity *e = flow_map_get_entity (self->map, entity);
   const FlowProp *prop = flow_map_get_prop (e, key);
   g_autoptr(FlowValue) old = prop ? flow_value_ref (prop->value) : NULL;
+  FlowLv old_op = prop ? prop->winner : FLOW_LV_NONE;
   FlowLv lv;
 
   _flow_doc_begin_change (self, TRUE);
   lv = flow_oplog_push_local (self->log, self->agent, 1);
   flow_map_apply_set (self->map, lv, entity, key, value);
-  flow_undo_record_map_set (self->undo, entity, key, old, lv);
+  flow_undo_record_map_set (self->undo, entity, key, old, old_op, lv);
   _flow_doc_touch (self, entity);
   _flow_doc_end_change (self);
 
@@ -1569,7 +1570,8 @@ flow_doc_create_entity (FlowDoc     *self,
   _flow_doc_begin_change (self, TRUE);
   lv = flow_oplog_push_local (self->log, self->agent, 1);
   flow_map_apply_create (self->map, lv, flow_map_intern (self->map, kind));
-  flow_undo_record_map_set (self->undo, lv, flow_map_deleted_key (self->map), NULL, lv);
+  flow_undo_record_map_set (self->undo, lv, flow_map_deleted_key (self->map), NULL, FLOW_LV_NONE,
+                            lv);
   _flow_doc_touch (self, lv);
   _flow_doc_end_change (self);
 

@@ -30,6 +30,7 @@ typedef struct
   guint32      key;
   FlowLv       op;
   FlowValue   *old;
+  FlowLv       old_op; /* the op that had written @old, or FLOW_LV_NONE */
 } FlowUndoRecord;
 
 typedef enum
@@ -50,6 +51,7 @@ void          flow_undo_record_map_set   (FlowUndo      *undo,
                                           FlowLv         entity,
                                           guint32        key,
                                           FlowValue     *old,
+                                          FlowLv         old_op,
                                           FlowLv         op);
 void          flow_undo_begin            (FlowUndo      *undo,
                                           gint64         now);

@@ -23,6 +23,9 @@
  *    document order, right after the stretch: the text comes back between
  *    the same items it sat between, others' text included. (Text typed
  *    concurrently with the undo goes wherever the merge rule puts it.)
+ *  - Undoing a step that wrote one property several times (a drag)
+ *    restores the value from before the step, once, if the step's last
+ *    write still wins.
  *  - Because records use ids, not positions, an undo entry maps through any
  *    later local or remote edit for free.
  *  - Edits closer than the capture timeout (500 ms) form one undo step. A new
@@ -30,7 +33,11 @@
  *
  * When undo re-types a deleted char X as X', we remember X -> X' (the
  * "redone" chain). Undoing an older insert of X then deletes X' instead, so
- * undo, undo, redo, redo always lands where the user expects.
+ * undo, undo, redo, redo always lands where the user expects. Property
+ * writes chain the same way: when undo writes back the value op W had
+ * written, its write W' stands for W, so undoing the step that made W
+ * still finds "its" write winning. Without that, moving a shape twice and
+ * undoing twice would leave it at the first move.
  */
 
 #include "config.h"
@@ -160,6 +167,7 @@ flow_undo_record_map_set (FlowUndo  *undo,
                           FlowLv     entity,
                           guint32    key,
                           FlowValue *old,
+                          FlowLv     old_op,
                           FlowLv     op)
 {
   FlowUndoRecord r = { 0, };
@@ -169,6 +177,7 @@ flow_undo_record_map_set (FlowUndo  *undo,
   r.key = key;
   r.op = op;
   r.old = old ? flow_value_ref (old) : NULL;
+  r.old_op = old_op;
   g_array_append_val (current (undo)->records, r);
 }
 
@@ -440,38 +449,93 @@ revert_text_delete (FlowUndo *undo,
     }
 }
 
-/* Takes back our write of entity.key, unless someone overwrote it. The
- * write we make records its own inverse (see _flow_doc_set_property()). */
-static void
-revert_map_set (FlowDoc              *doc,
-                const FlowUndoRecord *r)
+static guint
+map_key_hash (gconstpointer p)
 {
-  FlowEntity *e = flow_map_get_entity (doc->map, r->entity);
+  const FlowUndoRecord *r = p;
+
+  return r->entity * 31u + r->key;
+}
+
+static gboolean
+map_key_equal (gconstpointer a,
+               gconstpointer b)
+{
+  const FlowUndoRecord *ra = a;
+  const FlowUndoRecord *rb = b;
+
+  return ra->entity == rb->entity && ra->key == rb->key;
+}
+
+/* The first write of each entity.key in @item, looked up by any write of
+ * the same key; %NULL if the item writes none. */
+static GHashTable *
+first_writes_new (Item *item)
+{
+  GHashTable *first = NULL;
+
+  for (guint i = 0; i < item->records->len; i++)
+    {
+      FlowUndoRecord *r = &g_array_index (item->records, FlowUndoRecord, i);
+
+      if (r->kind != FLOW_UNDO_MAP_SET)
+        continue;
+      if (first == NULL)
+        first = g_hash_table_new (map_key_hash, map_key_equal);
+      if (!g_hash_table_contains (first, r))
+        g_hash_table_add (first, r);
+    }
+  return first;
+}
+
+/*
+ * Takes back a step's writes of entity.key, @last being its last write and
+ * @first its first, unless someone overwrote @last (or the op that redid
+ * it): restores the value the key had before @first. The write we make
+ * records its own inverse (see _flow_doc_set_property()).
+ */
+static void
+revert_map_set (FlowUndo             *undo,
+                FlowDoc              *doc,
+                const FlowUndoRecord *last,
+                const FlowUndoRecord *first)
+{
+  FlowEntity *e = flow_map_get_entity (doc->map, last->entity);
   guint32 deleted_key = flow_map_deleted_key (doc->map);
   const FlowProp *prop;
   FlowLv winner;
+  FlowLv old_op = first->old_op;
+  FlowLv lv;
   g_autoptr(FlowValue) restore = NULL;
 
   if (e == NULL)
     return;
 
   /* A create op stands for "deleted = false" until someone writes it. */
-  prop = flow_map_get_prop (e, r->key);
+  prop = flow_map_get_prop (e, last->key);
   if (prop != NULL)
     winner = prop->winner;
-  else if (r->key == deleted_key)
-    winner = r->entity;
+  else if (last->key == deleted_key)
+    winner = last->entity;
   else
     return;
-  if (winner != r->op)
+  if (winner != resolve (undo, last->op))
     return;
 
-  if (r->key == deleted_key && r->op == r->entity)
+  if (first->key == deleted_key && first->op == first->entity)
     restore = flow_value_new_bool (TRUE);
   else
-    restore = r->old ? flow_value_ref (r->old) : flow_value_new_null ();
+    restore = first->old ? flow_value_ref (first->old) : flow_value_new_null ();
 
-  _flow_doc_set_property (doc, r->entity, r->key, restore, NULL);
+  _flow_doc_set_property (doc, last->entity, last->key, restore, &lv);
+
+  /* Our write redoes the op that had written the old value (the create,
+   * for an unwritten "deleted"): undoing an older step that names that op
+   * must see it as still winning. */
+  if (old_op == FLOW_LV_NONE && first->key == deleted_key && first->op != first->entity)
+    old_op = first->entity;
+  if (old_op != FLOW_LV_NONE)
+    g_hash_table_insert (undo->redone, GUINT_TO_POINTER (old_op), GUINT_TO_POINTER (lv));
 }
 
 /*
@@ -491,6 +555,7 @@ flow_undo_run (FlowUndo *undo,
   while (stack->len > 0)
     {
       Item *item = g_ptr_array_steal_index (stack, stack->len - 1);
+      g_autoptr(GHashTable) first_writes = first_writes_new (item);
       guint64 before = doc->log->len;
 
       undo->mode = redo ? FLOW_UNDO_MODE_REDOING : FLOW_UNDO_MODE_UNDOING;
@@ -499,6 +564,7 @@ flow_undo_run (FlowUndo *undo,
       for (guint i = item->records->len; i > 0; i--)
         {
           const FlowUndoRecord *r = &g_array_index (item->records, FlowUndoRecord, i - 1);
+          gpointer first;
 
           switch (r->kind)
             {
@@ -509,7 +575,10 @@ flow_undo_run (FlowUndo *undo,
               revert_text_delete (undo, doc, r->a, r->b);
               break;
             case FLOW_UNDO_MAP_SET:
-              revert_map_set (doc, r);
+              /* Newest first: the last write of a key reverts all the
+               * step's writes of it; the older ones are then done. */
+              if (g_hash_table_steal_extended (first_writes, r, &first, NULL))
+                revert_map_set (undo, doc, r, first);
               break;
             default:
               g_assert_not_reached ();
