@@ -28,8 +28,10 @@
  *    write still wins.
  *  - Because records use ids, not positions, an undo entry maps through any
  *    later local or remote edit for free.
- *  - Edits closer than the capture timeout (500 ms) form one undo step. A new
- *    user edit clears the redo stack; undo and redo themselves do not.
+ *  - Consecutive user edits closer than the capture timeout (500 ms) form
+ *    one undo step. An undo or redo ends the step, as in Yjs: what the user
+ *    types next is a step of its own. A new user edit clears the redo
+ *    stack; undo and redo themselves do not.
  *
  * When undo re-types a deleted char X as X', we remember X -> X' (the
  * "redone" chain). Undoing an older insert of X then deletes X' instead, so
@@ -64,6 +66,7 @@ struct _FlowUndo
   GHashTable   *redone;
   FlowUndoMode  mode;
   gboolean      current_on_stack;
+  gboolean      capturing; /* the top undo step is a user edit and may grow */
 };
 
 static void
@@ -182,9 +185,10 @@ flow_undo_record_map_set (FlowUndo  *undo,
 }
 
 /*
- * Starts recording a change made at time @now. A user edit that follows
- * the last step closely continues it, so we record straight into it; an
- * edit clears the redo stack.
+ * Starts recording a change made at time @now. A user edit that closely
+ * follows the last user edit continues its step, so we record straight
+ * into it, unless an undo or redo came in between; an edit clears the redo
+ * stack.
  */
 void
 flow_undo_begin (FlowUndo *undo,
@@ -202,7 +206,8 @@ flow_undo_begin (FlowUndo *undo,
 
   if (undo->redo_stack->len > 0)
     g_ptr_array_set_size (undo->redo_stack, 0);
-  if (stack->len > 0 &&
+  if (undo->capturing &&
+      stack->len > 0 &&
       now - ((Item *) g_ptr_array_index (stack, stack->len - 1))->time < CAPTURE_TIMEOUT_US)
     {
       /* Record straight into the top step; it stays on the stack. */
@@ -254,6 +259,8 @@ flow_undo_commit (FlowUndo *undo,
   g_ptr_array_add (stack, item);
   if (stack->len > MAX_ITEMS)
     g_ptr_array_remove_index (stack, 0);
+  if (undo->mode == FLOW_UNDO_MODE_NORMAL)
+    undo->capturing = TRUE;
 }
 
 gboolean
@@ -551,6 +558,9 @@ flow_undo_run (FlowUndo *undo,
                gboolean  redo)
 {
   GPtrArray *stack = redo ? undo->redo_stack : undo->undo_stack;
+
+  /* The next user edit starts a step of its own. */
+  undo->capturing = FALSE;
 
   while (stack->len > 0)
     {
