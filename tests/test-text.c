@@ -1111,14 +1111,6 @@ mirror_apply (Mirror     *m,
 }
 
 static void
-mirror_changed_cb (FlowDoc    *doc,
-                   FlowChange *change,
-                   gpointer    user_data)
-{
-  mirror_apply (user_data, doc, change);
-}
-
-static void
 mirror_func_cb (FlowDoc    *doc,
                 FlowChange *change,
                 gpointer    user_data)
@@ -1127,17 +1119,14 @@ mirror_func_cb (FlowDoc    *doc,
 }
 
 static void
-run_mirror (gboolean use_signal)
+run_mirror (void)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (flow_test_seed ());
   g_autoptr(FlowDoc) observer = new_page (0x99);
   FlowDoc *editors[3];
   Mirror m = { g_string_new (NULL), 0, 0, 0 };
 
-  if (use_signal)
-    g_signal_connect (observer, "changed", G_CALLBACK (mirror_changed_cb), &m);
-  else
-    flow_doc_add_change_func (observer, mirror_func_cb, &m, NULL);
+  flow_doc_add_change_func (observer, mirror_func_cb, &m, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (editors); i++)
     editors[i] = new_page (0x10 + i);
@@ -1194,21 +1183,13 @@ run_mirror (gboolean use_signal)
 
   for (guint i = 0; i < G_N_ELEMENTS (editors); i++)
     g_object_unref (editors[i]);
-  if (use_signal)
-    g_signal_handlers_disconnect_by_data (observer, &m);
   g_string_free (m.mirror, TRUE);
-}
-
-static void
-test_edits_signal (void)
-{
-  run_mirror (TRUE);
 }
 
 static void
 test_edits_change_func (void)
 {
-  run_mirror (FALSE);
+  run_mirror ();
 }
 
 static void
@@ -1591,7 +1572,6 @@ main (int   argc,
   g_test_add_func ("/flow/text/sync/mixed-keystrokes", test_sync_mixed_keystrokes);
   g_test_add_func ("/flow/text/order-independence/fixed", test_order_independence_fixed);
   g_test_add_func ("/flow/text/order-independence/random", test_order_independence_random);
-  g_test_add_func ("/flow/text/edits/signal", test_edits_signal);
   g_test_add_func ("/flow/text/edits/change-func", test_edits_change_func);
   g_test_add_func ("/flow/text/edits/scattered-delete", test_edits_scattered_delete);
   g_test_add_func ("/flow/text/edits/kept", test_edits_kept);

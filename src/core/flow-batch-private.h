@@ -106,6 +106,10 @@ typedef struct
   guint8       *content_owned;
   GPtrArray    *strings;
   GArray       *map_ops;   /* FlowBatchMapOp */
+  guint         agents_cap; /* for flow_array_resize() */
+  guint         runs_cap;
+  guint         parents_cap;
+  guint         text_runs_cap;
   FlowOrderIndex order;    /* TEXT_ORDER: document order of a whole page */
 } FlowBatch;
 

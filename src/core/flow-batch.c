@@ -158,7 +158,7 @@ typedef enum
  * @decoded is how many ops have runs so far; in-batch targets must be
  * among them.
  */
-static gboolean
+static inline gboolean
 read_ref (FlowReader      *r,
           const FlowBatch *b,
           guint32          cur,
@@ -225,7 +225,7 @@ decode_agents (FlowBatch   *b,
   if (flow_reader_failed (r) || n > flow_reader_remaining (r) / 8)
     MALFORMED ("Malformed agent table");
 
-  g_array_set_size (b->agents, (guint) n);
+  flow_array_resize (b->agents, (guint) n, &b->agents_cap);
   for (guint i = 0; i < n; i++)
     g_array_index (b->agents, FlowReplicaId, i) = flow_reader_u64le (r);
   if (flow_reader_failed (r) || !flow_reader_at_end (r))
@@ -308,7 +308,7 @@ decode_graph (FlowBatch   *b,
           if (index == 0)
             MALFORMED ("The first op of a batch cannot follow a previous one");
           id = flow_batch_index_id (b, index - 1, NULL);
-          g_array_append_val (b->parents, id);
+          *flow_array_push (b->parents, FlowOpId, &b->parents_cap) = id;
           run.n_parents = 1;
         }
       else
@@ -329,12 +329,12 @@ decode_graph (FlowBatch   *b,
                   (full && kind != REF_INDEX))
                 MALFORMED ("Malformed op parent");
               pid = flow_batch_ref_id (b, &ref);
-              g_array_append_val (b->parents, pid);
+              *flow_array_push (b->parents, FlowOpId, &b->parents_cap) = pid;
             }
           run.n_parents = (guint32) n;
         }
 
-      g_array_append_val (b->runs, run);
+      *flow_array_push (b->runs, FlowBatchRun, &b->runs_cap) = run;
       seen[agent] = TRUE;
       next_seq[agent] = run.seq + len;
       index += (guint32) len;
@@ -466,7 +466,7 @@ add_indexed_deletes (FlowBatch *b,
       tr.len = m;
       tr.kind = FLOW_TEXT_OP_DELETE;
       tr.reversed = reversed && m > 1;
-      g_array_append_val (b->text_runs, tr);
+      *flow_array_push (b->text_runs, FlowBatchTextRun, &b->text_runs_cap) = tr;
       k += m;
     }
 }
@@ -584,7 +584,7 @@ decode_text_ops (FlowBatch   *b,
 
           last_or = tr.b;
           have_last_or = TRUE;
-          g_array_append_val (b->text_runs, tr);
+          *flow_array_push (b->text_runs, FlowBatchTextRun, &b->text_runs_cap) = tr;
           *inserted += (guint32) len;
         }
       else
@@ -633,7 +633,7 @@ decode_text_ops (FlowBatch   *b,
               tr.reversed = reversed;
               tr.a = target;
               tr.b.agent = FLOW_REF_NONE;
-              g_array_append_val (b->text_runs, tr);
+              *flow_array_push (b->text_runs, FlowBatchTextRun, &b->text_runs_cap) = tr;
             }
         }
       index += (guint32) len;
@@ -662,31 +662,6 @@ inflate_raw (const guint8 *in,
   ret = inflate (&zs, Z_FINISH);
   inflateEnd (&zs);
   return ret == Z_STREAM_END && zs.avail_out == 0 && zs.avail_in == 0;
-}
-
-/* TRUE if @len bytes are all ASCII and none is NUL (text never holds NUL),
- * checked eight bytes at a time. */
-static gboolean
-is_ascii (const char *s,
-          gsize       len)
-{
-  const guint8 *p = (const guint8 *) s;
-  gsize i = 0;
-
-  for (; i + 8 <= len; i += 8)
-    {
-      guint64 w;
-
-      memcpy (&w, p + i, 8);
-      /* High bit set, or a zero byte. */
-      if ((w & 0x8080808080808080ull) != 0 ||
-          ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
-        return FALSE;
-    }
-  for (; i < len; i++)
-    if (p[i] == 0 || p[i] >= 0x80)
-      return FALSE;
-  return TRUE;
 }
 
 static gboolean
@@ -732,7 +707,7 @@ decode_text_content (FlowBatch   *b,
   b->content_len = raw_len;
 
   /* Most text is ASCII: one byte per char, no walking. */
-  ascii = raw_len == inserted && is_ascii (b->content, raw_len);
+  ascii = raw_len == inserted && flow_is_ascii (b->content, raw_len);
   if (!ascii && (!g_utf8_validate_len (b->content, raw_len, NULL) ||
                  g_utf8_strlen (b->content, raw_len) != inserted))
     MALFORMED ("Text content is not the inserted characters as UTF-8");

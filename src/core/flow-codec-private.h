@@ -150,6 +150,24 @@ flow_reader_fail (FlowReader *r)
   r->p = r->end;
 }
 
+/* A reader over the next @len bytes of @r, which skips them. */
+static inline gboolean
+flow_reader_sub (FlowReader *r,
+                 gsize       len,
+                 FlowReader *sub)
+{
+  if (len > flow_reader_remaining (r))
+    {
+      flow_reader_fail (r);
+      flow_reader_init (sub, NULL, 0);
+      sub->failed = TRUE;
+      return FALSE;
+    }
+  flow_reader_init (sub, r->p, len);
+  r->p += len;
+  return TRUE;
+}
+
 guint32       flow_reader_varint32   (FlowReader *r);
 guint8        flow_reader_u8         (FlowReader *r);
 guint32       flow_reader_u32le      (FlowReader *r);
@@ -158,9 +176,6 @@ double        flow_reader_f64        (FlowReader *r);
 float         flow_reader_f32        (FlowReader *r);
 const guint8 *flow_reader_bytes      (FlowReader *r,
                                       gsize       len);
-gboolean      flow_reader_sub        (FlowReader *r,
-                                      gsize       len,
-                                      FlowReader *sub);
 
 /* Empties a scratch array the hot paths reset on every keystroke. Only for
  * arrays without a clear func and not zero-terminated: then emptying is
@@ -172,6 +187,46 @@ flow_array_clear (GArray *array)
   array->len = 0;
 }
 
+/* Sets the length of such an array. GArray keeps its allocated size to
+ * itself, so *@cap remembers the largest length we ever set (GArray never
+ * gives memory back while the array lives): below it, resizing and
+ * appending on the per-keystroke paths is a store rather than a call. */
+static inline void
+flow_array_resize (GArray *array,
+                   guint   len,
+                   guint  *cap)
+{
+  if (G_UNLIKELY (len > *cap))
+    {
+      g_array_set_size (array, MAX (len, *cap * 2));
+      *cap = array->len;
+    }
+  array->len = len;
+}
+
+/* For scratch arrays made with g_array_sized_new (FALSE, FALSE, size,
+ * FLOW_SCRATCH_RESERVED): appends one element (uninitialised) and returns
+ * it, without a call while the preallocated room lasts. */
+#define FLOW_SCRATCH_RESERVED 16
+
+static inline gpointer
+flow_scratch_push (GArray *array,
+                   gsize   elt_size)
+{
+  if (G_LIKELY (array->len < FLOW_SCRATCH_RESERVED))
+    array->len++;
+  else
+    g_array_set_size (array, array->len + 1);
+  return array->data + elt_size * (array->len - 1);
+}
+
+/* Appends one element (uninitialised) and returns it. */
+#define flow_array_push(array, Type, cap) \
+  (flow_array_resize ((array), (array)->len + 1, (cap)), \
+   &g_array_index ((array), Type, (array)->len - 1))
+
+gboolean      flow_is_ascii          (const char   *s,
+                                      gsize         len);
 guint32       flow_crc32             (const guint8 *data,
                                       gsize         len);
 

@@ -173,6 +173,28 @@ flow_reader_varint_slow (FlowReader *r)
   guint64 value = 0;
   guint shift = 0;
 
+  /* Seqs and lengths are mostly two or three bytes. The inline reader
+   * handled one byte, so here p[0] >= 0x80 if there is a byte at all. */
+  if (r->end - r->p >= 3)
+    {
+      const guint8 *p = r->p;
+
+      if (p[1] < 0x80)
+        {
+          if (p[1] == 0)
+            goto fail;
+          r->p += 2;
+          return (guint64) (p[0] & 0x7f) | (guint64) p[1] << 7;
+        }
+      if (p[2] < 0x80)
+        {
+          if (p[2] == 0)
+            goto fail;
+          r->p += 3;
+          return (guint64) (p[0] & 0x7f) | (guint64) (p[1] & 0x7f) << 7 | (guint64) p[2] << 14;
+        }
+    }
+
   while (r->p < r->end)
     {
       guint8 byte = *r->p++;
@@ -193,6 +215,7 @@ flow_reader_varint_slow (FlowReader *r)
         break;
     }
 
+fail:
   flow_reader_fail (r);
   return 0;
 }
@@ -282,23 +305,6 @@ flow_reader_f32 (FlowReader *r)
 
 /* Splits off the next @len bytes as their own reader, so a chunk's decoder
  * cannot read past its chunk even if it is buggy. */
-gboolean
-flow_reader_sub (FlowReader *r,
-                 gsize       len,
-                 FlowReader *sub)
-{
-  const guint8 *p = flow_reader_bytes (r, len);
-
-  if (p == NULL)
-    {
-      flow_reader_init (sub, NULL, 0);
-      sub->failed = TRUE;
-      return FALSE;
-    }
-  flow_reader_init (sub, p, len);
-  return TRUE;
-}
-
 guint32
 flow_crc32 (const guint8 *data,
             gsize         len)
@@ -315,4 +321,29 @@ flow_crc32 (const guint8 *data,
       len -= n;
     }
   return (guint32) crc;
+}
+
+/* TRUE if @len bytes are all ASCII and none is NUL (text never holds NUL),
+ * checked eight bytes at a time. */
+gboolean
+flow_is_ascii (const char *s,
+               gsize       len)
+{
+  const guint8 *p = (const guint8 *) s;
+  gsize i = 0;
+
+  for (; i + 8 <= len; i += 8)
+    {
+      guint64 w;
+
+      memcpy (&w, p + i, 8);
+      /* High bit set, or a zero byte. */
+      if ((w & 0x8080808080808080ull) != 0 ||
+          ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
+        return FALSE;
+    }
+  for (; i < len; i++)
+    if (p[i] == 0 || p[i] >= 0x80)
+      return FALSE;
+  return TRUE;
 }

@@ -337,7 +337,7 @@ apply_text (Ctx *ctx)
                 st.start = flow_oplog_id_to_lv_run (doc->log, agent, lo + k, &left);
               m = MIN (n - k, left);
               st.end = st.start + m;
-              g_array_append_val (stretches, st);
+              *(FlowLvRange *) flow_scratch_push (stretches, sizeof st) = st;
               k += m;
             }
 

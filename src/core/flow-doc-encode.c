@@ -978,19 +978,12 @@ encode_simple (FlowDoc *self,
   return g_bytes_new_take (data, (gsize) (p - data));
 }
 
-/*
- * _flow_doc_encode_ranges:
- *
- * Encodes the ops in @ranges (sorted, disjoint LV ranges). With @full the
- * ranges must be the whole document, and we add its id and document order.
- *
- * Returns: (transfer full): the encoded batch
- */
-GBytes *
-_flow_doc_encode_ranges (FlowDoc           *self,
-                         const FlowLvRange *ranges,
-                         guint              n_ranges,
-                         gboolean           full)
+/* Any ranges, and whole documents. */
+static GBytes *
+encode_general (FlowDoc           *self,
+                const FlowLvRange *ranges,
+                guint              n_ranges,
+                gboolean           full)
 {
   guint32 offsets_stack[4];
   g_autofree guint32 *offsets_heap = NULL;
@@ -1004,14 +997,6 @@ _flow_doc_encode_ranges (FlowDoc           *self,
   TextEnc te = { 0, };
   guint32 total = 0;
   gsize mark;
-
-  if (n_ranges == 1 && !full && ranges[0].end > ranges[0].start && !self->encode_general_only)
-    {
-      GBytes *bytes = encode_simple (self, ranges[0].start, ranges[0].end);
-
-      if (bytes != NULL)
-        return bytes;
-    }
 
   if (n_ranges > G_N_ELEMENTS (offsets_stack))
     offsets = offsets_heap = g_new (guint32, n_ranges);
@@ -1107,4 +1092,28 @@ _flow_doc_encode_ranges (FlowDoc           *self,
     flow_buf_put_u32le (&out, flow_crc32 (out.data, out.len));
 
   return flow_buf_steal_bytes (&out);
+}
+
+/*
+ * _flow_doc_encode_ranges:
+ *
+ * Encodes the ops in @ranges (sorted, disjoint LV ranges). With @full the
+ * ranges must be the whole document, and we add its id and document order.
+ *
+ * Returns: (transfer full): the encoded batch
+ */
+GBytes *
+_flow_doc_encode_ranges (FlowDoc           *self,
+                         const FlowLvRange *ranges,
+                         guint              n_ranges,
+                         gboolean           full)
+{
+  if (n_ranges == 1 && !full && ranges[0].end > ranges[0].start && !self->encode_general_only)
+    {
+      GBytes *bytes = encode_simple (self, ranges[0].start, ranges[0].end);
+
+      if (bytes != NULL)
+        return bytes;
+    }
+  return encode_general (self, ranges, n_ranges, full);
 }

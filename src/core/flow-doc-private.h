@@ -37,7 +37,7 @@ struct _FlowDoc
   gpointer       clock_data;
   GDestroyNotify clock_destroy;
 
-  /* Plain C observers, called before the "changed" signal. */
+  /* Observers of changes (ChangeFunc). */
   GArray        *change_funcs;
   guint          next_change_func;
 

@@ -11,12 +11,17 @@
  * A document is its op log plus the CRDT state built from it. Every change
  * takes one path, local or remote:
  *
- *   edit API / flow_doc_apply()  ->  ops appended, CRDT updated  ->  "changed"
+ *   edit API / flow_doc_apply()  ->  ops appended, CRDT updated  ->  listeners
  *
- * and listeners (store, sync, views) react to the single "changed"
- * notification. A change carries the LV range of its ops, so a listener can
+ * and listeners (store, sync, views) react to the single notification of
+ * each change. A change carries the LV range of its ops, so a listener can
  * encode exactly those ops (flow_change_get_bytes()) and forwarding or
  * persisting a change is idempotent on the other side: ops carry ids.
+ *
+ * Listeners are plain C functions (flow_doc_add_change_func()) rather
+ * than a GObject signal: every keystroke notifies them, and asking GObject
+ * whether a signal has handlers takes its global lock each time, which
+ * cost a tenth of a keystroke's whole path.
  *
  * Remote batches are applied in causal order. Ops we already have are
  * dropped; a batch whose dependencies are missing waits in a pending list
@@ -66,13 +71,6 @@ struct _FlowChange
 
 G_DEFINE_BOXED_TYPE (FlowChange, flow_change, flow_change_ref, flow_change_unref)
 G_DEFINE_FINAL_TYPE (FlowDoc, flow_doc, G_TYPE_OBJECT)
-
-enum {
-  CHANGED,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------------------
  * FlowChange
@@ -188,7 +186,7 @@ flow_change_get_first_op (FlowChange *change)
  * @change: a change of a page
  * @n_edits: (out): the number of edits
  *
- * The edits are only recorded while a "changed" handler is connected.
+ * The edits of the change, as they changed the visible text.
  *
  * Returns: (transfer none) (array length=n_edits): the visible text edits,
  *   to apply in order
@@ -238,13 +236,6 @@ change_func_clear (gpointer data)
     cf->destroy (cf->data);
 }
 
-static gboolean
-has_listeners (FlowDoc *self)
-{
-  return self->change_funcs->len > 0 ||
-         g_signal_has_handler_pending (self, signals[CHANGED], 0, TRUE);
-}
-
 void
 _flow_doc_begin_change (FlowDoc  *self,
                         gboolean  local)
@@ -262,11 +253,9 @@ _flow_doc_begin_change (FlowDoc  *self,
       self->change_time = self->clock (self->clock_data);
       flow_undo_begin (self->undo, self->change_time);
     }
-  /* Recording a local edit costs a few ns, so we always do and ask
-   * GObject whether anyone listens (its global signal lock) once, when
-   * emitting. Remote edits need positions computed in the tree, so for
-   * them we ask here, once. */
-  self->change_details = local || has_listeners (self);
+  /* What the edits did to the visible text is only worth working out
+   * (remote edits need positions from the tree) for a listener. */
+  self->change_details = self->change_funcs->len > 0;
   flow_array_clear (self->deltas);
   flow_array_clear (self->touched);
 }
@@ -378,9 +367,7 @@ _flow_doc_end_change (FlowDoc *self)
   if (local)
     flow_undo_commit (self->undo, self->change_time);
 
-  if (self->log->len > self->change_start &&
-      (self->change_funcs->len > 0 ||
-       (self->change_details && g_signal_has_handler_pending (self, signals[CHANGED], 0, TRUE))))
+  if (self->log->len > self->change_start && self->change_funcs->len > 0)
     {
       FlowChange *change = build_change (self);
 
@@ -394,8 +381,6 @@ _flow_doc_end_change (FlowDoc *self)
         memcpy (funcs, self->change_funcs->data, n * sizeof (ChangeFunc));
       for (guint i = 0; i < n; i++)
         funcs[i].func (self, change, funcs[i].data);
-      if (g_signal_has_handler_pending (self, signals[CHANGED], 0, TRUE))
-        g_signal_emit (self, signals[CHANGED], 0, change);
       release_change (self, change);
     }
 }
@@ -460,21 +445,6 @@ flow_doc_class_init (FlowDocClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = flow_doc_finalize;
-
-  /**
-   * FlowDoc::changed:
-   * @self: the document
-   * @change: the ops applied, and what they touched
-   *
-   * Emitted once per local edit group (see flow_doc_begin_change()) and once
-   * per applied remote batch.
-   */
-  signals[CHANGED] =
-    g_signal_new ("changed",
-                  G_TYPE_FROM_CLASS (klass),
-                  G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, FLOW_TYPE_CHANGE | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void
@@ -485,10 +455,10 @@ flow_doc_init (FlowDoc *self)
   self->rand = g_rand_new ();
   self->clock = default_clock;
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  self->deltas = g_array_new (FALSE, FALSE, sizeof (FlowTextDelta));
-  self->touched = g_array_new (FALSE, FALSE, sizeof (FlowLv));
+  self->deltas = g_array_sized_new (FALSE, FALSE, sizeof (FlowTextDelta), FLOW_SCRATCH_RESERVED);
+  self->touched = g_array_sized_new (FALSE, FALSE, sizeof (FlowLv), FLOW_SCRATCH_RESERVED);
   self->agent_map = g_array_new (FALSE, TRUE, sizeof (guint32));
-  self->scratch_ranges = g_array_new (FALSE, FALSE, sizeof (FlowLvRange));
+  self->scratch_ranges = g_array_sized_new (FALSE, FALSE, sizeof (FlowLvRange), FLOW_SCRATCH_RESERVED);
   self->change_funcs = g_array_new (FALSE, FALSE, sizeof (ChangeFunc));
   g_array_set_clear_func (self->change_funcs, change_func_clear);
   self->enc_agents = g_array_new (FALSE, FALSE, sizeof (FlowReplicaId));
@@ -710,12 +680,14 @@ flow_doc_dup_version_at (FlowDoc *self,
 /**
  * flow_doc_add_change_func:
  * @self: a document
- * @func: called after every change, before the "changed" signal
+ * @func: called after every change
  * @user_data: data for @func
  * @destroy: (nullable): frees @user_data when the observer goes
  *
- * Adds a plain C observer of changes: the store persists and the sync
- * layer sends every change, and skip GObject signal marshalling this way.
+ * Adds an observer of changes: called once per local edit group (see
+ * flow_doc_begin_change()) and once per applied remote batch, in the
+ * order the funcs were added. The store persists and the sync layer sends
+ * every change this way, and views follow the text.
  *
  * Returns: an id for flow_doc_remove_change_func()
  */
@@ -1268,7 +1240,8 @@ flow_doc_checkout (FlowDoc                 *self,
  * @self: a document
  *
  * Groups the local edits up to the matching flow_doc_end_change() into one
- * change: one "changed" emission and one undo step. Calls nest.
+ * change: one notification of the change funcs and one undo step. Calls
+ * nest.
  */
 void
 flow_doc_begin_change (FlowDoc *self)
@@ -1388,7 +1361,12 @@ flow_doc_insert_text (FlowDoc     *self,
     return FALSE;
   if (len < 0)
     len = (gssize) strlen (text);
-  if (!g_utf8_validate_len (text, (gsize) len, NULL))
+  /* Typing is mostly ASCII: then checking it is also counting it. */
+  if (flow_is_ascii (text, (gsize) len))
+    n_chars = (guint) len;
+  else if (g_utf8_validate_len (text, (gsize) len, NULL))
+    n_chars = (guint) g_utf8_strlen (text, len);
+  else
     {
       g_set_error_literal (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_INVALID_ARGUMENT,
                            "Text must be valid UTF-8 without nul characters");
@@ -1401,7 +1379,6 @@ flow_doc_insert_text (FlowDoc     *self,
                    pos, flow_text_get_length (self->text));
       return FALSE;
     }
-  n_chars = (guint) g_utf8_strlen (text, len);
   if (n_chars == 0)
     return TRUE;
   if (self->log->len + (guint64) n_chars >= G_MAXUINT32 / 2)

@@ -71,8 +71,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlowChange, flow_change_unref)
  * @change: (transfer none): the change; take a reference to keep it
  * @user_data: data given to flow_doc_add_change_func()
  *
- * A plain C observer of a document's changes, for the store and sync
- * layers, which see every change and want no signal marshalling.
+ * An observer of a document's changes (flow_doc_add_change_func()).
  */
 typedef void (*FlowChangeFunc) (FlowDoc    *doc,
                                 FlowChange *change,

@@ -249,20 +249,22 @@ flow_oplog_push (FlowOpLog    *log,
       g_array_append_val (seq_runs, run);
     }
 
-  /* Graph runs. */
-  for (guint i = 0; i < n_parents; i++)
-    {
-      guint32 l = flow_oplog_lamport (log, parents[i]) + 1;
-
-      g_assert (parents[i] < lv);
-      lamport = MAX (lamport, l);
-    }
-
+  /* Graph runs: a run that follows the last op continues its graph run,
+   * and its lamport follows from it. */
   if (n_parents == 1 && parents[0] + 1 == lv && log->graph_runs->len > 0)
     g_array_index (log->graph_runs, FlowGraphRun, log->graph_runs->len - 1).len += len;
   else
     {
-      FlowGraphRun run = { lv, len, lamport, log->parents->len, n_parents };
+      FlowGraphRun run;
+
+      for (guint i = 0; i < n_parents; i++)
+        {
+          guint32 l = flow_oplog_lamport (log, parents[i]) + 1;
+
+          g_assert (parents[i] < lv);
+          lamport = MAX (lamport, l);
+        }
+      run = (FlowGraphRun) { lv, len, lamport, log->parents->len, n_parents };
 
       g_array_append_vals (log->parents, parents, n_parents);
       g_array_append_val (log->graph_runs, run);

@@ -40,7 +40,9 @@ typedef struct
 } FlowTextOp;
 
 /* A change of the visible text, in code points. The inserted text is
- * content[off .. off + bytes) of the FlowText that produced it. */
+ * content[off .. off + bytes) of the FlowText that produced it. Functions
+ * below that take `GArray *deltas` append to it with flow_scratch_push():
+ * pass NULL, or an array made as that function asks. */
 typedef struct
 {
   guint   pos;

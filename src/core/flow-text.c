@@ -149,7 +149,8 @@ struct _FlowText
   FlowLvRange *lazy_order;
   guint        lazy_n_order;
   guint8      *lazy_deleted;
-  guint        lazy_visible;
+
+  guint        visible;   /* visible chars in all: the text's length */
 };
 
 /* ------------------------------------------------------------------------
@@ -234,6 +235,7 @@ propagate (FlowText *t,
 
   leaf->visible += dv;
   leaf->total += dt;
+  t->visible += dv;
 
   while (parent != NONE)
     {
@@ -934,7 +936,7 @@ push_delta (GArray  *deltas,
           return;
         }
     }
-  g_array_append_val (deltas, d);
+  *(FlowTextDelta *) flow_scratch_push (deltas, sizeof d) = d;
 }
 
 /*
@@ -1559,16 +1561,7 @@ flow_text_memory (const FlowText *t)
 guint
 flow_text_get_length (const FlowText *t)
 {
-  if (t->lazy)
-    return t->lazy_visible;
-  if (t->height == 0)
-    return t->leaves[t->root].visible;
-  {
-    guint32 v, tot;
-
-    node_sums (&t->nodes[t->root], &v, &tot);
-    return v;
-  }
+  return t->visible;
 }
 
 /* Appends the visible text, as UTF-8, to @out. O(spans + bytes). */
@@ -2200,7 +2193,7 @@ flow_text_load_order (FlowText          *t,
       for (gsize i = 0; i < n_bytes; i++)
         deleted += (guint) __builtin_popcount (t->lazy_deleted[i]);
     }
-  t->lazy_visible = (guint) (inserted - deleted);
+  t->visible = (guint) (inserted - deleted);
   t->lazy = TRUE;
 }
 
@@ -2210,6 +2203,7 @@ flow_text_check (FlowText *t)
 {
   guint32 n_leaves_seen = 0;
   guint32 prev = NONE;
+  guint all_visible = 0;
 
   ensure_tree (t);
 
@@ -2243,6 +2237,7 @@ flow_text_check (FlowText *t)
         }
       g_assert_cmpuint (v, ==, leaf->visible);
       g_assert_cmpuint (tot, ==, leaf->total);
+      all_visible += v;
       if (leaf->parent != NONE)
         {
           Node *node = &t->nodes[leaf->parent];
@@ -2255,6 +2250,7 @@ flow_text_check (FlowText *t)
       n_leaves_seen++;
     }
   g_assert_cmpuint (n_leaves_seen, ==, t->n_leaves);
+  g_assert_cmpuint (all_visible, ==, t->visible);
 
   for (guint32 ni = 0; ni < t->n_nodes; ni++)
     {
