@@ -438,7 +438,8 @@ writer_thread (gpointer data)
   return NULL;
 }
 
-/* Queues @job for the writer. Takes ownership. */
+/* Queues @job for the writer. Takes ownership: the writer may free @job
+ * at once, so it must not be touched after this. */
 static void
 push (FlowStore *self,
       Job       *job)
@@ -953,9 +954,9 @@ change_cb (FlowDoc    *doc,
   job->next_seq = flow_doc_get_next_seq (doc);
   job->time = g_get_real_time ();
   job->seq = ++self->queued;
+  t->since_snapshot += job->n_ops;
   push (self, job);
 
-  t->since_snapshot += job->n_ops;
   if (t->since_snapshot >= self->snapshot_interval)
     snapshot (self, t);
 }
