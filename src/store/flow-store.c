@@ -646,6 +646,13 @@ flow_store_open (const char  *path,
   return db ? start (path, db) : NULL;
 }
 
+/* A dropped result (a cancelled open) ends a session that made nothing. */
+static void
+db_close_clean (gpointer db)
+{
+  flow_db_close (db, TRUE);
+}
+
 static void
 open_thread (GTask        *task,
              gpointer      source,
@@ -660,7 +667,7 @@ open_thread (GTask        *task,
   if (db == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, db, (GDestroyNotify) flow_db_close);
+    g_task_return_pointer (task, db, db_close_clean);
 }
 
 /**
