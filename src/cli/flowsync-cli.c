@@ -34,7 +34,6 @@
 #define EXIT_USAGE 2
 
 static char *opt_workspace;
-static gboolean opt_keep_unknown;
 
 static const GOptionEntry workspace_entries[] = {
   { "workspace", 'w', 0, G_OPTION_ARG_FILENAME, &opt_workspace,
@@ -89,7 +88,6 @@ parse (const char         *name,
   if (entries)
     g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_main_entries (context, workspace_entries, NULL);
-  g_option_context_set_ignore_unknown_options (context, opt_keep_unknown);
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
@@ -465,37 +463,56 @@ cmd_edit_page (int    argc,
   gboolean ok = TRUE;
 
   /* --insert and --delete take two values each, which GOption cannot
-   * parse; they are read below. */
-  opt_keep_unknown = TRUE;
-  ok = parse ("edit-page", "DOC (--insert POS TEXT | --delete POS LEN)",
-              "Edit a page's text. Positions count characters (Unicode code points) from 0.",
-              "Examples:\n  flowsync-cli edit-page Notes --insert 0 \"# Title\"\n"
-              "  flowsync-cli edit-page Notes --delete 0 2",
-              NULL, &argc, &argv);
-  opt_keep_unknown = FALSE;
-  if (!ok)
-    return EXIT_USAGE;
-
-  for (int i = 1; i < argc && ok; i++)
+   * parse, and TEXT must be taken as it is even if it looks like an option
+   * ("--help", "-w", "--"). So they and their values are taken out of the
+   * command line before GOption sees the rest. */
+  for (int i = 1; i < argc; )
     {
-      if ((g_str_equal (argv[i], "--insert") || g_str_equal (argv[i], "-i")) && i + 2 < argc && !insert && !delete)
+      gboolean is_insert = g_str_equal (argv[i], "--insert") || g_str_equal (argv[i], "-i");
+      gboolean is_delete = g_str_equal (argv[i], "--delete") || g_str_equal (argv[i], "-d");
+
+      if (g_str_equal (argv[i], "--workspace") || g_str_equal (argv[i], "-w"))
+        {
+          /* Its value is a path, whatever it looks like. */
+          i += 2;
+          continue;
+        }
+      if (!is_insert && !is_delete)
+        {
+          i++;
+          continue;
+        }
+      if (i + 2 >= argc || insert || delete)
+        {
+          ok = FALSE;
+          break;
+        }
+      if (is_insert)
         {
           insert = TRUE;
           ok = parse_uint (argv[i + 1], &pos);
           text = argv[i + 2];
-          i += 2;
         }
-      else if ((g_str_equal (argv[i], "--delete") || g_str_equal (argv[i], "-d")) && i + 2 < argc && !insert && !delete)
+      else
         {
           delete = TRUE;
           ok = parse_uint (argv[i + 1], &pos) && parse_uint (argv[i + 2], &n);
-          i += 2;
         }
-      else if (name == NULL && argv[i][0] != '-')
-        name = argv[i];
-      else
-        ok = FALSE;
+      if (!ok)
+        break;
+      memmove (&argv[i], &argv[i + 3], (gsize) (argc - i - 3 + 1) * sizeof (char *));
+      argc -= 3;
     }
+
+  if (ok && !parse ("edit-page", "DOC (--insert POS TEXT | --delete POS LEN)",
+                    "Edit a page's text. Positions count characters (Unicode code points) from 0.",
+                    "Examples:\n  flowsync-cli edit-page Notes --insert 0 \"# Title\"\n"
+                    "  flowsync-cli edit-page Notes --delete 0 2",
+                    NULL, &argc, &argv))
+    return EXIT_USAGE;
+  /* GOption refused every other option; what is left is the document. */
+  if (ok && argc == 2)
+    name = argv[1];
   if (!ok || name == NULL || insert == delete)
     {
       fail ("edit-page needs a document and either --insert POS TEXT or --delete POS LEN, "
