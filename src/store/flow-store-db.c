@@ -24,7 +24,7 @@
  *
  * A file is checked before anything writes to it: its raw header (SQLite?
  * ours? newer? truncated?), then a read-only integrity check. A file that
- * fails is refused and left exactly as it was.
+ * fails is refused and left exactly as it was, sidecar files included.
  */
 
 #define G_LOG_DOMAIN "flow-store"
@@ -224,27 +224,35 @@ check_header (const char  *path,
   return TRUE;
 }
 
-/*
- * flow_db_check_file:
- *
- * Refuses anything that is not an intact FlowSync workspace without
- * writing to it: raw header checks, then a read-only quick_check.
- */
-gboolean
-flow_db_check_file (const char  *path,
-                    GError     **error)
+static gboolean
+sidecar_exists (const char *path,
+                const char *suffix)
+{
+  g_autofree char *name = g_strconcat (path, suffix, NULL);
+
+  return g_file_test (name, G_FILE_TEST_EXISTS);
+}
+
+/* The quick_check and format test of flow_db_check_file(), on a read-only
+ * connection; with @immutable one that creates no -wal or -shm and takes
+ * no locks. */
+static gboolean
+check_contents (const char  *path,
+                gboolean     immutable,
+                GError     **error)
 {
   g_autofree char *name = g_filename_display_name (path);
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *escaped = g_uri_escape_string (absolute, "/", FALSE);
+  g_autofree char *uri = g_strconcat ("file://", escaped, immutable ? "?mode=ro&immutable=1" : "?mode=ro",
+                                      NULL);
   g_autofree char *format = NULL;
   g_autoptr(GString) problems = g_string_new (NULL);
   sqlite3 *db = NULL;
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  if (!check_header (path, error))
-    return FALSE;
-
-  rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL);
+  rc = sqlite3_open_v2 (uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
   if (rc != SQLITE_OK)
     {
       db_error (db, rc, "Cannot read the workspace", error);
@@ -292,6 +300,70 @@ flow_db_check_file (const char  *path,
       return FALSE;
     }
   return TRUE;
+}
+
+static gboolean
+same_stat (const GStatBuf *a,
+           const GStatBuf *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+         a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+         a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * flow_db_check_file:
+ *
+ * Refuses anything that is not an intact FlowSync workspace without
+ * writing to it: raw header checks, then a read-only quick_check.
+ *
+ * A read-only SQLite connection to a WAL file creates -wal and -shm files
+ * and leaves them behind. So unless a session has the file open (both
+ * exist; then they are used as they are), the check reads it "immutable",
+ * which creates nothing. Immutable means unlocked too: if the file changed
+ * meanwhile (a session opened and checkpointed it), the answer may be
+ * wrong, so the check runs again.
+ */
+gboolean
+flow_db_check_file (const char  *path,
+                    GError     **error)
+{
+  if (!check_header (path, error))
+    return FALSE;
+
+  for (guint attempt = 0; ; attempt++)
+    {
+      g_autoptr(GError) local_error = NULL;
+      gboolean immutable = !sidecar_exists (path, "-wal") || !sidecar_exists (path, "-shm");
+      GStatBuf before, after;
+      gboolean ok;
+
+      if (g_stat (path, &before) != 0)
+        {
+          int saved = errno;
+          g_autofree char *name = g_filename_display_name (path);
+
+          g_set_error (error, FLOW_STORE_ERROR,
+                       saved == ENOENT ? FLOW_STORE_ERROR_NOT_FOUND : FLOW_STORE_ERROR_IO,
+                       "Cannot open “%s”: %s", name, g_strerror (saved));
+          return FALSE;
+        }
+      ok = check_contents (path, immutable, &local_error);
+      if (!immutable || (g_stat (path, &after) == 0 && same_stat (&before, &after)))
+        {
+          if (!ok)
+            g_propagate_error (error, g_steal_pointer (&local_error));
+          return ok;
+        }
+      if (attempt == 2)
+        {
+          g_autofree char *name = g_filename_display_name (path);
+
+          g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
+                       "“%s” kept changing while it was checked; try again", name);
+          return FALSE;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -443,52 +515,29 @@ prepare (FlowDb        *self,
   return TRUE;
 }
 
-/*
- * flow_db_open:
- *
- * Opens @path for writing (creating it if @create; it must not exist then),
- * migrates its schema, and starts a session. Existing files must already
- * have passed flow_db_check_file().
- */
-FlowDb *
-flow_db_open (const char  *path,
-              gboolean     create,
-              GError     **error)
+/* Opens the connection of flow_db_open(), migrates and starts a session. */
+static gboolean
+open_connection (FlowDb    *self,
+                 gboolean   create,
+                 GError   **error)
 {
-  FlowDb *self = g_new0 (FlowDb, 1);
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  g_autofree char *name = g_filename_display_name (self->path);
   int rc;
 
-  self->path = g_strdup (path);
-
-  if (create)
-    {
-      g_autofree char *name = g_filename_display_name (path);
-      int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-
-      if (fd < 0)
-        {
-          int saved = errno;
-
-          g_set_error (error, FLOW_STORE_ERROR,
-                       saved == EEXIST ? FLOW_STORE_ERROR_EXISTS : FLOW_STORE_ERROR_IO,
-                       saved == EEXIST ? "“%s” already exists" : "Cannot create “%s”: %s",
-                       name, g_strerror (saved));
-          g_free (self->path);
-          g_free (self);
-          return NULL;
-        }
-      close (fd);
-    }
-
-  rc = sqlite3_open_v2 (path, &self->db, flags, NULL);
+  rc = sqlite3_open_v2 (self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
-    {
-      db_error (self->db, rc, "Cannot open the workspace", error);
-      goto fail;
-    }
+    return db_error (self->db, rc, "Cannot open the workspace", error);
   sqlite3_busy_timeout (self->db, 5000);
   sqlite3_extended_result_codes (self->db, TRUE);
+
+  /* SQLite falls back to reading a file it may not write. Refuse that
+   * before the first read, which would leave -wal and -shm files behind. */
+  if (sqlite3_db_readonly (self->db, "main") != 0)
+    {
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
+                   "Cannot write to “%s”: it is read-only", name);
+      return FALSE;
+    }
 
   /* A new file gets its identity before WAL mode, so it is in the main
    * file's header from the start and flow_db_check_file() can see it. */
@@ -497,55 +546,136 @@ flow_db_open (const char  *path,
       g_autofree char *app_id = g_strdup_printf ("PRAGMA application_id = %d", FLOW_DB_APPLICATION_ID);
 
       if (!exec (self->db, app_id, error) || !migrate (self->db, error))
-        goto fail;
+        return FALSE;
     }
 
   if (!exec (self->db, "PRAGMA journal_mode = WAL", error) ||
       !exec (self->db, "PRAGMA synchronous = NORMAL", error) ||
       !exec (self->db, "PRAGMA foreign_keys = ON", error))
-    goto fail;
+    return FALSE;
 
   if (!create)
     {
       gint64 before = pragma_int (self->db, "PRAGMA user_version");
 
       if (!migrate (self->db, error))
-        goto fail;
+        return FALSE;
       /* Keep the main file's header current for the next check. */
       if (before != FLOW_DB_SCHEMA_VERSION)
         exec (self->db, "PRAGMA wal_checkpoint (TRUNCATE)", NULL);
     }
 
-  if (!start_session (self, error) ||
-      !prepare (self, &self->register_doc,
-                "INSERT INTO docs (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", error) ||
-      !prepare (self, &self->insert_op,
-                "INSERT INTO ops (doc, time, n_ops, replica, crc, data) VALUES (?, ?, ?, ?, ?, ?)", error) ||
-      !prepare (self, &self->update_doc,
-                "UPDATE docs SET next_seq = max (next_seq, ?), ops = ops + ? WHERE id = ?", error) ||
-      !prepare (self, &self->get_doc,
-                "SELECT kind, next_seq FROM docs WHERE id = ?", error) ||
-      !prepare (self, &self->get_snapshot,
-                "SELECT last_row, data FROM snapshots WHERE doc = ?", error) ||
-      !prepare (self, &self->put_snapshot,
-                "INSERT INTO snapshots (doc, last_row, n_ops, time, data) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (doc) DO UPDATE SET last_row = excluded.last_row, n_ops = excluded.n_ops, "
-                "time = excluded.time, data = excluded.data", error) ||
-      !prepare (self, &self->select_ops,
-                "SELECT crc, data FROM ops WHERE doc = ? AND row > ? ORDER BY row", error) ||
-      !prepare (self, &self->list_docs, "SELECT id, kind, ops FROM docs ORDER BY rowid", error) ||
-      !prepare (self, &self->history,
-                "SELECT row, time, n_ops, replica FROM ops WHERE doc = ? ORDER BY row", error) ||
-      !prepare (self, &self->history_data,
-                "SELECT n_ops, data FROM ops WHERE doc = ? ORDER BY row", error) ||
-      !prepare (self, &self->last_row, "SELECT max (row) FROM ops WHERE doc = ?", error))
-    goto fail;
+  return start_session (self, error) &&
+         prepare (self, &self->register_doc,
+                  "INSERT INTO docs (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", error) &&
+         prepare (self, &self->insert_op,
+                  "INSERT INTO ops (doc, time, n_ops, replica, crc, data) VALUES (?, ?, ?, ?, ?, ?)",
+                  error) &&
+         prepare (self, &self->update_doc,
+                  "UPDATE docs SET next_seq = max (next_seq, ?), ops = ops + ? WHERE id = ?", error) &&
+         prepare (self, &self->get_doc, "SELECT kind, next_seq FROM docs WHERE id = ?", error) &&
+         prepare (self, &self->get_snapshot,
+                  "SELECT last_row, data FROM snapshots WHERE doc = ?", error) &&
+         prepare (self, &self->put_snapshot,
+                  "INSERT INTO snapshots (doc, last_row, n_ops, time, data) VALUES (?, ?, ?, ?, ?) "
+                  "ON CONFLICT (doc) DO UPDATE SET last_row = excluded.last_row, "
+                  "n_ops = excluded.n_ops, time = excluded.time, data = excluded.data", error) &&
+         prepare (self, &self->select_ops,
+                  "SELECT crc, data FROM ops WHERE doc = ? AND row > ? ORDER BY row", error) &&
+         prepare (self, &self->list_docs, "SELECT id, kind, ops FROM docs ORDER BY rowid", error) &&
+         prepare (self, &self->history,
+                  "SELECT row, time, n_ops, replica FROM ops WHERE doc = ? ORDER BY row", error) &&
+         prepare (self, &self->history_data,
+                  "SELECT n_ops, data FROM ops WHERE doc = ? ORDER BY row", error) &&
+         prepare (self, &self->last_row, "SELECT max (row) FROM ops WHERE doc = ?", error);
+}
 
+static const char * const sidecar_suffixes[] = { "-wal", "-shm", "-journal" };
+
+/* Creates @path, which must not exist, and notes what it is and which
+ * sidecar files were there already, for remove_created(). */
+static gboolean
+create_file (const char  *path,
+             GStatBuf    *created,
+             guint       *had_sidecars,
+             GError     **error)
+{
+  g_autofree char *name = g_filename_display_name (path);
+  int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, FLOW_STORE_ERROR,
+                   saved == EEXIST ? FLOW_STORE_ERROR_EXISTS : FLOW_STORE_ERROR_IO,
+                   saved == EEXIST ? "“%s” already exists" : "Cannot create “%s”: %s",
+                   name, g_strerror (saved));
+      return FALSE;
+    }
+  if (fstat (fd, created) != 0)
+    memset (created, 0, sizeof *created);
+  close (fd);
+
+  *had_sidecars = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (sidecar_suffixes); i++)
+    if (sidecar_exists (path, sidecar_suffixes[i]))
+      *had_sidecars |= 1u << i;
+  return TRUE;
+}
+
+/* Undoes create_file() after a failed create, so that a later create or
+ * open is not confused by an empty or half-made file. The file came from
+ * O_EXCL, so it is ours, unless something replaced it meanwhile. */
+static void
+remove_created (const char     *path,
+                const GStatBuf *created,
+                guint           had_sidecars)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0 || created->st_ino == 0 ||
+      st.st_dev != created->st_dev || st.st_ino != created->st_ino)
+    return;
+  g_unlink (path);
+  for (guint i = 0; i < G_N_ELEMENTS (sidecar_suffixes); i++)
+    if (!(had_sidecars & (1u << i)))
+      {
+        g_autofree char *sidecar = g_strconcat (path, sidecar_suffixes[i], NULL);
+
+        g_unlink (sidecar);
+      }
+}
+
+/*
+ * flow_db_open:
+ *
+ * Opens @path for writing (creating it if @create; it must not exist then),
+ * migrates its schema, and starts a session. Existing files must already
+ * have passed flow_db_check_file(). A failed create leaves no file behind.
+ */
+FlowDb *
+flow_db_open (const char  *path,
+              gboolean     create,
+              GError     **error)
+{
+  FlowDb *self;
+  GStatBuf created;
+  guint had_sidecars = 0;
+
+  if (create && !create_file (path, &created, &had_sidecars, error))
+    return NULL;
+
+  self = g_new0 (FlowDb, 1);
+  self->path = g_strdup (path);
+  if (!open_connection (self, create, error))
+    {
+      flow_db_close (self, FALSE);
+      if (create)
+        remove_created (path, &created, had_sidecars);
+      return NULL;
+    }
   return self;
-
-fail:
-  flow_db_close (self, FALSE);
-  return NULL;
 }
 
 /*
