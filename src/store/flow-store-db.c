@@ -889,7 +889,8 @@ flow_db_load_doc (FlowDb          *self,
       if (stored != kind)
         {
           sqlite3_reset (self->get_doc);
-          g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CORRUPT,
+          sqlite3_clear_bindings (self->get_doc);
+          g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_WRONG_KIND,
                        "Document %s is a %s, not a %s", doc,
                        flow_doc_kind_to_string (stored), flow_doc_kind_to_string (kind));
           return NULL;

@@ -25,6 +25,8 @@ G_BEGIN_DECLS
  * @FLOW_STORE_ERROR_IO: the disk refused a read or write (full, read-only,
  *   permissions)
  * @FLOW_STORE_ERROR_CLOSED: the store was closed
+ * @FLOW_STORE_ERROR_WRONG_KIND: the document exists, but is of another kind
+ *   than the caller asked for (a mistake of the caller, not damage)
  */
 typedef enum
 {
@@ -35,6 +37,7 @@ typedef enum
   FLOW_STORE_ERROR_TOO_NEW,
   FLOW_STORE_ERROR_IO,
   FLOW_STORE_ERROR_CLOSED,
+  FLOW_STORE_ERROR_WRONG_KIND,
 } FlowStoreError;
 
 /**
