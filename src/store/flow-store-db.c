@@ -10,17 +10,24 @@
  * thread calls these functions.
  *
  * One SQLite file per workspace, in WAL mode, with STRICT tables:
- *  - meta: format marker, this device's replica id, whether a session is
- *    open (a crash leaves it set, so the next session takes a new replica
- *    id: ops a crashed session sent to peers before committing can never
- *    collide with new ones);
- *  - docs: every document's kind, the next seq of our replica in it, and
- *    its op count — written in the same transaction as the ops;
+ *  - meta: the format marker;
+ *  - replicas: every replica id a session of this file has used, and
+ *    whether one holds it now (see claim_replica());
+ *  - docs: every document's kind and op count;
+ *  - doc_seqs: per document and replica, the next seq of that replica's
+ *    local ops, written in the same transaction as the ops, so a load can
+ *    tell whether rows are missing;
  *  - ops: the append-only op log, one row per change (an encoded batch)
- *    with a CRC-32, since SQLite does not checksum data;
+ *    with a CRC-32, since SQLite does not checksum data, and the session
+ *    that stored it;
  *  - snapshots: the newest whole-document encoding per document and the
  *    last op row it covers. Opening a document loads the snapshot and
  *    replays the rows after it.
+ *
+ * Several processes may have the file open at once (the app and
+ * flowsync-cli), so nothing here assumes it is the only writer: each
+ * session has a replica id of its own, and a snapshot covers only rows
+ * its document is known to hold (flow_db_snapshot_row()).
  *
  * A file is checked before anything writes to it: its raw header (SQLite?
  * ours? newer? truncated?), then a read-only integrity check. A file that
@@ -50,7 +57,9 @@ struct _FlowDb
   sqlite3_stmt  *register_doc;
   sqlite3_stmt  *insert_op;
   sqlite3_stmt  *update_doc;
+  sqlite3_stmt  *update_seq;
   sqlite3_stmt  *get_doc;
+  sqlite3_stmt  *get_seqs;
   sqlite3_stmt  *get_snapshot;
   sqlite3_stmt  *put_snapshot;
   sqlite3_stmt  *select_ops;
@@ -58,27 +67,41 @@ struct _FlowDb
   sqlite3_stmt  *history;
   sqlite3_stmt  *history_data;
   sqlite3_stmt  *last_row;
+  sqlite3_stmt  *first_foreign_row;
 };
 
-/* Each entry moves the schema from version i to i + 1. */
+/* Each entry moves the schema from version i to i + 1. docs/format.md
+ * describes the tables. */
 static const char * const migrations[FLOW_DB_SCHEMA_VERSION] = {
   /* 0 -> 1 */
   "CREATE TABLE meta ("
   "  key   TEXT PRIMARY KEY NOT NULL,"
   "  value ANY"
   ") STRICT;"
-  "CREATE TABLE docs ("
-  "  id       TEXT PRIMARY KEY NOT NULL,"
-  "  kind     INTEGER NOT NULL,"
-  "  next_seq INTEGER NOT NULL DEFAULT 0,"
-  "  ops      INTEGER NOT NULL DEFAULT 0"
+  "CREATE TABLE replicas ("
+  "  id       INTEGER PRIMARY KEY,"
+  "  in_use   INTEGER NOT NULL CHECK (in_use IN (0, 1)),"
+  "  claimed  INTEGER NOT NULL,"
+  "  released INTEGER"
   ") STRICT;"
+  "CREATE TABLE docs ("
+  "  id   TEXT PRIMARY KEY NOT NULL,"
+  "  kind INTEGER NOT NULL,"
+  "  ops  INTEGER NOT NULL DEFAULT 0"
+  ") STRICT;"
+  "CREATE TABLE doc_seqs ("
+  "  doc      TEXT NOT NULL REFERENCES docs (id),"
+  "  replica  INTEGER NOT NULL,"
+  "  next_seq INTEGER NOT NULL,"
+  "  PRIMARY KEY (doc, replica)"
+  ") STRICT, WITHOUT ROWID;"
   "CREATE TABLE ops ("
   "  row     INTEGER PRIMARY KEY,"
   "  doc     TEXT NOT NULL REFERENCES docs (id),"
   "  time    INTEGER NOT NULL,"
   "  n_ops   INTEGER NOT NULL,"
   "  replica INTEGER NOT NULL,"
+  "  session INTEGER NOT NULL REFERENCES replicas (id),"
   "  crc     INTEGER NOT NULL,"
   "  data    BLOB NOT NULL"
   ") STRICT;"
@@ -413,93 +436,111 @@ migrate (sqlite3  *db,
   return TRUE;
 }
 
-static FlowReplicaId
-new_replica (void)
-{
-  FlowReplicaId r;
-
-  do
-    r = (FlowReplicaId) g_random_int () << 32 | g_random_int ();
-  while (r == 0);
-  return r;
-}
-
-static gint64
-meta_int (sqlite3    *db,
-          const char *key,
-          gboolean   *found)
+/* Runs @sql with the int64 parameters @params. Returns SQLITE_ROW with
+ * the first column of the first row in *@out (if not NULL), SQLITE_DONE if
+ * there is no row, or an error code. */
+static int
+run_int64 (sqlite3      *db,
+           const char   *sql,
+           const gint64 *params,
+           guint         n_params,
+           gint64       *out)
 {
   sqlite3_stmt *stmt = NULL;
-  gint64 v = 0;
-
-  *found = FALSE;
-  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key = ?", -1, &stmt, NULL) == SQLITE_OK)
-    {
-      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-      if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_type (stmt, 0) == SQLITE_INTEGER)
-        {
-          v = sqlite3_column_int64 (stmt, 0);
-          *found = TRUE;
-        }
-    }
-  sqlite3_finalize (stmt);
-  return v;
-}
-
-static gboolean
-meta_set_int (sqlite3     *db,
-              const char  *key,
-              gint64       value,
-              GError     **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  int rc = sqlite3_prepare_v2 (db, "INSERT INTO meta (key, value) VALUES (?, ?) "
-                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                               -1, &stmt, NULL);
+  int rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
 
   if (rc == SQLITE_OK)
     {
-      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 2, value);
+      for (guint i = 0; i < n_params; i++)
+        sqlite3_bind_int64 (stmt, (int) i + 1, params[i]);
       rc = sqlite3_step (stmt);
+      if (rc == SQLITE_ROW && out != NULL)
+        *out = sqlite3_column_int64 (stmt, 0);
     }
   sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return db_error (db, rc, "Could not update the workspace", error);
-  return TRUE;
+  return rc;
 }
 
-/* Starts a session: keep our replica id after a clean shutdown, take a new
- * one after a crash (or while another process has the workspace open). */
+/*
+ * Claims a replica id for this session.
+ *
+ * The invariant: an op id (replica, seq) never names two different ops.
+ * A session continues the seqs of its replica id where the documents'
+ * stored ops end, so an id may be reused only by a session that starts
+ * after the one that held it closed cleanly, having committed every op it
+ * made. A row of `replicas` with in_use = 1 is held by a live session or
+ * by one that crashed; the two cannot be told apart, and neither may be
+ * reused. A crashed session's id stays retired for good: it may have sent
+ * ops to peers that it never committed.
+ *
+ * Claiming happens in one write transaction, so two processes opening the
+ * file at once cannot take the same id, and it is synced to disk before
+ * any op is made with the id.
+ */
 static gboolean
-start_session (FlowDb  *self,
+claim_replica (FlowDb  *self,
                GError **error)
 {
-  gboolean have_replica;
-  gboolean have_session;
-  gint64 replica = meta_int (self->db, "replica", &have_replica);
-  gint64 open = meta_int (self->db, "session_open", &have_session);
+  gint64 id = 0;
+  gint64 now = g_get_real_time ();
+  int rc;
 
   if (!exec (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;
 
-  if (!have_replica || replica == 0 || (have_session && open != 0))
+  /* The most recently released id: the one this device used last. */
+  rc = run_int64 (self->db, "SELECT id FROM replicas WHERE in_use = 0 "
+                            "ORDER BY released DESC, id LIMIT 1", NULL, 0, &id);
+  if (rc == SQLITE_ROW)
     {
-      self->replica = new_replica ();
-      if (!meta_set_int (self->db, "replica", (gint64) self->replica, error) ||
-          !exec (self->db, "UPDATE docs SET next_seq = 0", error))
-        goto fail;
+      gint64 params[] = { now, id };
+
+      rc = run_int64 (self->db, "UPDATE replicas SET in_use = 1, claimed = ?1 WHERE id = ?2",
+                      params, G_N_ELEMENTS (params), NULL);
     }
-  else
-    self->replica = (FlowReplicaId) replica;
+  else if (rc == SQLITE_DONE)
+    {
+      /* None free: a new random id, never one the file has seen. */
+      do
+        {
+          do
+            id = (gint64) ((guint64) g_random_int () << 32 | g_random_int ());
+          while (id == 0);
+          rc = run_int64 (self->db, "SELECT 1 FROM replicas WHERE id = ?1", &id, 1, NULL);
+        }
+      while (rc == SQLITE_ROW);
+      if (rc == SQLITE_DONE)
+        {
+          gint64 params[] = { id, now };
 
-  if (!meta_set_int (self->db, "session_open", 1, error))
-    goto fail;
-  return exec (self->db, "COMMIT", error);
+          rc = run_int64 (self->db, "INSERT INTO replicas (id, in_use, claimed) VALUES (?1, 1, ?2)",
+                          params, G_N_ELEMENTS (params), NULL);
+        }
+    }
+  if (rc != SQLITE_DONE)
+    {
+      db_error (self->db, rc, "Could not start a session on the workspace", error);
+      exec (self->db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  if (!exec (self->db, "COMMIT", error))
+    {
+      exec (self->db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  self->replica = (FlowReplicaId) id;
+  return TRUE;
+}
 
-fail:
-  exec (self->db, "ROLLBACK", NULL);
-  return FALSE;
+/* Hands our replica id back for reuse; only after a clean session. If this
+ * fails the id merely stays retired. */
+static void
+release_replica (FlowDb *self)
+{
+  gint64 params[] = { g_get_real_time (), (gint64) self->replica };
+
+  run_int64 (self->db, "UPDATE replicas SET in_use = 0, released = ?1 WHERE id = ?2",
+             params, G_N_ELEMENTS (params), NULL);
 }
 
 static gboolean
@@ -549,8 +590,9 @@ open_connection (FlowDb    *self,
         return FALSE;
     }
 
+  /* synchronous stays FULL until the replica is claimed (see there). */
   if (!exec (self->db, "PRAGMA journal_mode = WAL", error) ||
-      !exec (self->db, "PRAGMA synchronous = NORMAL", error) ||
+      !exec (self->db, "PRAGMA synchronous = FULL", error) ||
       !exec (self->db, "PRAGMA foreign_keys = ON", error))
     return FALSE;
 
@@ -565,15 +607,20 @@ open_connection (FlowDb    *self,
         exec (self->db, "PRAGMA wal_checkpoint (TRUNCATE)", NULL);
     }
 
-  return start_session (self, error) &&
+  return claim_replica (self, error) &&
+         exec (self->db, "PRAGMA synchronous = NORMAL", error) &&
          prepare (self, &self->register_doc,
                   "INSERT INTO docs (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", error) &&
          prepare (self, &self->insert_op,
-                  "INSERT INTO ops (doc, time, n_ops, replica, crc, data) VALUES (?, ?, ?, ?, ?, ?)",
+                  "INSERT INTO ops (doc, time, n_ops, replica, session, crc, data) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)", error) &&
+         prepare (self, &self->update_doc, "UPDATE docs SET ops = ops + ? WHERE id = ?", error) &&
+         prepare (self, &self->update_seq,
+                  "INSERT INTO doc_seqs (doc, replica, next_seq) VALUES (?, ?, ?) "
+                  "ON CONFLICT (doc, replica) DO UPDATE SET next_seq = max (next_seq, excluded.next_seq)",
                   error) &&
-         prepare (self, &self->update_doc,
-                  "UPDATE docs SET next_seq = max (next_seq, ?), ops = ops + ? WHERE id = ?", error) &&
-         prepare (self, &self->get_doc, "SELECT kind, next_seq FROM docs WHERE id = ?", error) &&
+         prepare (self, &self->get_doc, "SELECT kind FROM docs WHERE id = ?", error) &&
+         prepare (self, &self->get_seqs, "SELECT replica, next_seq FROM doc_seqs WHERE doc = ?", error) &&
          prepare (self, &self->get_snapshot,
                   "SELECT last_row, data FROM snapshots WHERE doc = ?", error) &&
          prepare (self, &self->put_snapshot,
@@ -581,13 +628,16 @@ open_connection (FlowDb    *self,
                   "ON CONFLICT (doc) DO UPDATE SET last_row = excluded.last_row, "
                   "n_ops = excluded.n_ops, time = excluded.time, data = excluded.data", error) &&
          prepare (self, &self->select_ops,
-                  "SELECT crc, data FROM ops WHERE doc = ? AND row > ? ORDER BY row", error) &&
+                  "SELECT row, crc, data FROM ops WHERE doc = ? AND row > ? ORDER BY row", error) &&
          prepare (self, &self->list_docs, "SELECT id, kind, ops FROM docs ORDER BY rowid", error) &&
          prepare (self, &self->history,
                   "SELECT row, time, n_ops, replica FROM ops WHERE doc = ? ORDER BY row", error) &&
          prepare (self, &self->history_data,
                   "SELECT n_ops, data FROM ops WHERE doc = ? ORDER BY row", error) &&
-         prepare (self, &self->last_row, "SELECT max (row) FROM ops WHERE doc = ?", error);
+         prepare (self, &self->last_row, "SELECT max (row) FROM ops WHERE doc = ?", error) &&
+         prepare (self, &self->first_foreign_row,
+                  "SELECT row FROM ops WHERE doc = ?1 AND row > ?2 "
+                  "AND (session != ?3 OR row <= ?4) ORDER BY row LIMIT 1", error);
 }
 
 static const char * const sidecar_suffixes[] = { "-wal", "-shm", "-journal" };
@@ -670,7 +720,8 @@ flow_db_open (const char  *path,
   self->path = g_strdup (path);
   if (!open_connection (self, create, error))
     {
-      flow_db_close (self, FALSE);
+      /* No op was made under the replica id, if one was claimed. */
+      flow_db_close (self, TRUE);
       if (create)
         remove_created (path, &created, had_sidecars);
       return NULL;
@@ -679,8 +730,9 @@ flow_db_open (const char  *path,
 }
 
 /*
- * Ends the session. A clean close marks the session closed, so the next one
- * keeps our replica id; SQLite checkpoints the WAL into the main file.
+ * Ends the session. A clean close (everything this session made is
+ * committed) releases our replica id for the next session; SQLite
+ * checkpoints the WAL into the main file.
  */
 void
 flow_db_close (FlowDb   *self,
@@ -692,7 +744,9 @@ flow_db_close (FlowDb   *self,
   g_clear_pointer (&self->register_doc, sqlite3_finalize);
   g_clear_pointer (&self->insert_op, sqlite3_finalize);
   g_clear_pointer (&self->update_doc, sqlite3_finalize);
+  g_clear_pointer (&self->update_seq, sqlite3_finalize);
   g_clear_pointer (&self->get_doc, sqlite3_finalize);
+  g_clear_pointer (&self->get_seqs, sqlite3_finalize);
   g_clear_pointer (&self->get_snapshot, sqlite3_finalize);
   g_clear_pointer (&self->put_snapshot, sqlite3_finalize);
   g_clear_pointer (&self->select_ops, sqlite3_finalize);
@@ -700,11 +754,12 @@ flow_db_close (FlowDb   *self,
   g_clear_pointer (&self->history, sqlite3_finalize);
   g_clear_pointer (&self->history_data, sqlite3_finalize);
   g_clear_pointer (&self->last_row, sqlite3_finalize);
+  g_clear_pointer (&self->first_foreign_row, sqlite3_finalize);
 
   if (self->db != NULL)
     {
-      if (clean)
-        meta_set_int (self->db, "session_open", 0, NULL);
+      if (clean && self->replica != 0)
+        release_replica (self);
       sqlite3_close (self->db);
     }
   g_free (self->path);
@@ -770,9 +825,10 @@ flow_db_register_doc (FlowDb       *self,
 /*
  * flow_db_append:
  *
- * Appends one encoded change of @doc inside the caller's transaction. The
- * document's op count and our replica's next seq in it are written by
- * flow_db_update_doc() before the same transaction commits.
+ * Appends one encoded change of @doc, stored by this session, inside the
+ * caller's transaction. The document's op count and next seqs are written
+ * by flow_db_update_doc() and flow_db_update_seq() before the same
+ * transaction commits.
  */
 gboolean
 flow_db_append (FlowDb         *self,
@@ -791,8 +847,9 @@ flow_db_append (FlowDb         *self,
   sqlite3_bind_int64 (self->insert_op, 2, time);
   sqlite3_bind_int64 (self->insert_op, 3, n_ops);
   sqlite3_bind_int64 (self->insert_op, 4, (gint64) replica);
-  sqlite3_bind_int64 (self->insert_op, 5, flow_crc32 (bytes, len));
-  sqlite3_bind_blob (self->insert_op, 6, bytes, (int) len, SQLITE_STATIC);
+  sqlite3_bind_int64 (self->insert_op, 5, (gint64) self->replica);
+  sqlite3_bind_int64 (self->insert_op, 6, flow_crc32 (bytes, len));
+  sqlite3_bind_blob (self->insert_op, 7, bytes, (int) len, SQLITE_STATIC);
   if (!step_done (self, self->insert_op, error))
     return FALSE;
   *row = sqlite3_last_insert_rowid (self->db);
@@ -803,13 +860,25 @@ gboolean
 flow_db_update_doc (FlowDb      *self,
                     const char  *doc,
                     guint64      added_ops,
-                    guint64      next_seq,
                     GError     **error)
 {
-  sqlite3_bind_int64 (self->update_doc, 1, (gint64) next_seq);
-  sqlite3_bind_int64 (self->update_doc, 2, (gint64) added_ops);
-  sqlite3_bind_text (self->update_doc, 3, doc, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (self->update_doc, 1, (gint64) added_ops);
+  sqlite3_bind_text (self->update_doc, 2, doc, -1, SQLITE_STATIC);
   return step_done (self, self->update_doc, error);
+}
+
+/* Records that @replica's ops in @doc run up to @next_seq - 1. */
+gboolean
+flow_db_update_seq (FlowDb         *self,
+                    const char     *doc,
+                    FlowReplicaId   replica,
+                    guint64         next_seq,
+                    GError        **error)
+{
+  sqlite3_bind_text (self->update_seq, 1, doc, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (self->update_seq, 2, (gint64) replica);
+  sqlite3_bind_int64 (self->update_seq, 3, (gint64) next_seq);
+  return step_done (self, self->update_seq, error);
 }
 
 gboolean
@@ -831,18 +900,65 @@ flow_db_put_snapshot (FlowDb      *self,
   return step_done (self, self->put_snapshot, error);
 }
 
-gint64
-flow_db_last_row (FlowDb     *self,
-                  const char *doc)
+/* The newest op row of @doc in *@row, or 0 if it has none. */
+gboolean
+flow_db_last_row (FlowDb      *self,
+                  const char  *doc,
+                  gint64      *row,
+                  GError     **error)
 {
-  gint64 row = 0;
+  int rc;
 
+  *row = 0;
   sqlite3_bind_text (self->last_row, 1, doc, -1, SQLITE_STATIC);
-  if (sqlite3_step (self->last_row) == SQLITE_ROW)
-    row = sqlite3_column_int64 (self->last_row, 0);
+  rc = sqlite3_step (self->last_row);
+  if (rc == SQLITE_ROW)
+    *row = sqlite3_column_int64 (self->last_row, 0);
   sqlite3_reset (self->last_row);
   sqlite3_clear_bindings (self->last_row);
-  return row;
+  if (rc != SQLITE_ROW)
+    return db_error (self->db, rc, "Cannot read the workspace", error);
+  return TRUE;
+}
+
+/*
+ * flow_db_snapshot_row:
+ * @base_row: the document in memory holds every op row of @doc up to this
+ * @own_after: and every row this session stored after this one
+ * @row: (out): the last row a snapshot of it may claim to cover
+ *
+ * A snapshot stands for all rows up to its last_row, and loading skips
+ * them. Another session of the file may have appended rows that our
+ * document lacks, so that is the row before the first such row, or the
+ * newest row if there is none.
+ */
+gboolean
+flow_db_snapshot_row (FlowDb      *self,
+                      const char  *doc,
+                      gint64       base_row,
+                      gint64       own_after,
+                      gint64      *row,
+                      GError     **error)
+{
+  sqlite3_stmt *stmt = self->first_foreign_row;
+  gboolean foreign = FALSE;
+  int rc;
+
+  sqlite3_bind_text (stmt, 1, doc, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, base_row);
+  sqlite3_bind_int64 (stmt, 3, (gint64) self->replica);
+  sqlite3_bind_int64 (stmt, 4, own_after);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *row = sqlite3_column_int64 (stmt, 0) - 1;
+      foreign = TRUE;
+    }
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_error (self->db, rc, "Cannot read the workspace", error);
+  return foreign || flow_db_last_row (self, doc, row, error);
 }
 
 /* ------------------------------------------------------------------------
@@ -861,22 +977,54 @@ corrupt (GError     **error,
   return FALSE;
 }
 
+/* Whether @doc holds every op that doc_seqs says is stored for @id. */
+static gboolean
+has_stored_seqs (FlowDb      *self,
+                 const char  *id,
+                 FlowDoc     *doc,
+                 GError     **error)
+{
+  g_autoptr(FlowVersionVector) vv = flow_doc_dup_version (doc);
+  gboolean complete = TRUE;
+  int rc;
+
+  sqlite3_bind_text (self->get_seqs, 1, id, -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step (self->get_seqs)) == SQLITE_ROW)
+    {
+      FlowReplicaId replica = (FlowReplicaId) sqlite3_column_int64 (self->get_seqs, 0);
+      guint64 next_seq = (guint64) sqlite3_column_int64 (self->get_seqs, 1);
+
+      if (flow_version_vector_get (vv, replica) < next_seq)
+        complete = FALSE;
+    }
+  sqlite3_reset (self->get_seqs);
+  sqlite3_clear_bindings (self->get_seqs);
+  if (rc != SQLITE_DONE)
+    return db_error (self->db, rc, "Cannot read the workspace", error);
+  if (!complete)
+    return corrupt (error, "missing ops in the history", id, NULL);
+  return TRUE;
+}
+
 /*
  * flow_db_load_doc:
+ * @last_row: (out) (optional): the newest op row the result holds; it holds
+ *   every row up to that one
  *
  * Loads a document: its newest snapshot, then every op row after it, in
- * order. A document the workspace does not know yet comes back empty.
+ * order. A document the workspace does not know yet comes
+ * back empty.
  */
 FlowDoc *
 flow_db_load_doc (FlowDb          *self,
                   const FlowOpId  *id,
                   FlowDocKind      kind,
+                  gint64          *last_row,
                   GError         **error)
 {
   g_autofree char *doc = flow_op_id_to_string (id);
   g_autoptr(FlowDoc) result = NULL;
-  gint64 last_row = 0;
-  gint64 next_seq = 0;
+  gint64 row = 0;
   int rc;
 
   sqlite3_bind_text (self->get_doc, 1, doc, -1, SQLITE_STATIC);
@@ -885,7 +1033,6 @@ flow_db_load_doc (FlowDb          *self,
     {
       FlowDocKind stored = (FlowDocKind) sqlite3_column_int (self->get_doc, 0);
 
-      next_seq = sqlite3_column_int64 (self->get_doc, 1);
       if (stored != kind)
         {
           sqlite3_reset (self->get_doc);
@@ -913,12 +1060,13 @@ flow_db_load_doc (FlowDb          *self,
                                              sqlite3_column_bytes (self->get_snapshot, 1));
       g_autoptr(GError) local_error = NULL;
 
-      last_row = sqlite3_column_int64 (self->get_snapshot, 0);
+      row = sqlite3_column_int64 (self->get_snapshot, 0);
       result = flow_doc_load (bytes, self->replica, &local_error);
       if (result == NULL || flow_doc_get_kind (result) != kind ||
           !flow_op_id_equal (flow_doc_get_id (result), id))
         {
           sqlite3_reset (self->get_snapshot);
+          sqlite3_clear_bindings (self->get_snapshot);
           corrupt (error, "the snapshot", doc, local_error);
           return NULL;
         }
@@ -935,17 +1083,19 @@ flow_db_load_doc (FlowDb          *self,
 
   /* ...then the ops after it. */
   sqlite3_bind_text (self->select_ops, 1, doc, -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (self->select_ops, 2, last_row);
+  sqlite3_bind_int64 (self->select_ops, 2, row);
   while ((rc = sqlite3_step (self->select_ops)) == SQLITE_ROW)
     {
-      const guint8 *data = sqlite3_column_blob (self->select_ops, 1);
-      gsize len = (gsize) sqlite3_column_bytes (self->select_ops, 1);
+      const guint8 *data = sqlite3_column_blob (self->select_ops, 2);
+      gsize len = (gsize) sqlite3_column_bytes (self->select_ops, 2);
       g_autoptr(GBytes) bytes = NULL;
       g_autoptr(GError) local_error = NULL;
 
-      if ((guint32) sqlite3_column_int64 (self->select_ops, 0) != flow_crc32 (data, len))
+      row = sqlite3_column_int64 (self->select_ops, 0);
+      if ((guint32) sqlite3_column_int64 (self->select_ops, 1) != flow_crc32 (data, len))
         {
           sqlite3_reset (self->select_ops);
+          sqlite3_clear_bindings (self->select_ops);
           corrupt (error, "an op row (checksum mismatch)", doc, NULL);
           return NULL;
         }
@@ -953,6 +1103,7 @@ flow_db_load_doc (FlowDb          *self,
       if (!flow_doc_apply (result, bytes, &local_error))
         {
           sqlite3_reset (self->select_ops);
+          sqlite3_clear_bindings (self->select_ops);
           corrupt (error, "an op row", doc, local_error);
           return NULL;
         }
@@ -966,12 +1117,16 @@ flow_db_load_doc (FlowDb          *self,
     }
 
   /* Everything committed must be here, in causal order. */
-  if (flow_doc_get_n_pending (result) > 0 || (guint64) next_seq > flow_doc_get_next_seq (result))
+  if (flow_doc_get_n_pending (result) > 0)
     {
       corrupt (error, "missing ops in the history", doc, NULL);
       return NULL;
     }
+  if (!has_stored_seqs (self, doc, result, error))
+    return NULL;
 
+  if (last_row != NULL)
+    *last_row = row;
   return g_steal_pointer (&result);
 }
 

@@ -50,6 +50,10 @@ gboolean  flow_db_append        (FlowDb          *db,
 gboolean  flow_db_update_doc    (FlowDb          *db,
                                  const char      *doc,
                                  guint64          added_ops,
+                                 GError         **error);
+gboolean  flow_db_update_seq    (FlowDb          *db,
+                                 const char      *doc,
+                                 FlowReplicaId    replica,
                                  guint64          next_seq,
                                  GError         **error);
 gboolean  flow_db_put_snapshot  (FlowDb          *db,
@@ -61,6 +65,7 @@ gboolean  flow_db_put_snapshot  (FlowDb          *db,
 FlowDoc  *flow_db_load_doc      (FlowDb          *db,
                                  const FlowOpId  *id,
                                  FlowDocKind      kind,
+                                 gint64          *last_row,
                                  GError         **error);
 GArray   *flow_db_list_docs     (FlowDb          *db,
                                  GError         **error);
@@ -71,7 +76,15 @@ FlowVersionVector *flow_db_version_at (FlowDb     *db,
                                  const FlowOpId  *id,
                                  guint64          n_ops,
                                  GError         **error);
-gint64    flow_db_last_row      (FlowDb          *db,
-                                 const char      *doc);
+gboolean  flow_db_last_row      (FlowDb          *db,
+                                 const char      *doc,
+                                 gint64          *row,
+                                 GError         **error);
+gboolean  flow_db_snapshot_row  (FlowDb          *db,
+                                 const char      *doc,
+                                 gint64           base_row,
+                                 gint64           own_after,
+                                 gint64          *row,
+                                 GError         **error);
 
 G_END_DECLS

@@ -25,6 +25,10 @@
  * A failed commit (a full disk, a read-only file) loses nothing: the jobs
  * stay queued, the owner hears "write-error", and the writer retries every
  * second and on every flush until it succeeds or the store is closed.
+ *
+ * The store marks every document it loads with the op rows it holds
+ * (Provenance), so that a snapshot of it, once tracked, covers only those
+ * while other processes write to the same file.
  */
 
 #define G_LOG_DOMAIN "flow-store"
@@ -52,6 +56,14 @@ typedef enum
   JOB_CLOSE,
 } JobKind;
 
+/* One period of tracking a document, shared by its jobs: which op rows of
+ * the document the FlowDoc holds (see flow_db_snapshot_row()). */
+typedef struct
+{
+  gint64 base_row;   /* every row up to this one (set before tracking) */
+  gint64 own_after;  /* and every row we stored after this one (writer) */
+} Registration;
+
 typedef struct
 {
   JobKind        kind;
@@ -61,27 +73,39 @@ typedef struct
   GBytes        *data;
   guint          n_ops;
   guint64        n_ops_total;
-  guint64        next_seq;
+  FlowReplicaId  doc_replica;  /* the document's own replica... */
+  guint64        next_seq;     /* ...and its next seq after this change */
   guint64        seq;
   gint64         time;
-  FlowReplicaId  replica;
+  FlowReplicaId  replica;      /* of the change's first op */
+  Registration  *reg;
+  gint64         last_row;     /* of a snapshot, once written */
   GTask         *task;
 } Job;
 
 typedef struct
 {
-  FlowStore *store;
-  FlowDoc   *doc;
-  char      *id;
-  guint      func_id;
-  guint64    since_snapshot;
+  FlowStore    *store;
+  FlowDoc      *doc;
+  char         *id;
+  guint         func_id;
+  guint64       since_snapshot;
+  Registration *reg;
 } Tracked;
+
+/* Attached to every document the store loads. */
+typedef struct
+{
+  guint   store;     /* FlowStore.serial */
+  gint64  base_row;  /* it holds every op row of the document up to this one */
+} Provenance;
 
 struct _FlowStore
 {
   GObject        parent_instance;
 
   char          *path;
+  guint          serial;      /* tells stores apart in Provenance */
   FlowReplicaId  replica;
   GMainContext  *context;
   GThread       *thread;
@@ -109,6 +133,29 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (FlowStore, flow_store, G_TYPE_OBJECT)
 G_DEFINE_QUARK (flow-store-error-quark, flow_store_error)
 
+static GQuark
+provenance_quark (void)
+{
+  return g_quark_from_static_string ("flow-store-provenance");
+}
+
+static Registration *
+registration_new (gint64 base_row)
+{
+  Registration *reg = g_atomic_rc_box_new0 (Registration);
+
+  reg->base_row = base_row;
+  /* Until the writer registers the document, no row counts as ours. */
+  reg->own_after = G_MAXINT64;
+  return reg;
+}
+
+static void
+registration_unref (Registration *reg)
+{
+  g_atomic_rc_box_release (reg);
+}
+
 /* ------------------------------------------------------------------------
  * Jobs
  * ------------------------------------------------------------------------ */
@@ -127,6 +174,7 @@ job_free (Job *job)
 {
   g_free (job->doc);
   g_clear_pointer (&job->data, g_bytes_unref);
+  g_clear_pointer (&job->reg, registration_unref);
   g_clear_object (&job->task);
   g_free (job);
 }
@@ -187,22 +235,23 @@ notify (FlowStore *self,
  * end of the transaction, rather than once per row. */
 typedef struct
 {
-  const char *doc;
-  guint64     added_ops;
-  guint64     next_seq;
+  const char    *doc;
+  guint64        added_ops;
+  FlowReplicaId  replica;
+  guint64        next_seq;
 } DocUpdate;
 
 static void
 note_update (GArray    *updates,
              const Job *job)
 {
-  DocUpdate u = { job->doc, job->n_ops, job->next_seq };
+  DocUpdate u = { job->doc, job->n_ops, job->doc_replica, job->next_seq };
 
   for (guint i = 0; i < updates->len; i++)
     {
       DocUpdate *d = &g_array_index (updates, DocUpdate, i);
 
-      if (g_str_equal (d->doc, job->doc))
+      if (g_str_equal (d->doc, job->doc) && d->replica == job->doc_replica)
         {
           d->added_ops += job->n_ops;
           d->next_seq = MAX (d->next_seq, job->next_seq);
@@ -219,24 +268,31 @@ run_write (FlowStore  *self,
            guint64    *committed,
            GError    **error)
 {
-  gint64 row;
-
   switch (job->kind)
     {
     case JOB_REGISTER:
+      /* Rows we append for the document from here on are its changes. */
+      if (!flow_db_last_row (self->db, job->doc, &job->reg->own_after, error))
+        return FALSE;
       return flow_db_register_doc (self->db, job->doc, job->doc_kind, error);
 
     case JOB_APPEND:
-      if (!flow_db_append (self->db, job->doc, job->time, job->n_ops, job->replica,
-                           job->data, &row, error))
-        return FALSE;
-      note_update (updates, job);
-      *committed = MAX (*committed, job->seq);
-      return TRUE;
+      {
+        gint64 row;
+
+        if (!flow_db_append (self->db, job->doc, job->time, job->n_ops, job->replica,
+                             job->data, &row, error))
+          return FALSE;
+        note_update (updates, job);
+        *committed = MAX (*committed, job->seq);
+        return TRUE;
+      }
 
     case JOB_SNAPSHOT:
-      return flow_db_put_snapshot (self->db, job->doc, flow_db_last_row (self->db, job->doc),
-                                   job->n_ops_total, job->data, error);
+      return flow_db_snapshot_row (self->db, job->doc, job->reg->base_row, job->reg->own_after,
+                                   &job->last_row, error) &&
+             flow_db_put_snapshot (self->db, job->doc, job->last_row, job->n_ops_total, job->data,
+                                   error);
 
     case JOB_LOAD:
     case JOB_LIST:
@@ -270,12 +326,13 @@ commit_writes (FlowStore  *self,
         flow_db_rollback (self->db);
         goto fail;
       }
-  /* Op counts and our next seq go in the same transaction as the ops. */
+  /* Op counts and next seqs go in the same transaction as the ops. */
   for (guint i = 0; i < updates->len; i++)
     {
       const DocUpdate *u = &g_array_index (updates, DocUpdate, i);
 
-      if (!flow_db_update_doc (self->db, u->doc, u->added_ops, u->next_seq, error))
+      if ((u->added_ops > 0 && !flow_db_update_doc (self->db, u->doc, u->added_ops, error)) ||
+          (u->next_seq > 0 && !flow_db_update_seq (self->db, u->doc, u->replica, u->next_seq, error)))
         {
           flow_db_rollback (self->db);
           goto fail;
@@ -287,6 +344,16 @@ commit_writes (FlowStore  *self,
       goto fail;
     }
 
+  /* The document holds the rows its snapshot covers, and now that they are
+   * committed their numbers are final: later snapshots need only look at
+   * the rows after them. */
+  for (l = self->retry.head; l != NULL; l = l->next)
+    {
+      Job *job = l->data;
+
+      if (job->kind == JOB_SNAPSHOT)
+        job->reg->base_row = MAX (job->reg->base_row, job->last_row);
+    }
   g_queue_clear_full (&self->retry, (GDestroyNotify) job_free);
   if (committed > 0)
     {
@@ -324,12 +391,20 @@ run_other (FlowStore *self,
     {
     case JOB_LOAD:
       {
-        FlowDoc *doc = flow_db_load_doc (self->db, &job->id, job->doc_kind, &error);
+        Provenance *p;
+        gint64 last_row;
+        FlowDoc *doc = flow_db_load_doc (self->db, &job->id, job->doc_kind, &last_row, &error);
 
         if (doc == NULL)
-          return_error (job, error);
-        else
-          g_task_return_pointer (job->task, doc, g_object_unref);
+          {
+            return_error (job, error);
+            return TRUE;
+          }
+        p = g_new (Provenance, 1);
+        p->store = self->serial;
+        p->base_row = last_row;
+        g_object_set_qdata_full (G_OBJECT (doc), provenance_quark (), p, g_free);
+        g_task_return_pointer (job->task, doc, g_object_unref);
       }
       return TRUE;
 
@@ -502,6 +577,7 @@ tracked_free (gpointer data)
   flow_doc_remove_change_func (t->doc, t->func_id);
   g_object_unref (t->doc);
   g_free (t->id);
+  registration_unref (t->reg);
   g_free (t);
 }
 
@@ -571,6 +647,9 @@ flow_store_class_init (FlowStoreClass *klass)
 static void
 flow_store_init (FlowStore *self)
 {
+  static gint serials;
+
+  self->serial = (guint) g_atomic_int_add (&serials, 1) + 1;
   self->queue = g_async_queue_new_full ((GDestroyNotify) job_free);
   self->tracked = g_hash_table_new_full (NULL, NULL, NULL, tracked_free);
   self->snapshot_interval = DEFAULT_SNAPSHOT_INTERVAL;
@@ -941,6 +1020,7 @@ snapshot (FlowStore *self,
   job->doc = g_strdup (t->id);
   job->data = flow_doc_encode (t->doc);
   job->n_ops_total = flow_doc_get_n_ops (t->doc);
+  job->reg = g_atomic_rc_box_acquire (t->reg);
   push (self, job);
   t->since_snapshot = 0;
 }
@@ -958,6 +1038,7 @@ change_cb (FlowDoc    *doc,
   job->data = g_bytes_ref (flow_change_get_bytes (change));
   job->n_ops = flow_change_get_n_ops (change);
   job->replica = flow_change_get_first_op (change)->replica;
+  job->doc_replica = flow_doc_get_replica (doc);
   job->next_seq = flow_doc_get_next_seq (doc);
   job->time = g_get_real_time ();
   job->seq = ++self->queued;
@@ -968,6 +1049,20 @@ change_cb (FlowDoc    *doc,
     snapshot (self, t);
 }
 
+static gboolean
+tracks_id (FlowStore  *self,
+           const char *id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->tracked);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_str_equal (((Tracked *) value)->id, id))
+      return TRUE;
+  return FALSE;
+}
+
 /**
  * flow_store_track:
  * @self: a store
@@ -975,12 +1070,15 @@ change_cb (FlowDoc    *doc,
  *
  * Persists every change of @doc from now on (write-behind), with snapshots
  * every so many ops and when the store closes. Call it on the thread that
- * edits @doc.
+ * edits @doc; only one document object per id may be tracked at a time.
  */
 void
 flow_store_track (FlowStore *self,
                   FlowDoc   *doc)
 {
+  g_autofree char *id = NULL;
+  Provenance *p;
+  gboolean known;
   Tracked *t;
   Job *job;
 
@@ -990,17 +1088,25 @@ flow_store_track (FlowStore *self,
 
   if (g_hash_table_contains (self->tracked, doc))
     return;
+  id = flow_op_id_to_string (flow_doc_get_id (doc));
+  g_return_if_fail (!tracks_id (self, id));
+
+  /* The op rows @doc holds: those it was loaded with, if we loaded it. */
+  p = g_object_get_qdata (G_OBJECT (doc), provenance_quark ());
+  known = p != NULL && p->store == self->serial;
 
   t = g_new0 (Tracked, 1);
   t->store = self;
   t->doc = g_object_ref (doc);
-  t->id = flow_op_id_to_string (flow_doc_get_id (doc));
+  t->id = g_steal_pointer (&id);
+  t->reg = registration_new (known ? p->base_row : 0);
   t->func_id = flow_doc_add_change_func (doc, change_cb, t, NULL);
   g_hash_table_insert (self->tracked, doc, t);
 
   job = job_new (JOB_REGISTER);
   job->doc = g_strdup (t->id);
   job->doc_kind = flow_doc_get_kind (doc);
+  job->reg = g_atomic_rc_box_acquire (t->reg);
   push (self, job);
 }
 
