@@ -1008,17 +1008,20 @@ has_stored_seqs (FlowDb      *self,
 
 /*
  * flow_db_load_doc:
+ * @queued: (nullable) (element-type GBytes): changes of the document not
+ *   committed yet, oldest first
  * @last_row: (out) (optional): the newest op row the result holds; it holds
  *   every row up to that one
  *
  * Loads a document: its newest snapshot, then every op row after it, in
- * order. A document the workspace does not know yet comes
+ * order, then @queued. A document the workspace does not know yet comes
  * back empty.
  */
 FlowDoc *
 flow_db_load_doc (FlowDb          *self,
                   const FlowOpId  *id,
                   FlowDocKind      kind,
+                  GPtrArray       *queued,
                   gint64          *last_row,
                   GError         **error)
 {
@@ -1081,7 +1084,7 @@ flow_db_load_doc (FlowDb          *self,
   if (result == NULL)
     result = flow_doc_new (kind, id, self->replica);
 
-  /* ...then the ops after it. */
+  /* ...then the ops after it... */
   sqlite3_bind_text (self->select_ops, 1, doc, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (self->select_ops, 2, row);
   while ((rc = sqlite3_step (self->select_ops)) == SQLITE_ROW)
@@ -1114,6 +1117,20 @@ flow_db_load_doc (FlowDb          *self,
     {
       db_error (self->db, rc, "Cannot read the workspace", error);
       return NULL;
+    }
+
+  /* ...then what is still on its way to the file. */
+  for (guint i = 0; queued != NULL && i < queued->len; i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (!flow_doc_apply (result, g_ptr_array_index (queued, i), &local_error))
+        {
+          g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
+                       "Cannot load document %s: a change not saved yet does not apply: %s",
+                       doc, local_error->message);
+          return NULL;
+        }
     }
 
   /* Everything committed must be here, in causal order. */

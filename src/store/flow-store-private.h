@@ -65,6 +65,7 @@ gboolean  flow_db_put_snapshot  (FlowDb          *db,
 FlowDoc  *flow_db_load_doc      (FlowDb          *db,
                                  const FlowOpId  *id,
                                  FlowDocKind      kind,
+                                 GPtrArray       *queued,
                                  gint64          *last_row,
                                  GError         **error);
 GArray   *flow_db_list_docs     (FlowDb          *db,

@@ -25,6 +25,8 @@
  * A failed commit (a full disk, a read-only file) loses nothing: the jobs
  * stay queued, the owner hears "write-error", and the writer retries every
  * second and on every flush until it succeeds or the store is closed.
+ * Meanwhile a load applies the changes still queued for its document on
+ * top of what the file has, so it still sees everything queued before it.
  *
  * The store marks every document it loads with the op rows it holds
  * (Provenance), so that a snapshot of it, once tracked, covers only those
@@ -391,10 +393,22 @@ run_other (FlowStore *self,
     {
     case JOB_LOAD:
       {
+        g_autofree char *id = flow_op_id_to_string (&job->id);
+        g_autoptr(GPtrArray) queued = g_ptr_array_new ();
+        FlowDoc *doc;
         Provenance *p;
         gint64 last_row;
-        FlowDoc *doc = flow_db_load_doc (self->db, &job->id, job->doc_kind, &last_row, &error);
 
+        /* Changes whose commit failed are still ours to show. */
+        for (GList *l = self->retry.head; l != NULL; l = l->next)
+          {
+            Job *w = l->data;
+
+            if (w->kind == JOB_APPEND && g_str_equal (w->doc, id))
+              g_ptr_array_add (queued, w->data);
+          }
+
+        doc = flow_db_load_doc (self->db, &job->id, job->doc_kind, queued, &last_row, &error);
         if (doc == NULL)
           {
             return_error (job, error);
