@@ -2041,6 +2041,8 @@ test_closed (Fixture       *f,
 /*
  * Untracking snapshots a document and stops persisting it; a document the
  * store knows nothing of loads empty; "committed" counts every change.
+ * Edits made before tracking are saved too, as one change, when tracking
+ * starts.
  */
 static void
 test_track_untrack (Fixture       *f,
@@ -2067,12 +2069,12 @@ test_track_untrack (Fixture       *f,
   page = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, replica);
   board = flow_doc_new (FLOW_DOC_KIND_BOARD, &board_id, replica);
 
-  /* Changes before tracking are not the store's. */
+  /* Changes before tracking are queued as one when tracking starts. */
   g_assert_true (flow_doc_insert_text (page, 0, "untracked ", -1, &error));
   flow_store_track (store, page);
   flow_store_track (store, page); /* twice is once */
   flow_store_track (store, board);
-  g_assert_cmpuint (flow_store_get_queued (store), ==, 0);
+  g_assert_cmpuint (flow_store_get_queued (store), ==, 1);
   for (guint i = 0; i < 10; i++)
     {
       g_assert_true (flow_doc_insert_text (page, flow_doc_get_length (page), "x", -1, &error));
@@ -2080,16 +2082,23 @@ test_track_untrack (Fixture       *f,
       g_assert_no_error (error);
     }
   queued = flow_store_get_queued (store);
-  g_assert_cmpuint (queued, ==, 20);
+  g_assert_cmpuint (queued, ==, 21);
   g_assert_true (flow_store_flush (store, &error));
   g_assert_cmpuint (flow_store_get_committed (store), ==, queued);
   wait_committed (&committed, queued);
 
-  /* The page's rows start at the first tracked change. */
+  /* The page's first row holds the edits made before tracking, and it
+   * loads without a snapshot. */
   rows = flow_store_dup_history (store, &page_id, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (rows->len, ==, 10);
+  g_assert_cmpuint (rows->len, ==, 11);
   g_assert_cmpuint (g_array_index (rows, FlowStoreRow, 0).ops_before, ==, 0);
+  g_assert_cmpuint (g_array_index (rows, FlowStoreRow, 0).n_ops, ==, strlen ("untracked "));
+  g_assert_cmpuint (g_array_index (rows, FlowStoreRow, 1).ops_before, ==, strlen ("untracked "));
+  loaded = flow_store_load_doc (store, &page_id, FLOW_DOC_KIND_PAGE, &error);
+  g_assert_no_error (error);
+  assert_same_doc (page, loaded);
+  g_clear_object (&loaded);
 
   /* Untracked: a snapshot of the whole page, then nothing more. */
   flow_store_untrack (store, page);
@@ -2141,6 +2150,119 @@ test_track_untrack (Fixture       *f,
     g_assert_cmpstr (loaded_text, ==, text);
   }
   g_assert_true (flow_store_close (store, &error));
+}
+
+/* @store holds @doc exactly: it loads equal, and its history rows count
+ * every op once and end at @doc's version. */
+static void
+assert_stored (FlowStore *store,
+               FlowDoc   *doc)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowDoc) loaded = flow_store_load_doc (store, flow_doc_get_id (doc),
+                                                   flow_doc_get_kind (doc), &error);
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(FlowVersionVector) end = NULL;
+  g_autoptr(FlowVersionVector) expected = flow_doc_dup_version (doc);
+  guint64 total = 0;
+
+  g_assert_no_error (error);
+  assert_same_doc (doc, loaded);
+  rows = flow_store_dup_history (store, flow_doc_get_id (doc), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      g_assert_cmpuint (g_array_index (rows, FlowStoreRow, i).ops_before, ==, total);
+      total += g_array_index (rows, FlowStoreRow, i).n_ops;
+    }
+  g_assert_cmpuint (total, ==, flow_doc_get_n_ops (doc));
+  end = flow_store_dup_version_at (store, flow_doc_get_id (doc), total, &error);
+  g_assert_no_error (error);
+  g_assert_true (flow_version_vector_equal (end, expected));
+}
+
+static void
+insert_at_end (FlowDoc    *page,
+               const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (flow_doc_insert_text (page, flow_doc_get_length (page), text, -1, &error));
+  g_assert_no_error (error);
+}
+
+/*
+ * A document that already has ops the store has not seen when tracking
+ * starts: new with edits, loaded and then edited, edited between untrack
+ * and track, or an object from an earlier session of the file. Its history
+ * must be complete, without counting an op twice, and it must load before
+ * any snapshot is taken.
+ */
+static void
+test_track_unsaved (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowStore) store = flow_store_create (f->path, &error);
+  g_autoptr(FlowDoc) fresh = NULL;
+  g_autoptr(FlowDoc) loaded = NULL;
+  FlowOpId fresh_id = { 0x1111, 1 };
+  FlowOpId loaded_id = { 0x2222, 2 };
+
+  g_assert_no_error (error);
+
+  /* New, with edits before tracking. */
+  fresh = flow_doc_new (FLOW_DOC_KIND_PAGE, &fresh_id, flow_store_get_replica (store));
+  insert_at_end (fresh, "before ");
+  flow_store_track (store, fresh);
+  insert_at_end (fresh, "after");
+  assert_stored (store, fresh);
+
+  /* Loaded (here: empty), edited, then tracked: only the new ops are
+   * added. */
+  loaded = flow_store_load_doc (store, &loaded_id, FLOW_DOC_KIND_PAGE, &error);
+  g_assert_no_error (error);
+  flow_store_track (store, loaded);
+  insert_at_end (loaded, "one ");
+  flow_store_untrack (store, loaded);
+  g_clear_object (&loaded);
+  loaded = flow_store_load_doc (store, &loaded_id, FLOW_DOC_KIND_PAGE, &error);
+  g_assert_no_error (error);
+  insert_at_end (loaded, "two ");
+  flow_store_track (store, loaded);
+  assert_stored (store, loaded);
+
+  /* Edited while not tracked. */
+  flow_store_untrack (store, fresh);
+  insert_at_end (fresh, " untracked");
+  flow_store_track (store, fresh);
+  assert_stored (store, fresh);
+
+  g_assert_true (flow_store_close (store, &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  /* The same objects, edited, tracked by the next session of the file:
+   * the store cannot know what the file holds of them, and finds out. */
+  insert_at_end (fresh, " next session");
+  insert_at_end (loaded, "three");
+  store = flow_store_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (flow_store_get_replica (store), ==, flow_doc_get_replica (fresh));
+  flow_store_track (store, fresh);
+  flow_store_track (store, loaded);
+  assert_stored (store, fresh);
+  assert_stored (store, loaded);
+  g_assert_true (flow_store_close (store, &error));
+  g_assert_no_error (error);
+  g_clear_object (&store);
+
+  store = flow_store_open (f->path, &error);
+  g_assert_no_error (error);
+  assert_stored (store, fresh);
+  assert_stored (store, loaded);
+  g_assert_true (flow_store_close (store, &error));
+  g_assert_no_error (error);
 }
 
 /* ------------------------------------------------------------------------
@@ -2679,6 +2801,7 @@ main (int   argc,
   ADD ("/flow/store/create/fails", test_create_fails, NULL);
   ADD ("/flow/store/closed", test_closed, NULL);
   ADD ("/flow/store/track-untrack", test_track_untrack, NULL);
+  ADD ("/flow/store/track-unsaved", test_track_unsaved, NULL);
   ADD ("/flow/store/write-error/fsize", test_write_error, NULL);
   ADD ("/flow/store/async", test_async, NULL);
   ADD ("/flow/store/regression/perturbed-load", test_regression_perturbed_load, NULL);

@@ -28,9 +28,10 @@
  * Meanwhile a load applies the changes still queued for its document on
  * top of what the file has, so it still sees everything queued before it.
  *
- * The store marks every document it loads with the op rows it holds
- * (Provenance), so that a snapshot of it, once tracked, covers only those
- * while other processes write to the same file.
+ * The store marks every document it loads with what the file holds of it
+ * (Provenance), so that tracking it later can tell which of its ops the
+ * file lacks (edits made while it was not tracked) and which op rows a
+ * snapshot of it covers while other processes write to the same file.
  */
 
 #define G_LOG_DOMAIN "flow-store"
@@ -80,6 +81,7 @@ typedef struct
   guint64        seq;
   gint64         time;
   FlowReplicaId  replica;      /* of the change's first op */
+  gboolean       unknown;      /* ops of a document the store did not give out */
   Registration  *reg;
   gint64         last_row;     /* of a snapshot, once written */
   GTask         *task;
@@ -92,13 +94,16 @@ typedef struct
   char         *id;
   guint         func_id;
   guint64       since_snapshot;
+  gint64        base_row;  /* reg's as tracking began; reg is the writer's now */
   Registration *reg;
 } Tracked;
 
-/* Attached to every document the store loads. */
+/* Attached to every document the store loads or stops tracking. */
 typedef struct
 {
   guint   store;     /* FlowStore.serial */
+  guint64 n_ops;     /* its first n_ops ops (in the order applied here) are
+                      * in the file or queued for it */
   gint64  base_row;  /* it holds every op row of the document up to this one */
 } Provenance;
 
@@ -245,9 +250,10 @@ typedef struct
 
 static void
 note_update (GArray    *updates,
-             const Job *job)
+             const Job *job,
+             guint      added_ops)
 {
-  DocUpdate u = { job->doc, job->n_ops, job->doc_replica, job->next_seq };
+  DocUpdate u = { job->doc, added_ops, job->doc_replica, job->next_seq };
 
   for (guint i = 0; i < updates->len; i++)
     {
@@ -255,12 +261,51 @@ note_update (GArray    *updates,
 
       if (g_str_equal (d->doc, job->doc) && d->replica == job->doc_replica)
         {
-          d->added_ops += job->n_ops;
+          d->added_ops += added_ops;
           d->next_seq = MAX (d->next_seq, job->next_seq);
           return;
         }
     }
   g_array_append_val (updates, u);
+}
+
+/*
+ * The ops of @job (edits made before flow_store_track() of a document the
+ * store did not load) that the file lacks: the file may hold some of them
+ * already, and rows must not count an op twice (history versions are sums
+ * of row sizes). Rare, so it may load the stored document.
+ */
+static gboolean
+unstored_ops (FlowStore  *self,
+              Job        *job,
+              GBytes    **data,
+              guint      *n_ops,
+              GError    **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(FlowDoc) stored = NULL;
+  g_autoptr(FlowVersionVector) before = NULL;
+  guint64 n_before;
+
+  stored = flow_db_load_doc (self->db, &job->id, job->doc_kind, NULL, NULL, &local_error);
+  if (stored == NULL && g_error_matches (local_error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  n_before = stored ? flow_doc_get_n_ops (stored) : 0;
+  if (n_before > 0)
+    before = flow_doc_dup_version (stored);
+  /* Nothing stored, or nothing readable: keep every op. */
+  if (n_before == 0 || !flow_doc_apply (stored, job->data, NULL))
+    {
+      *data = g_bytes_ref (job->data);
+      *n_ops = job->n_ops;
+      return TRUE;
+    }
+  *n_ops = (guint) (flow_doc_get_n_ops (stored) - n_before);
+  *data = *n_ops > 0 ? flow_doc_encode_since (stored, before) : NULL;
+  return TRUE;
 }
 
 static gboolean
@@ -280,12 +325,16 @@ run_write (FlowStore  *self,
 
     case JOB_APPEND:
       {
+        g_autoptr(GBytes) data = job->unknown ? NULL : g_bytes_ref (job->data);
+        guint n_ops = job->n_ops;
         gint64 row;
 
-        if (!flow_db_append (self->db, job->doc, job->time, job->n_ops, job->replica,
-                             job->data, &row, error))
+        if (job->unknown && !unstored_ops (self, job, &data, &n_ops, error))
           return FALSE;
-        note_update (updates, job);
+        if (n_ops > 0 && !flow_db_append (self->db, job->doc, job->time, n_ops, job->replica,
+                                          data, &row, error))
+          return FALSE;
+        note_update (updates, job, n_ops);
         *committed = MAX (*committed, job->seq);
         return TRUE;
       }
@@ -416,6 +465,7 @@ run_other (FlowStore *self,
           }
         p = g_new (Provenance, 1);
         p->store = self->serial;
+        p->n_ops = flow_doc_get_n_ops (doc);
         p->base_row = last_row;
         g_object_set_qdata_full (G_OBJECT (doc), provenance_quark (), p, g_free);
         g_task_return_pointer (job->task, doc, g_object_unref);
@@ -1039,28 +1089,64 @@ snapshot (FlowStore *self,
   t->since_snapshot = 0;
 }
 
+/* Queues a change of @t's document: @data (taken) with @n_ops ops. */
+static void
+append (FlowStore     *self,
+        Tracked       *t,
+        GBytes        *data,
+        guint          n_ops,
+        FlowReplicaId  first_replica,
+        gboolean       unknown)
+{
+  Job *job = job_new (JOB_APPEND);
+
+  job->doc = g_strdup (t->id);
+  job->id = *flow_doc_get_id (t->doc);
+  job->doc_kind = flow_doc_get_kind (t->doc);
+  job->data = data;
+  job->n_ops = n_ops;
+  job->replica = first_replica;
+  job->doc_replica = flow_doc_get_replica (t->doc);
+  job->next_seq = flow_doc_get_next_seq (t->doc);
+  job->time = g_get_real_time ();
+  job->seq = ++self->queued;
+  job->unknown = unknown;
+  push (self, job);
+
+  t->since_snapshot += n_ops;
+  if (t->since_snapshot >= self->snapshot_interval)
+    snapshot (self, t);
+}
+
 static void
 change_cb (FlowDoc    *doc,
            FlowChange *change,
            gpointer    user_data)
 {
   Tracked *t = user_data;
-  FlowStore *self = t->store;
-  Job *job = job_new (JOB_APPEND);
 
-  job->doc = g_strdup (t->id);
-  job->data = g_bytes_ref (flow_change_get_bytes (change));
-  job->n_ops = flow_change_get_n_ops (change);
-  job->replica = flow_change_get_first_op (change)->replica;
-  job->doc_replica = flow_doc_get_replica (doc);
-  job->next_seq = flow_doc_get_next_seq (doc);
-  job->time = g_get_real_time ();
-  job->seq = ++self->queued;
-  t->since_snapshot += job->n_ops;
-  push (self, job);
+  append (t->store, t, g_bytes_ref (flow_change_get_bytes (change)),
+          flow_change_get_n_ops (change), flow_change_get_first_op (change)->replica, FALSE);
+}
 
-  if (t->since_snapshot >= self->snapshot_interval)
-    snapshot (self, t);
+/* The replica of the op @doc applied after its first @n_ops. */
+static FlowReplicaId
+replica_at (FlowDoc *doc,
+            guint64  n_ops)
+{
+  g_autoptr(FlowVersionVector) before = flow_doc_dup_version_at (doc, n_ops);
+  g_autoptr(FlowVersionVector) after = flow_doc_dup_version_at (doc, n_ops + 1);
+
+  for (guint i = 0; i < flow_version_vector_get_n_replicas (after); i++)
+    {
+      FlowReplicaId replica;
+      guint64 next_seq;
+
+      flow_version_vector_get_nth (after, i, &replica, &next_seq);
+      if (flow_version_vector_get (before, replica) != next_seq)
+        return replica;
+    }
+  g_return_val_if_reached (flow_doc_get_replica (doc));
 }
 
 static gboolean
@@ -1080,10 +1166,13 @@ tracks_id (FlowStore  *self,
 /**
  * flow_store_track:
  * @self: a store
- * @doc: a document of this workspace
+ * @doc: a document of this workspace, made with this store's replica id
+ *   (flow_store_get_replica()): loaded from it, or new
  *
  * Persists every change of @doc from now on (write-behind), with snapshots
- * every so many ops and when the store closes. Call it on the thread that
+ * every so many ops and when the store closes. Ops @doc already has that
+ * the store has not seen (edits made before tracking, or while it was not
+ * tracked) are queued first, as one change. Call it on the thread that
  * edits @doc; only one document object per id may be tracked at a time.
  */
 void
@@ -1093,6 +1182,7 @@ flow_store_track (FlowStore *self,
   g_autofree char *id = NULL;
   Provenance *p;
   gboolean known;
+  guint64 stored;
   Tracked *t;
   Job *job;
 
@@ -1105,15 +1195,18 @@ flow_store_track (FlowStore *self,
   id = flow_op_id_to_string (flow_doc_get_id (doc));
   g_return_if_fail (!tracks_id (self, id));
 
-  /* The op rows @doc holds: those it was loaded with, if we loaded it. */
+  /* What the file holds of @doc: what we loaded it from, or for all we
+   * know nothing (the writer checks, see unstored_ops()). */
   p = g_object_get_qdata (G_OBJECT (doc), provenance_quark ());
   known = p != NULL && p->store == self->serial;
+  stored = known ? p->n_ops : 0;
 
   t = g_new0 (Tracked, 1);
   t->store = self;
   t->doc = g_object_ref (doc);
   t->id = g_steal_pointer (&id);
-  t->reg = registration_new (known ? p->base_row : 0);
+  t->base_row = known ? p->base_row : 0;
+  t->reg = registration_new (t->base_row);
   t->func_id = flow_doc_add_change_func (doc, change_cb, t, NULL);
   g_hash_table_insert (self->tracked, doc, t);
 
@@ -1122,6 +1215,14 @@ flow_store_track (FlowStore *self,
   job->doc_kind = flow_doc_get_kind (doc);
   job->reg = g_atomic_rc_box_acquire (t->reg);
   push (self, job);
+
+  if (flow_doc_get_n_ops (doc) > stored)
+    {
+      g_autoptr(FlowVersionVector) since = stored > 0 ? flow_doc_dup_version_at (doc, stored) : NULL;
+
+      append (self, t, flow_doc_encode_since (doc, since), (guint) (flow_doc_get_n_ops (doc) - stored),
+              replica_at (doc, stored), !known);
+    }
 }
 
 /**
@@ -1135,6 +1236,7 @@ void
 flow_store_untrack (FlowStore *self,
                     FlowDoc   *doc)
 {
+  Provenance *p;
   Tracked *t;
 
   g_return_if_fail (FLOW_IS_STORE (self));
@@ -1144,6 +1246,13 @@ flow_store_untrack (FlowStore *self,
     return;
   if (t->since_snapshot > 0 && !self->closed)
     snapshot (self, t);
+
+  /* Every op it has now is queued: tracking it again saves only later ones. */
+  p = g_new (Provenance, 1);
+  p->store = self->serial;
+  p->n_ops = flow_doc_get_n_ops (doc);
+  p->base_row = t->base_row;
+  g_object_set_qdata_full (G_OBJECT (doc), provenance_quark (), p, g_free);
   g_hash_table_remove (self->tracked, doc);
 }
 
