@@ -81,6 +81,7 @@ typedef struct
 typedef struct
 {
   guint32 parent;
+  guint32 slot;  /* a hint: usually our index in the parent's children */
   guint32 prev;
   guint32 next;
   guint32 visible;
@@ -92,6 +93,7 @@ typedef struct
 typedef struct
 {
   guint32 parent;
+  guint32 slot;  /* a hint, as for leaves */
   guint32 n;
   guint32 level; /* 1: children are leaves */
   guint32 child[NODE_MAX];
@@ -169,6 +171,7 @@ leaf_new (FlowText *t)
     }
   leaf = &t->leaves[t->n_leaves];
   leaf->parent = leaf->prev = leaf->next = NONE;
+  leaf->slot = 0;
   leaf->visible = leaf->total = leaf->n = 0;
   return t->n_leaves++;
 }
@@ -186,6 +189,7 @@ node_new (FlowText *t,
     }
   node = &t->nodes[t->n_nodes];
   node->parent = NONE;
+  node->slot = 0;
   node->n = 0;
   node->level = level;
   return t->n_nodes++;
@@ -232,20 +236,26 @@ propagate (FlowText *t,
   Leaf *leaf = &t->leaves[li];
   guint32 child = li;
   guint32 parent = leaf->parent;
+  guint32 *slot = &leaf->slot;
 
   leaf->visible += dv;
   leaf->total += dt;
   t->visible += dv;
 
+  /* Every edit walks up here; the slot hints save scanning each parent's
+   * children for the one we came from. */
   while (parent != NONE)
     {
       Node *node = &t->nodes[parent];
-      guint i = child_index (node, child);
+      guint i = *slot;
 
+      if (i >= node->n || node->child[i] != child)
+        *slot = i = child_index (node, child);
       node->visible[i] += dv;
       node->total[i] += dt;
       child = parent;
       parent = node->parent;
+      slot = &node->slot;
     }
 
   if (dv != 0 && li != t->cache_leaf)
@@ -1177,21 +1187,19 @@ integrate (FlowText *t,
 }
 
 /*
- * Marks chars [lv, lv + len) deleted. They must lie in one span. Returns
- * how many were visible, and appends a delta for them.
+ * Marks the @len chars from cursor @c on deleted. They must lie in one
+ * span. Returns how many were visible, and appends a delta for them.
  */
 static guint32
-mark_deleted (FlowText *t,
-              FlowLv    lv,
-              guint32   len,
-              GArray   *deltas)
+mark_deleted_at (FlowText *t,
+                 Cursor    c,
+                 guint32   len,
+                 GArray   *deltas)
 {
-  Cursor c;
   Leaf *leaf;
   Span *s;
   guint32 pos = 0;
 
-  locate (t, lv, &c);
   leaf = &t->leaves[c.li];
   s = &leaf->spans[c.si];
   g_assert (c.k + len <= s->len);
@@ -1250,6 +1258,19 @@ mark_deleted (FlowText *t,
     }
 
   return len;
+}
+
+/* The same for chars [@lv, @lv + @len). */
+static guint32
+mark_deleted (FlowText *t,
+              FlowLv    lv,
+              guint32   len,
+              GArray   *deltas)
+{
+  Cursor c;
+
+  locate (t, lv, &c);
+  return mark_deleted_at (t, c, len, deltas);
 }
 
 /* Deletes the chars [lv, lv + len), which may lie in several spans. */
@@ -1763,7 +1784,7 @@ flow_text_local_delete (FlowText *t,
       m = MIN (remaining, s->len - c.k);
       r.start = s->lv + c.k;
       r.end = r.start + m;
-      mark_deleted (t, r.start, m, NULL);
+      mark_deleted_at (t, c, m, NULL);
       remaining -= m;
 
       /* Usually one range: keep them on the stack until that fails. */
