@@ -25,7 +25,7 @@ typedef struct
 {
   guint  pos;
   guint  del;
-  char  *ins;
+  const char *ins; /* in FlowTrace.text, not nul-terminated */
   gsize  ins_len;
   guint  ins_chars;
 } FlowTracePatch;
@@ -45,6 +45,7 @@ typedef struct
   guint     n_agents;
   char     *end_content;
   GArray   *patches; /* FlowTracePatch */
+  GString  *text;    /* every patch's inserted text, one after the other */
   GArray   *txns;    /* FlowTraceTxn */
 } FlowTrace;
 
