@@ -1139,12 +1139,12 @@ test_replay_trace (Fixture       *f,
   g_autofree char *malformed = g_build_filename (f->dir, "malformed.json", NULL);
   g_autofree char *cut = g_build_filename (f->dir, "cut.json.gz", NULL);
   static const char * const members[] = {
-    "trace", "kind", "ops", "matches", "replay_ms", "updates_ms", "encoded_bytes", "load_ms",
-    "doc_bytes", "peak_rss_kb",
+    "trace", "kind", "ops", "matches", "runs", "replay_ms", "updates_ms", "encoded_bytes",
+    "load_ms", "doc_bytes", "peak_rss_kb",
   };
 
   /* --json: every figure. */
-  run (f, &r, "replay-trace", "--json", trace);
+  run (f, &r, "replay-trace", "--json", "--runs", "2", trace);
   assert_ok (&r);
   {
     g_autoptr(JsonNode) root = parse_json (r.out);
@@ -1157,6 +1157,7 @@ test_replay_trace (Fixture       *f,
     g_assert_cmpstr (json_object_get_string_member (o, "trace"), ==, "friendsforever_flat");
     g_assert_cmpstr (json_object_get_string_member (o, "kind"), ==, "sequential");
     g_assert_cmpint (json_object_get_int_member (o, "ops"), >, 0);
+    g_assert_cmpint (json_object_get_int_member (o, "runs"), ==, 2);
     g_assert_cmpint (json_object_get_int_member (o, "encoded_bytes"), >, 0);
     g_assert_cmpint (json_object_get_int_member (o, "doc_bytes"), >, 0);
     g_assert_cmpint (json_object_get_int_member (o, "peak_rss_kb"), >, 0);
@@ -1226,6 +1227,9 @@ test_replay_trace (Fixture       *f,
   assert_error (&r, EXIT_USAGE);
   run_clear (&r);
   run (f, &r, "replay-trace");
+  assert_error (&r, EXIT_USAGE);
+  run_clear (&r);
+  run (f, &r, "replay-trace", "--runs", "0", trace);
   assert_error (&r, EXIT_USAGE);
 }
 

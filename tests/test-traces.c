@@ -28,7 +28,7 @@ test_trace (gconstpointer data)
   g_assert_no_error (error);
   g_assert_nonnull (trace);
 
-  g_assert_true (flow_trace_measure (trace, &result, &error));
+  g_assert_true (flow_trace_measure (trace, 1, &result, &error));
   g_assert_no_error (error);
   g_assert_true (result.matches);
   g_assert_cmpuint (result.ops, >, 0);

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "flow-trace.h"
@@ -245,10 +246,10 @@ load_thread (gpointer data)
  * @path: a trace, `.json` or gzip-compressed `.json.gz`
  * @error: return location for a #GError
  *
- * Parses in a thread of its own. A trace is hundreds of thousands of JSON
- * nodes, freed once read; glibc gives a new thread a malloc arena of its
- * own, so that garbage stays out of the arena the measurements allocate
- * from, where sorting it would be charged to the first one.
+ * Parses in a thread of its own. A trace is millions of JSON nodes, freed
+ * once read; glibc gives a new thread a malloc arena of its own, so that
+ * garbage stays out of the arena the replays allocate from. Otherwise the
+ * first replay pays for consolidating it: several times its own cost.
  *
  * Returns: (transfer full) (nullable): the trace
  */
@@ -411,64 +412,112 @@ text_matches (FlowDoc         *doc,
   return strcmp (text, trace->end_content) == 0;
 }
 
+static int
+cmp_double (const void *a,
+            const void *b)
+{
+  double x = *(const double *) a;
+  double y = *(const double *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (double *v,
+        guint   n)
+{
+  qsort (v, n, sizeof (double), cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double
+ms_since (gint64 t0)
+{
+  return (g_get_monotonic_time () - t0) / 1000.0;
+}
+
 /**
  * flow_trace_measure:
  * @trace: a trace
+ * @runs: how many times to time each figure, at least 1
  * @result: (out): the figures
  * @error: return location for a #GError
  *
- * Replays @trace three ways and times each (wall clock, one run each):
+ * Replays @trace three ways and times each (wall clock, the median of
+ * @runs runs in this process):
  *  - replay: the plain replay;
  *  - updates: every local change is encoded as an update message, decoded
  *    and applied on a second replica, which must end with the same text;
  *  - load: the final page encoded whole, decoded and turned into text.
+ * The first run of each also pays for the process's fresh memory, as a
+ * long-running app would not.
  *
  * Returns: %FALSE if the trace could not be replayed (bad input)
  */
 gboolean
 flow_trace_measure (const FlowTrace  *trace,
+                    guint             runs,
                     FlowTraceResult  *result,
                     GError          **error)
 {
   static const FlowOpId page_id = { 0, 0 };
+  g_autofree double *ms = g_new (double, MAX (runs, 1));
   g_autoptr(FlowDoc) doc = NULL;
-  g_autoptr(FlowDoc) observed = NULL;
   g_autoptr(FlowDoc) loaded = NULL;
-  g_autoptr(FlowDoc) observer_doc = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, 1);
   g_autoptr(GBytes) bytes = NULL;
   g_autofree char *text = NULL;
-  Observer observer = { observer_doc, error, FALSE };
+  gboolean observed_ok = TRUE;
   gint64 t0;
 
+  g_return_val_if_fail (runs > 0, FALSE);
+
   memset (result, 0, sizeof *result);
+  result->runs = runs;
 
-  t0 = g_get_monotonic_time ();
-  doc = replay (trace, NULL, error);
-  result->replay_ms = (g_get_monotonic_time () - t0) / 1000.0;
-  if (doc == NULL)
-    return FALSE;
+  for (guint r = 0; r < runs; r++)
+    {
+      g_clear_object (&doc);
+      t0 = g_get_monotonic_time ();
+      doc = replay (trace, NULL, error);
+      ms[r] = ms_since (t0);
+      if (doc == NULL)
+        return FALSE;
+    }
+  result->replay_ms = median (ms, runs);
   result->ops = flow_doc_get_n_ops (doc);
-  result->matches = text_matches (doc, trace);
 
-  t0 = g_get_monotonic_time ();
-  observed = replay (trace, &observer, error);
-  result->updates_ms = (g_get_monotonic_time () - t0) / 1000.0;
-  if (observed == NULL)
-    return FALSE;
-  result->matches = result->matches && text_matches (observer_doc, trace);
-  g_clear_object (&observed);
-  g_clear_object (&observer_doc);
+  for (guint r = 0; r < runs; r++)
+    {
+      g_autoptr(FlowDoc) observer_doc = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, 1);
+      g_autoptr(FlowDoc) observed = NULL;
+      Observer observer = { observer_doc, error, FALSE };
+
+      t0 = g_get_monotonic_time ();
+      observed = replay (trace, &observer, error);
+      ms[r] = ms_since (t0);
+      if (observed == NULL)
+        return FALSE;
+      observed_ok = observed_ok && text_matches (observer_doc, trace);
+    }
+  result->updates_ms = median (ms, runs);
 
   bytes = flow_doc_encode (doc);
   result->encoded_bytes = g_bytes_get_size (bytes);
+  result->matches = text_matches (doc, trace) && observed_ok;
   g_clear_object (&doc);
 
-  t0 = g_get_monotonic_time ();
-  loaded = flow_doc_load (bytes, 2, error);
-  if (loaded == NULL)
-    return FALSE;
-  text = flow_doc_dup_text (loaded);
-  result->load_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  for (guint r = 0; r < runs; r++)
+    {
+      g_clear_object (&loaded);
+      g_clear_pointer (&text, g_free);
+      t0 = g_get_monotonic_time ();
+      loaded = flow_doc_load (bytes, 2, error);
+      if (loaded == NULL)
+        return FALSE;
+      text = flow_doc_dup_text (loaded);
+      ms[r] = ms_since (t0);
+    }
+  result->load_ms = median (ms, runs);
   result->matches = result->matches && strcmp (text, trace->end_content) == 0;
   result->doc_bytes = flow_doc_get_memory_size (loaded);
 

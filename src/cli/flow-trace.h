@@ -52,6 +52,7 @@ typedef struct
 typedef struct
 {
   guint64  ops;
+  guint    runs;
   gboolean matches;
   double   replay_ms;
   double   updates_ms;
@@ -67,6 +68,7 @@ void       flow_trace_free        (FlowTrace       *trace);
 FlowDoc   *flow_trace_replay      (const FlowTrace *trace,
                                    GError         **error);
 gboolean   flow_trace_measure     (const FlowTrace *trace,
+                                   guint            runs,
                                    FlowTraceResult *result,
                                    GError         **error);
 

@@ -728,8 +728,10 @@ cmd_replay_trace (int    argc,
                   char **argv)
 {
   static gboolean json;
+  static int runs = 5;
   static const GOptionEntry entries[] = {
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the figures as one JSON object", NULL },
+    { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Time each figure N times and report the median (default 5)", "N" },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -743,11 +745,12 @@ cmd_replay_trace (int    argc,
               "Traces use the format of josephg/editing-traces: sequential, or concurrent with\n"
               "“parents” (replayed with one replica per agent that exchange ops by version\n"
               "vector). Exit status: 0 if the text matches, 1 if not, 2 for bad input.\n\n"
-              "With --json the figures are: trace, kind, ops, matches, replay_ms (the replay),\n"
-              "updates_ms (every edit encoded as an update message, decoded and applied on a\n"
-              "second replica), encoded_bytes (the whole document with its full history),\n"
-              "load_ms (decoding that and producing the text), doc_bytes (heap memory of the\n"
-              "loaded document) and peak_rss_kb (of this process).",
+              "With --json the figures are: trace, kind, ops, matches, runs, replay_ms (the\n"
+              "replay), updates_ms (every edit encoded as an update message, decoded and\n"
+              "applied on a second replica), encoded_bytes (the whole document with its full\n"
+              "history), load_ms (decoding that and producing the text), doc_bytes (heap memory\n"
+              "of the loaded document) and peak_rss_kb (of this process). Times are medians of\n"
+              "--runs runs in this process.",
               entries, &argc, &argv))
     return EXIT_USAGE;
   if (argc != 2)
@@ -755,9 +758,14 @@ cmd_replay_trace (int    argc,
       fail ("replay-trace needs one trace file, e.g. “flowsync-cli replay-trace automerge-paper.json.gz”.");
       return EXIT_USAGE;
     }
+  if (runs < 1 || runs > 1000)
+    {
+      fail ("--runs must be between 1 and 1000.");
+      return EXIT_USAGE;
+    }
 
   trace = flow_trace_load (argv[1], &error);
-  if (trace == NULL || !flow_trace_measure (trace, &result, &error))
+  if (trace == NULL || !flow_trace_measure (trace, (guint) runs, &result, &error))
     {
       fail ("Cannot replay “%s”: %s", argv[1], error->message);
       return EXIT_USAGE;
@@ -786,6 +794,8 @@ cmd_replay_trace (int    argc,
       json_builder_add_int_value (b, (gint64) result.ops);
       json_builder_set_member_name (b, "matches");
       json_builder_add_boolean_value (b, result.matches);
+      json_builder_set_member_name (b, "runs");
+      json_builder_add_int_value (b, result.runs);
       json_builder_set_member_name (b, "replay_ms");
       json_builder_add_double_value (b, result.replay_ms);
       json_builder_set_member_name (b, "updates_ms");
@@ -809,8 +819,8 @@ cmd_replay_trace (int    argc,
       printf ("%s: %s, %" G_GUINT64_FORMAT " ops, %s\n", name,
               trace->concurrent ? "concurrent" : "sequential", result.ops,
               result.matches ? "matches endContent" : "DOES NOT MATCH endContent");
-      printf ("  replay %.1f ms, updates %.1f ms, load %.1f ms\n",
-              result.replay_ms, result.updates_ms, result.load_ms);
+      printf ("  replay %.1f ms, updates %.1f ms, load %.1f ms (medians of %u runs)\n",
+              result.replay_ms, result.updates_ms, result.load_ms, result.runs);
       printf ("  encoded %zu bytes with full history, loaded document %zu bytes, peak RSS %ld KiB\n",
               result.encoded_bytes, result.doc_bytes, usage.ru_maxrss);
     }

@@ -7,8 +7,9 @@
 
 /*
  * Runs `flowsync-cli replay-trace --json` on every trace, several times
- * each, each run a fresh process, and prints the median of every figure
- * as one JSON object per trace (a JSON array in all).
+ * each, each run a fresh process (which itself reports medians of five
+ * runs), and prints the median of every figure as one JSON object per
+ * trace (a JSON array in all).
  *
  * Usage: bench-traces [--runs N] [--cli PATH] [TRACE...]
  * Defaults: 5 runs, the flowsync-cli next to this build, the traces in
