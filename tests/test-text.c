@@ -1556,6 +1556,226 @@ test_keystroke_encoding (void)
   g_assert_cmpuint (check.n_checked, >, 2500);
 }
 
+/* ------------------------------------------------------------------------
+ * Replicas at random: the short paths against the long ones
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  GPtrArray *forwarded; /* GBytes of changes, to deliver again at random */
+  GPtrArray *kept;      /* FlowChange, as a listener may keep them */
+  GPtrArray *kept_bytes; /* their bytes when they were new */
+  GRand     *rand;
+} Replicas;
+
+/* Every change, local or remote (whole, partial or a duplicate), encodes
+ * to the same bytes on the short path and the general one; some changes
+ * are kept to check later that reuse never touches them. */
+static void
+replicas_change_cb (FlowDoc    *doc,
+                    FlowChange *change,
+                    gpointer    user_data)
+{
+  Replicas *r = user_data;
+  FlowLvRange range = { (FlowLv) (flow_doc_get_n_ops (doc) - flow_change_get_n_ops (change)),
+                        (FlowLv) flow_doc_get_n_ops (doc) };
+  g_autoptr(GBytes) general = NULL;
+  GBytes *bytes = flow_change_get_bytes (change);
+
+  doc->encode_general_only = TRUE;
+  general = _flow_doc_encode_ranges (doc, &range, 1, FALSE);
+  doc->encode_general_only = FALSE;
+  g_assert_true (g_bytes_equal (bytes, general));
+
+  if (r->forwarded->len < 2000)
+    g_ptr_array_add (r->forwarded, g_bytes_ref (bytes));
+  if (g_rand_int_range (r->rand, 0, 8) == 0)
+    {
+      g_ptr_array_add (r->kept, flow_change_ref (change));
+      g_ptr_array_add (r->kept_bytes, g_bytes_ref (bytes));
+    }
+}
+
+/* The cached length is the length of the text, whatever path changed it. */
+static void
+assert_length (FlowDoc  *doc,
+               gboolean  deep)
+{
+  g_autofree char *text = flow_doc_dup_text (doc);
+
+  g_assert_cmpuint (flow_doc_get_length (doc), ==, g_utf8_strlen (text, -1));
+  if (deep)
+    flow_text_check (doc->text);
+}
+
+static FlowDoc *
+replicas_watch (Replicas *r,
+                FlowDoc  *doc)
+{
+  flow_doc_add_change_func (doc, replicas_change_cb, r, NULL);
+  return doc;
+}
+
+/* A checkout refuses local edits, takes the rest of the history as remote
+ * ops, and then holds the text of its source. */
+static void
+replicas_checkout (Replicas *r,
+                   FlowDoc  *doc)
+{
+  guint64 at = (guint64) g_rand_int_range (r->rand, 0, (gint) flow_doc_get_n_ops (doc) + 1);
+  g_autoptr(FlowVersionVector) version = flow_doc_dup_version_at (doc, at);
+  g_autoptr(FlowDoc) old = flow_doc_checkout (doc, version, NULL);
+  g_autoptr(GBytes) rest = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *expected = NULL;
+
+  g_assert_nonnull (old);
+  replicas_watch (r, old);
+  assert_length (old, FALSE);
+  g_assert_false (flow_doc_insert_text (old, 0, "z", -1, &error));
+  g_assert_error (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_READ_ONLY);
+  g_clear_error (&error);
+  if (flow_doc_get_length (old) > 0)
+    {
+      g_assert_false (flow_doc_delete_text (old, 0, 1, &error));
+      g_assert_error (error, FLOW_CORE_ERROR, FLOW_CORE_ERROR_READ_ONLY);
+      g_clear_error (&error);
+    }
+  g_assert_false (flow_doc_undo (old));
+  g_assert_false (flow_doc_redo (old));
+  g_assert_cmpuint (flow_doc_get_n_ops (old), ==, at);
+
+  {
+    g_autoptr(FlowVersionVector) have = flow_doc_dup_version (old);
+
+    rest = flow_doc_encode_since (doc, have);
+  }
+  if (rest != NULL)
+    apply (old, rest);
+  assert_length (old, TRUE);
+  text = flow_doc_dup_text (old);
+  expected = flow_doc_dup_text (doc);
+  g_assert_cmpstr (text, ==, expected);
+}
+
+static void
+test_random_replicas (void)
+{
+  static const char *pieces[] = { "a", "b", "é", "日本", "👍🏽", "e\xcc\x81", " ", "\n", "xyz", "hello world " };
+  /* Replica ids with every byte in use. */
+  static const FlowReplicaId ids[] = { G_GUINT64_CONSTANT (0xffffffffffffff01), 2,
+                                       G_GUINT64_CONSTANT (0x8000000000000003) };
+  Replicas r = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref),
+                 g_ptr_array_new_with_free_func ((GDestroyNotify) flow_change_unref),
+                 g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref),
+                 g_rand_new_with_seed (flow_test_seed ()) };
+  FlowDoc *docs[G_N_ELEMENTS (ids)];
+  g_autoptr(GString) big = g_string_new (NULL);
+  guint steps = flow_test_iterations ("FLOW_TEXT_REPLICA_STEPS", 2000);
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append (big, "long text ");
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    docs[i] = replicas_watch (&r, new_page (ids[i]));
+
+  for (guint step = 0; step < steps; step++)
+    {
+      guint w = (guint) g_rand_int_range (r.rand, 0, G_N_ELEMENTS (docs));
+      FlowDoc *doc = docs[w];
+      guint len = flow_doc_get_length (doc);
+      guint what = (guint) g_rand_int_range (r.rand, 0, 100);
+
+      if (what < 36 || len == 0)
+        insert (doc, (guint) g_rand_int_range (r.rand, 0, (gint) len + 1),
+                g_rand_int_range (r.rand, 0, 30) == 0
+                  ? big->str
+                  : pieces[g_rand_int_range (r.rand, 0, G_N_ELEMENTS (pieces))]);
+      else if (what < 48)
+        {
+          guint pos = (guint) g_rand_int_range (r.rand, 0, (gint) len);
+          guint n = (guint) g_rand_int_range (r.rand, 1, 20);
+
+          delete (doc, pos, g_rand_int_range (r.rand, 0, 3) == 0 ? MIN (n, len - pos) : 1);
+        }
+      else if (what < 56)
+        {
+          /* Backspacing: remote runs of these are stored reversed. */
+          guint pos = (guint) g_rand_int_range (r.rand, 1, (gint) len + 1);
+          guint n = (guint) g_rand_int_range (r.rand, 1, 6);
+
+          for (guint k = 0; k < MIN (n, pos); k++)
+            delete (doc, pos - 1 - k, 1);
+        }
+      else if (what < 63)
+        flow_doc_undo (doc);
+      else if (what < 67)
+        flow_doc_redo (doc);
+      else if (what < 70)
+        {
+          flow_doc_begin_change (doc);
+          insert (doc, 0, "x");
+          if (flow_doc_get_length (doc) > 3)
+            delete (doc, 1, 2);
+          insert (doc, flow_doc_get_length (doc), "yé");
+          flow_doc_end_change (doc);
+        }
+      else if (what < 78 && r.forwarded->len > 0)
+        {
+          /* Old changes again: duplicates, parts of what we have, and
+           * batches that wait for their dependencies. */
+          for (guint k = 0; k < 3; k++)
+            apply (doc, r.forwarded->pdata[g_rand_int_range (r.rand, 0, (gint) r.forwarded->len)]);
+        }
+      else if (what < 88)
+        flow_test_sync_pair (doc, docs[(w + (guint) g_rand_int_range (r.rand, 1, G_N_ELEMENTS (docs))) %
+                                       G_N_ELEMENTS (docs)]);
+      else if (what < 93)
+        {
+          g_autoptr(GBytes) bytes = flow_doc_encode (doc);
+          g_autoptr(GError) error = NULL;
+          FlowDoc *loaded = flow_doc_load (bytes, ids[w], &error);
+
+          g_assert_no_error (error);
+          assert_length (loaded, FALSE);
+          g_object_unref (doc);
+          docs[w] = doc = replicas_watch (&r, loaded);
+        }
+      else
+        replicas_checkout (&r, doc);
+
+      assert_length (doc, g_rand_int_range (r.rand, 0, 10) == 0);
+    }
+
+  /* Kept changes are as they were, though their records could have been
+   * reused and their documents replaced by reloads. */
+  g_assert_cmpuint (r.kept->len, >, 0);
+  for (guint i = 0; i < r.kept->len; i++)
+    {
+      FlowChange *change = r.kept->pdata[i];
+      GBytes *bytes = r.kept_bytes->pdata[i];
+
+      g_assert_true (g_bytes_equal (flow_change_get_bytes (change), bytes));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (docs); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (docs); j++)
+      if (i != j)
+        flow_test_sync_pair (docs[i], docs[j]);
+  for (guint i = 0; i < G_N_ELEMENTS (docs); i++)
+    {
+      assert_length (docs[i], TRUE);
+      flow_test_assert_same (docs[0], docs[i]);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (docs); i++)
+    g_object_unref (docs[i]);
+  g_ptr_array_unref (r.kept);
+  g_ptr_array_unref (r.kept_bytes);
+  g_ptr_array_unref (r.forwarded);
+  g_rand_free (r.rand);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1578,6 +1798,7 @@ main (int   argc,
   g_test_add_func ("/flow/text/delete/already-deleted", test_delete_deleted);
   g_test_add_func ("/flow/text/errors", test_errors);
   g_test_add_func ("/flow/text/encode/keystrokes", test_keystroke_encoding);
+  g_test_add_func ("/flow/text/random/replicas", test_random_replicas);
 
   return g_test_run ();
 }
