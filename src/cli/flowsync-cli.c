@@ -26,6 +26,7 @@
 #include "flow-catalog.h"
 #include "flow-cli-json.h"
 #include "flow-error.h"
+#include "flow-render.h"
 #include "flow-trace.h"
 #include "flow-workspace.h"
 
@@ -386,31 +387,116 @@ write_output (const char *output,
   return TRUE;
 }
 
+/* Draws @doc, a board, as PNG, SVG or PDF into a new buffer. */
+static GBytes *
+export_board_image (FlowDoc           *doc,
+                    FlowExportFormat   format,
+                    double             scale,
+                    GError           **error)
+{
+  g_autoptr(FlowScene) scene = flow_scene_new (doc);
+  g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+  if (!flow_render_export (scene, NULL, 0, format, scale, out, error) ||
+      !g_output_stream_close (out, NULL, error))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
+/* Fills @data with the export of @doc in @format. Returns an exit code. */
+static int
+export_data (FlowDoc          *doc,
+             const char       *name,
+             const char       *format,
+             double            scale,
+             const char       *title,
+             GBytes          **data)
+{
+  g_autoptr(GError) error = NULL;
+  FlowExportFormat image_format;
+  char *text;
+
+  if (flow_export_format_from_string (format, &image_format))
+    {
+      if (flow_doc_get_kind (doc) != FLOW_DOC_KIND_BOARD)
+        {
+          fail ("“%s” is a page; pages export as Markdown or JSON (--format md|json).", name);
+          return EXIT_USAGE;
+        }
+      if (!(*data = export_board_image (doc, image_format, scale, &error)))
+        {
+          fail ("%s", error->message);
+          return EXIT_FAIL;
+        }
+      return EXIT_OK;
+    }
+  if (g_str_equal (format, "md"))
+    {
+      if (flow_doc_get_kind (doc) != FLOW_DOC_KIND_PAGE)
+        {
+          fail ("“%s” is a board; boards export as JSON, PNG, SVG or PDF "
+                "(--format json|png|svg|pdf).", name);
+          return EXIT_USAGE;
+        }
+      text = flow_doc_dup_text (doc);
+    }
+  else
+    {
+      g_autofree char *json = flow_cli_doc_to_json (doc, title);
+
+      text = g_strconcat (json, "\n", NULL);
+    }
+  *data = g_bytes_new_take (text, strlen (text));
+  return EXIT_OK;
+}
+
 static int
 cmd_export (int    argc,
             char **argv)
 {
   static char *format;
   static char *output;
+  static double scale = 1.0;
   static const GOptionEntry entries[] = {
-    { "format", 'F', 0, G_OPTION_ARG_STRING, &format, "md (pages) or json (pages and boards)", "FORMAT" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE instead of standard output", "FILE" },
+    { "format", 'F', 0, G_OPTION_ARG_STRING, &format,
+      "md (pages), json (pages and boards), png, svg or pdf (boards)", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      "Write to FILE instead of standard output (- for standard output); png, svg and pdf need it",
+      "FILE" },
+    { "scale", 's', 0, G_OPTION_ARG_DOUBLE, &scale,
+      "Pixels (png) or points (svg, pdf) per board unit (default 1)", "SCALE" },
     { NULL }
   };
   g_autoptr(FlowWorkspace) ws = NULL;
-  g_autofree char *data = NULL;
+  g_autoptr(GBytes) data = NULL;
   FlowCatalogEntry entry = { 0, };
+  FlowExportFormat image_format;
+  gboolean is_image;
   FlowDoc *doc;
-  gboolean ok;
+  int status;
 
-  if (!parse ("export", "DOC", "Export a document (id or title) as Markdown or JSON.",
-              "Markdown is the page's text as it is; JSON describes pages and boards.",
+  if (!parse ("export", "DOC", "Export a document (id or title) as Markdown, JSON, PNG, SVG or PDF.",
+              "Markdown is the page's text as it is; JSON describes pages and boards; PNG, SVG "
+              "and PDF draw a whole board on white, with a margin.",
               entries, &argc, &argv))
     return EXIT_USAGE;
-  if (argc != 2 || format == NULL || (!g_str_equal (format, "md") && !g_str_equal (format, "json")))
+  is_image = format != NULL && flow_export_format_from_string (format, &image_format);
+  if (argc != 2 || format == NULL ||
+      (!is_image && !g_str_equal (format, "md") && !g_str_equal (format, "json")))
     {
-      fail ("export needs a document and --format md or json, e.g. "
+      fail ("export needs a document and --format md, json, png, svg or pdf, e.g. "
             "“flowsync-cli export Notes --format md”.");
+      return EXIT_USAGE;
+    }
+  if (is_image && output == NULL)
+    {
+      fail ("--format %s writes binary data; name a file with --output FILE (or - for "
+            "standard output).", format);
+      return EXIT_USAGE;
+    }
+  if (!(scale > 0 && scale <= 64))
+    {
+      fail ("--scale must be above 0 and at most 64, not %g.", scale);
       return EXIT_USAGE;
     }
 
@@ -422,28 +508,14 @@ cmd_export (int    argc,
       return EXIT_FAIL;
     }
 
-  if (g_str_equal (format, "md"))
-    {
-      if (flow_doc_get_kind (doc) != FLOW_DOC_KIND_PAGE)
-        {
-          fail ("“%s” is a board; boards export as JSON (--format json).", argv[1]);
-          flow_catalog_entry_clear (&entry);
-          close_workspace (ws);
-          return EXIT_USAGE;
-        }
-      data = flow_doc_dup_text (doc);
-    }
-  else
-    {
-      char *json = flow_cli_doc_to_json (doc, entry.title);
-
-      data = g_strconcat (json, "\n", NULL);
-      g_free (json);
-    }
-
-  ok = write_output (output, data, strlen (data));
+  status = export_data (doc, argv[1], format, scale, entry.title, &data);
+  if (status == EXIT_OK &&
+      !write_output (output, g_bytes_get_data (data, NULL), g_bytes_get_size (data)))
+    status = EXIT_FAIL;
   flow_catalog_entry_clear (&entry);
-  return close_workspace (ws) && ok ? EXIT_OK : EXIT_FAIL;
+  if (!close_workspace (ws) && status == EXIT_OK)
+    status = EXIT_FAIL;
+  return status;
 }
 
 static int
@@ -837,7 +909,7 @@ static const Command commands[] = {
   { "new",          "board|page TITLE",    "Create a board or a page", cmd_new },
   { "list",         "",                    "List the documents", cmd_list },
   { "import",       "FILE.md",             "Import a Markdown file as a page", cmd_import },
-  { "export",       "DOC --format md|json", "Export a document", cmd_export },
+  { "export",       "DOC --format md|json|png|svg|pdf", "Export a document", cmd_export },
   { "edit-page",    "DOC (--insert POS TEXT | --delete POS LEN)", "Edit a page's text", cmd_edit_page },
   { "history",      "DOC",                 "Show a document's history", cmd_history },
   { "checkout",     "DOC --at VERSION",    "Show a document as it was at a version", cmd_checkout },
