@@ -27,7 +27,14 @@ G_BEGIN_DECLS
  *    their bounding box. A bound arrow end ("start"/"end" refs) is drawn at
  *    the bound shape's outline, on the line towards the other end.
  *  - "text", "sticky": text wraps inside the box width.
- *  - "image": PNG/JPEG bytes in "image", scaled to the box.
+ *  - "image": PNG bytes in "image", scaled to the box. The renderer decodes
+ *    PNG only; JPEG or undecodable bytes draw a grey placeholder.
+ *
+ * Hit-testing: closed shapes, text, stickies and images hit anywhere inside
+ * their outline (filled or not); lines, arrows and strokes within the
+ * tolerance plus half their width of the drawn polyline. Rotation counts.
+ * flow_scene_query() and flow_scene_hit_test() cost about the number of
+ * shapes near the rectangle or point (a 256-unit grid), not the board size.
  */
 
 typedef enum
