@@ -2768,6 +2768,73 @@ test_regression_mid_text_snapshot (Fixture       *f,
   g_assert_true (flow_workspace_close (ws2, &error));
 }
 
+/* The workspace's async API: create (with its folder), add documents, load
+ * them again without blocking, and refuse a missing file cleanly. */
+static void
+test_workspace_async (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(FlowDoc) loaded = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "sub", "dir", "w.flowsync", NULL);
+  g_autofree char *missing = g_build_filename (f->dir, "missing.flowsync", NULL);
+  AsyncWait wait = { 0, };
+  FlowDoc *page;
+  FlowOpId id;
+
+  flow_workspace_open_async (path, TRUE, NULL, async_done_cb, &wait);
+  wait_for (&wait.done, 30);
+  ws = flow_workspace_open_finish (wait.result, &error);
+  g_assert_no_error (error);
+  async_wait_clear (&wait);
+  page = flow_workspace_new_document (ws, FLOW_DOC_KIND_PAGE, "Notes", NULL, &error);
+  g_assert_no_error (error);
+  id = *flow_doc_get_id (page);
+  g_assert_true (flow_doc_insert_text (page, 0, "hello", -1, &error));
+  g_assert_true (flow_doc_get_id (page) != NULL);
+  g_assert_true (flow_workspace_lookup_document (ws, &id) == page);
+  g_assert_true (flow_workspace_close (ws, &error));
+  g_assert_no_error (error);
+  g_clear_object (&ws);
+
+  flow_workspace_open_async (path, FALSE, NULL, async_done_cb, &wait);
+  wait_for (&wait.done, 30);
+  ws = flow_workspace_open_finish (wait.result, &error);
+  g_assert_no_error (error);
+  async_wait_clear (&wait);
+  g_assert_null (flow_workspace_lookup_document (ws, &id));
+  flow_workspace_load_document_async (ws, &id, NULL, async_done_cb, &wait);
+  wait_for (&wait.done, 30);
+  loaded = flow_workspace_load_document_finish (ws, wait.result, &error);
+  g_assert_no_error (error);
+  async_wait_clear (&wait);
+  {
+    g_autofree char *text = flow_doc_dup_text (loaded);
+
+    g_assert_cmpstr (text, ==, "hello");
+  }
+  g_assert_true (flow_workspace_lookup_document (ws, &id) == loaded);
+
+  /* An id the catalog lacks is an error, not a crash. */
+  id.seq += 1000;
+  flow_workspace_load_document_async (ws, &id, NULL, async_done_cb, &wait);
+  wait_for (&wait.done, 30);
+  g_assert_null (flow_workspace_load_document_finish (ws, wait.result, &error));
+  g_assert_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  async_wait_clear (&wait);
+  g_assert_true (flow_workspace_close (ws, &error));
+  g_clear_object (&ws);
+
+  flow_workspace_open_async (missing, FALSE, NULL, async_done_cb, &wait);
+  wait_for (&wait.done, 30);
+  g_assert_null (flow_workspace_open_finish (wait.result, &error));
+  g_assert_nonnull (error);
+  async_wait_clear (&wait);
+  g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2804,6 +2871,7 @@ main (int   argc,
   ADD ("/flow/store/track-unsaved", test_track_unsaved, NULL);
   ADD ("/flow/store/write-error/fsize", test_write_error, NULL);
   ADD ("/flow/store/async", test_async, NULL);
+  ADD ("/flow/store/workspace-async", test_workspace_async, NULL);
   ADD ("/flow/store/regression/perturbed-load", test_regression_perturbed_load, NULL);
   ADD ("/flow/store/regression/mid-text-snapshot", test_regression_mid_text_snapshot, NULL);
 

@@ -136,6 +136,145 @@ flow_workspace_open (const char  *path,
   return wrap (flow_store_open (path, error), error);
 }
 
+/* Async open: the folder is made and the file opened in worker threads;
+ * then the catalog loads on the store's writer thread. Only the wrapping
+ * happens on the caller's thread. */
+
+static void
+open_catalog_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  FlowStore *store = g_task_get_task_data (task);
+  g_autoptr(FlowWorkspace) self = NULL;
+  g_autoptr(GError) error = NULL;
+  FlowDoc *catalog;
+
+  catalog = flow_store_load_doc_finish (store, result, &error);
+  if (catalog == NULL)
+    {
+      g_autoptr(GError) close_error = NULL;
+
+      flow_store_close (store, &close_error);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  self = g_object_new (FLOW_TYPE_WORKSPACE, NULL);
+  self->store = g_object_ref (store);
+  self->catalog = catalog;
+  flow_store_track (store, self->catalog);
+  g_task_return_pointer (task, g_steal_pointer (&self), g_object_unref);
+}
+
+static void
+open_store_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  FlowStore *store = flow_store_open_finish (result, &error);
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_set_task_data (task, store, g_object_unref);
+  flow_store_load_doc_async (store, &catalog_id, FLOW_DOC_KIND_CATALOG,
+                             g_task_get_cancellable (task),
+                             open_catalog_cb, g_object_ref (task));
+}
+
+static void
+make_dir_thread (GTask        *task,
+                 gpointer      source,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  g_autofree char *dir = g_path_get_dirname (task_data);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
+                               "Cannot create the folder “%s”: %s", dir, g_strerror (saved));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+make_dir_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  flow_store_open_async (g_object_get_data (G_OBJECT (task), "path"), TRUE,
+                         g_task_get_cancellable (task), open_store_cb, g_object_ref (task));
+}
+
+/**
+ * flow_workspace_open_async:
+ * @path: a workspace file
+ * @create: create a new workspace there (its folder too) instead
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called on the caller's thread-default context when done
+ * @user_data: data for @callback
+ *
+ * Opens or creates a workspace without blocking the calling thread.
+ */
+void
+flow_workspace_open_async (const char          *path,
+                           gboolean             create,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, flow_workspace_open_async);
+  g_object_set_data_full (G_OBJECT (task), "path", g_strdup (path), g_free);
+  if (create)
+    {
+      g_autoptr(GTask) mkdir_task = g_task_new (NULL, cancellable, make_dir_cb, g_object_ref (task));
+
+      g_task_set_task_data (mkdir_task, g_strdup (path), g_free);
+      g_task_run_in_thread (mkdir_task, make_dir_thread);
+    }
+  else
+    flow_store_open_async (path, FALSE, cancellable, open_store_cb, g_object_ref (task));
+}
+
+/**
+ * flow_workspace_open_finish:
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the workspace
+ */
+FlowWorkspace *
+flow_workspace_open_finish (GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /**
  * flow_workspace_get_store:
  * @self: a workspace
@@ -234,6 +373,122 @@ flow_workspace_load_document (FlowWorkspace   *self,
   flow_store_track (self->store, doc);
   g_hash_table_insert (self->docs, g_steal_pointer (&key), doc);
   return doc;
+}
+
+/**
+ * flow_workspace_lookup_document:
+ * @self: a workspace
+ * @id: a document id
+ *
+ * Returns: (transfer none) (nullable): the document if it is loaded
+ */
+FlowDoc *
+flow_workspace_lookup_document (FlowWorkspace  *self,
+                                const FlowOpId *id)
+{
+  g_autofree char *key = NULL;
+
+  g_return_val_if_fail (FLOW_IS_WORKSPACE (self), NULL);
+  g_return_val_if_fail (id != NULL, NULL);
+
+  key = flow_op_id_to_string (id);
+  return g_hash_table_lookup (self->docs, key);
+}
+
+static void
+load_document_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  FlowWorkspace *self = g_task_get_source_object (task);
+  const FlowOpId *id = g_task_get_task_data (task);
+  g_autofree char *key = flow_op_id_to_string (id);
+  GError *error = NULL;
+  FlowDoc *doc;
+
+  doc = flow_store_load_doc_finish (self->store, result, &error);
+  if (doc == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Two loads of one document may race; the first to finish wins so that
+   * every caller edits the same tracked object. */
+  if (g_hash_table_contains (self->docs, key))
+    g_object_unref (doc);
+  else
+    {
+      flow_store_track (self->store, doc);
+      g_hash_table_insert (self->docs, g_strdup (key), doc);
+    }
+  g_task_return_pointer (task, g_object_ref (g_hash_table_lookup (self->docs, key)), g_object_unref);
+}
+
+/**
+ * flow_workspace_load_document_async:
+ * @self: a workspace
+ * @id: a document in the catalog
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the document is loaded
+ * @user_data: data for @callback
+ *
+ * Like flow_workspace_load_document(), but reads the file on the store's
+ * writer thread.
+ */
+void
+flow_workspace_load_document_async (FlowWorkspace       *self,
+                                    const FlowOpId      *id,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  FlowCatalogEntry entry;
+  FlowDoc *doc;
+
+  g_return_if_fail (FLOW_IS_WORKSPACE (self));
+  g_return_if_fail (id != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, flow_workspace_load_document_async);
+  g_task_set_task_data (task, g_memdup2 (id, sizeof *id), g_free);
+
+  doc = flow_workspace_lookup_document (self, id);
+  if (doc != NULL)
+    {
+      g_task_return_pointer (task, g_object_ref (doc), g_object_unref);
+      return;
+    }
+  if (!flow_catalog_get (self->catalog, id, &entry))
+    {
+      g_autofree char *key = flow_op_id_to_string (id);
+
+      g_task_return_new_error (task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_FOUND,
+                               "There is no document %s in this workspace", key);
+      return;
+    }
+  flow_store_load_doc_async (self->store, id, entry.kind, cancellable,
+                             load_document_cb, g_object_ref (task));
+  flow_catalog_entry_clear (&entry);
+}
+
+/**
+ * flow_workspace_load_document_finish:
+ * @self: a workspace
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the document
+ */
+FlowDoc *
+flow_workspace_load_document_finish (FlowWorkspace  *self,
+                                     GAsyncResult   *result,
+                                     GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
