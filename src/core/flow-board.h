@@ -35,5 +35,8 @@ gboolean  flow_board_raise_to_top (FlowDoc         *board,
 gboolean  flow_board_lower_to_bottom (FlowDoc      *board,
                                    const FlowOpId  *id,
                                    GError         **error);
+gboolean  flow_board_restore      (FlowDoc         *board,
+                                   FlowDoc         *version,
+                                   GError         **error);
 
 G_END_DECLS
