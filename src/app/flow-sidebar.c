@@ -1,0 +1,332 @@
+/* flow-sidebar.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The workspace's documents, read from the catalog: documents outside any
+ * folder first, then one section per folder (by name), then the trash.
+ * The list is rebuilt from the catalog on every catalog change, local or
+ * remote; a catalog has at most a few thousand entries, and rebuilding
+ * keeps the view a pure function of the CRDT state. Row actions are window
+ * actions whose target is the document id, so the window stays the only
+ * place that edits the catalog.
+ */
+
+#define G_LOG_DOMAIN "flow-sidebar"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "flow-catalog.h"
+#include "flow-sidebar.h"
+
+struct _FlowSidebar
+{
+  GtkWidget    parent_instance;
+
+  GtkWidget   *scroller;
+  GtkListBox  *list;
+  GtkListBox  *trash_list;
+  GtkWidget   *trash_expander;
+
+  FlowDoc     *catalog;
+  guint        watch;
+};
+
+enum {
+  OPEN_DOCUMENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (FlowSidebar, flow_sidebar, GTK_TYPE_WIDGET)
+
+GtkWidget *
+flow_sidebar_new (void)
+{
+  return g_object_new (FLOW_TYPE_SIDEBAR, NULL);
+}
+
+static int
+compare_entries (gconstpointer a,
+                 gconstpointer b)
+{
+  const FlowCatalogEntry *ea = a;
+  const FlowCatalogEntry *eb = b;
+  int c;
+
+  /* No folder first, then folders by name; titles within a folder. */
+  if ((ea->folder == NULL) != (eb->folder == NULL))
+    return ea->folder == NULL ? -1 : 1;
+  if (ea->folder != NULL && (c = g_utf8_collate (ea->folder, eb->folder)) != 0)
+    return c;
+  if ((c = g_utf8_collate (ea->title, eb->title)) != 0)
+    return c;
+  return flow_op_id_compare (&ea->id, &eb->id);
+}
+
+static GMenuModel *
+row_menu (const FlowCatalogEntry *entry)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autofree char *id = flow_op_id_to_string (&entry->id);
+  GVariant *target = g_variant_new_string (id);
+  g_autoptr(GMenuItem) item = NULL;
+
+  g_variant_ref_sink (target);
+  if (entry->deleted)
+    {
+      item = g_menu_item_new (_("_Restore"), NULL);
+      g_menu_item_set_action_and_target_value (item, "win.restore-document", target);
+      g_menu_append_item (menu, item);
+    }
+  else
+    {
+      item = g_menu_item_new (_("_Rename…"), NULL);
+      g_menu_item_set_action_and_target_value (item, "win.rename-document", target);
+      g_menu_append_item (menu, item);
+      g_clear_object (&item);
+      item = g_menu_item_new (_("_Move to Folder…"), NULL);
+      g_menu_item_set_action_and_target_value (item, "win.move-document", target);
+      g_menu_append_item (menu, item);
+      g_clear_object (&item);
+      item = g_menu_item_new (_("Move to _Trash"), NULL);
+      g_menu_item_set_action_and_target_value (item, "win.trash-document", target);
+      g_menu_append_item (menu, item);
+    }
+  g_variant_unref (target);
+  return G_MENU_MODEL (g_steal_pointer (&menu));
+}
+
+static GtkWidget *
+make_row (const FlowCatalogEntry *entry)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *icon = gtk_image_new_from_icon_name (entry->kind == FLOW_DOC_KIND_BOARD
+                                                  ? "x-office-drawing-symbolic"
+                                                  : "x-office-document-symbolic");
+  GtkWidget *label = gtk_label_new (entry->title);
+  GtkWidget *menu_button = gtk_menu_button_new ();
+  g_autoptr(GMenuModel) menu = row_menu (entry);
+
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_widget_set_margin_top (box, 2);
+  gtk_widget_set_margin_bottom (box, 2);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu_button), "view-more-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu_button), menu);
+  gtk_widget_add_css_class (menu_button, "flat");
+  gtk_widget_set_tooltip_text (menu_button, _("Document Menu"));
+  gtk_box_append (GTK_BOX (box), icon);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), menu_button);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  g_object_set_data_full (G_OBJECT (row), "flow-doc-id", flow_op_id_to_string (&entry->id), g_free);
+  g_object_set_data_full (G_OBJECT (row), "flow-folder", g_strdup (entry->folder), g_free);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, entry->title,
+                                  -1);
+  return row;
+}
+
+static void
+header_func (GtkListBoxRow *row,
+             GtkListBoxRow *before,
+             gpointer       user_data)
+{
+  const char *folder = g_object_get_data (G_OBJECT (row), "flow-folder");
+  const char *prev = before ? g_object_get_data (G_OBJECT (before), "flow-folder") : NULL;
+  GtkWidget *header;
+
+  if (folder == NULL || (before != NULL && g_strcmp0 (folder, prev) == 0))
+    {
+      gtk_list_box_row_set_header (row, NULL);
+      return;
+    }
+  header = gtk_label_new (folder);
+  gtk_label_set_xalign (GTK_LABEL (header), 0);
+  gtk_widget_add_css_class (header, "heading");
+  gtk_widget_add_css_class (header, "dim-label");
+  gtk_widget_set_margin_start (header, 12);
+  gtk_widget_set_margin_top (header, 12);
+  gtk_widget_set_margin_bottom (header, 4);
+  gtk_list_box_row_set_header (row, header);
+}
+
+static void
+clear_list (GtkListBox *list)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
+    gtk_list_box_remove (list, child);
+}
+
+static void
+rebuild (FlowSidebar *self)
+{
+  g_autoptr(GArray) entries = NULL;
+  guint n_trash = 0;
+  g_autofree char *trash_label = NULL;
+
+  clear_list (self->list);
+  clear_list (self->trash_list);
+  if (self->catalog == NULL)
+    return;
+
+  entries = flow_catalog_list (self->catalog, TRUE);
+  g_array_sort (entries, compare_entries);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const FlowCatalogEntry *e = &g_array_index (entries, FlowCatalogEntry, i);
+
+      if (e->deleted)
+        {
+          gtk_list_box_append (self->trash_list, make_row (e));
+          n_trash++;
+        }
+      else
+        gtk_list_box_append (self->list, make_row (e));
+    }
+  for (guint i = 0; i < entries->len; i++)
+    flow_catalog_entry_clear (&g_array_index (entries, FlowCatalogEntry, i));
+
+  /* translators: %u is the number of documents in the trash */
+  trash_label = g_strdup_printf (_("Trash (%u)"), n_trash);
+  gtk_expander_set_label (GTK_EXPANDER (self->trash_expander), trash_label);
+  gtk_widget_set_visible (self->trash_expander, n_trash > 0);
+}
+
+static void
+catalog_changed_cb (FlowDoc    *catalog,
+                    FlowChange *change,
+                    gpointer    user_data)
+{
+  rebuild (user_data);
+}
+
+/**
+ * flow_sidebar_set_catalog:
+ * @self: a sidebar
+ * @catalog: (nullable): the workspace catalog to list
+ */
+void
+flow_sidebar_set_catalog (FlowSidebar *self,
+                          FlowDoc     *catalog)
+{
+  g_return_if_fail (FLOW_IS_SIDEBAR (self));
+
+  if (self->catalog != NULL)
+    {
+      flow_doc_remove_change_func (self->catalog, self->watch);
+      self->watch = 0;
+      g_clear_object (&self->catalog);
+    }
+  if (catalog != NULL)
+    {
+      self->catalog = g_object_ref (catalog);
+      self->watch = flow_doc_add_change_func (catalog, catalog_changed_cb, self, NULL);
+    }
+  rebuild (self);
+}
+
+/**
+ * flow_sidebar_get_n_rows:
+ * @self: a sidebar
+ * @trash: count the trash instead of the live documents
+ *
+ * Returns: how many documents the sidebar lists
+ */
+guint
+flow_sidebar_get_n_rows (FlowSidebar *self,
+                         gboolean     trash)
+{
+  guint n = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (trash ? self->trash_list : self->list));
+       c != NULL; c = gtk_widget_get_next_sibling (c))
+    n++;
+  return n;
+}
+
+static void
+row_activated_cb (GtkListBox    *list,
+                  GtkListBoxRow *row,
+                  FlowSidebar   *self)
+{
+  const char *id = g_object_get_data (G_OBJECT (row), "flow-doc-id");
+
+  if (list == self->list && id != NULL)
+    g_signal_emit (self, signals[OPEN_DOCUMENT], 0, id);
+}
+
+static void
+flow_sidebar_dispose (GObject *object)
+{
+  FlowSidebar *self = FLOW_SIDEBAR (object);
+
+  flow_sidebar_set_catalog (self, NULL);
+  g_clear_pointer (&self->scroller, gtk_widget_unparent);
+
+  G_OBJECT_CLASS (flow_sidebar_parent_class)->dispose (object);
+}
+
+static void
+flow_sidebar_class_init (FlowSidebarClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = flow_sidebar_dispose;
+
+  /**
+   * FlowSidebar::open-document:
+   * @id: the document's id, as flow_op_id_to_string() writes it
+   */
+  signals[OPEN_DOCUMENT] = g_signal_new ("open-document", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                         G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "flowsidebar");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_NAVIGATION);
+}
+
+static void
+flow_sidebar_init (FlowSidebar *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+
+  self->list = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_list_box_set_header_func (self->list, header_func, NULL, NULL);
+  gtk_widget_add_css_class (GTK_WIDGET (self->list), "navigation-sidebar");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->list),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Documents"), -1);
+  g_signal_connect (self->list, "row-activated", G_CALLBACK (row_activated_cb), self);
+
+  self->trash_list = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_list_box_set_selection_mode (self->trash_list, GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (GTK_WIDGET (self->trash_list), "navigation-sidebar");
+  self->trash_expander = gtk_expander_new (_("Trash"));
+  gtk_widget_set_margin_start (self->trash_expander, 12);
+  gtk_widget_set_margin_top (self->trash_expander, 12);
+  gtk_expander_set_child (GTK_EXPANDER (self->trash_expander), GTK_WIDGET (self->trash_list));
+  gtk_widget_set_visible (self->trash_expander, FALSE);
+
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->list));
+  gtk_box_append (GTK_BOX (box), self->trash_expander);
+  self->scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), box);
+  gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+}

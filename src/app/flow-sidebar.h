@@ -1,0 +1,26 @@
+/* flow-sidebar.h
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "flow-doc.h"
+
+G_BEGIN_DECLS
+
+#define FLOW_TYPE_SIDEBAR (flow_sidebar_get_type ())
+
+G_DECLARE_FINAL_TYPE (FlowSidebar, flow_sidebar, FLOW, SIDEBAR, GtkWidget)
+
+GtkWidget *flow_sidebar_new          (void);
+void       flow_sidebar_set_catalog  (FlowSidebar *self,
+                                      FlowDoc     *catalog);
+guint      flow_sidebar_get_n_rows   (FlowSidebar *self,
+                                      gboolean     trash);
+
+G_END_DECLS

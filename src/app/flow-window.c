@@ -1,0 +1,1005 @@
+/* flow-window.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * A window shows one workspace: the catalog in the sidebar, documents in
+ * tabs. Everything that touches the file goes through the store's async
+ * API, so the UI thread never waits for the disk; edits are queued in the
+ * store's write-behind log the moment they are made. Closing the window
+ * first flushes that log; if the disk refuses, the window stays open with
+ * the edits in memory and says so, rather than going away with them.
+ */
+
+#define G_LOG_DOMAIN "flow-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "flow-board-page.h"
+#include "flow-catalog.h"
+#include "flow-page-view.h"
+#include "flow-sidebar.h"
+#include "flow-window.h"
+
+struct _FlowWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  /* Template widgets */
+  AdwToastOverlay      *toast_overlay;
+  AdwWindowTitle       *window_title;
+  AdwFlap              *flap;
+  FlowSidebar          *sidebar;
+  GtkStack             *content_stack;
+  GtkSpinner           *spinner;
+  AdwStatusPage        *error_page;
+  AdwTabView           *tab_view;
+  GMenu                *recent_menu;
+
+  /* Owned */
+  char                 *path;
+  FlowWorkspace        *workspace;
+  GCancellable         *cancellable;
+  guint                 catalog_watch;
+  gboolean              closing;
+  gboolean              closed;
+  gboolean              disposed;
+};
+
+G_DEFINE_FINAL_TYPE (FlowWindow, flow_window, ADW_TYPE_APPLICATION_WINDOW)
+
+FlowWindow *
+flow_window_new (FlowApplication *app)
+{
+  return g_object_new (FLOW_TYPE_WINDOW, "application", app, NULL);
+}
+
+const char *
+flow_window_get_path (FlowWindow *self)
+{
+  g_return_val_if_fail (FLOW_IS_WINDOW (self), NULL);
+
+  return self->path;
+}
+
+FlowWorkspace *
+flow_window_get_workspace (FlowWindow *self)
+{
+  g_return_val_if_fail (FLOW_IS_WINDOW (self), NULL);
+
+  return self->workspace;
+}
+
+/**
+ * flow_window_show_error:
+ * @self: a window
+ * @message: what went wrong and what to do
+ *
+ * Shows @message in a toast that stays until dismissed.
+ */
+void
+flow_window_show_error (FlowWindow *self,
+                        const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  g_return_if_fail (FLOW_IS_WINDOW (self));
+
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+show_toast (FlowWindow *self,
+            const char *message)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+}
+
+static void
+update_content (FlowWindow *self)
+{
+  if (self->workspace == NULL)
+    return;
+  gtk_stack_set_visible_child_name (self->content_stack,
+                                    adw_tab_view_get_n_pages (self->tab_view) > 0 ? "tabs" : "empty");
+}
+
+/* Enabled state of every window action, in one place. */
+static void
+flow_window_actions_update (FlowWindow *self)
+{
+  gboolean have_ws = self->workspace != NULL;
+  AdwTabPage *page = adw_tab_view_get_selected_page (self->tab_view);
+  FlowDoc *doc = page ? g_object_get_data (G_OBJECT (adw_tab_page_get_child (page)), "flow-doc") : NULL;
+  gboolean editable = doc != NULL && !flow_doc_is_read_only (doc);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-board", have_ws);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-page", have_ws);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-tab", page != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", editable && flow_doc_can_undo (doc));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", editable && flow_doc_can_redo (doc));
+}
+
+static void
+update_recent_menu (FlowWindow *self)
+{
+  GSettings *settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
+  g_auto(GStrv) recent = g_settings_get_strv (settings, "recent-workspaces");
+
+  g_menu_remove_all (self->recent_menu);
+  for (guint i = 0; recent[i] != NULL; i++)
+    {
+      g_autofree char *base = g_path_get_basename (recent[i]);
+      g_autoptr(GMenuItem) item = g_menu_item_new (base, NULL);
+
+      g_menu_item_set_action_and_target_value (item, "app.open-recent",
+                                               g_variant_new_string (recent[i]));
+      g_menu_append_item (self->recent_menu, item);
+    }
+}
+
+static void
+catalog_changed_cb (FlowDoc    *catalog,
+                    FlowChange *change,
+                    gpointer    user_data)
+{
+  FlowWindow *self = user_data;
+  guint n_pages = adw_tab_view_get_n_pages (self->tab_view);
+
+  /* Titles follow renames; a document moved to the trash (here or by a
+   * peer) closes its tab. */
+  for (guint i = n_pages; i-- > 0;)
+    {
+      AdwTabPage *page = adw_tab_view_get_nth_page (self->tab_view, i);
+      FlowDoc *doc = g_object_get_data (G_OBJECT (adw_tab_page_get_child (page)), "flow-doc");
+      FlowCatalogEntry entry;
+
+      if (doc == NULL || !flow_catalog_get (catalog, flow_doc_get_id (doc), &entry))
+        continue;
+      if (entry.deleted)
+        adw_tab_view_close_page (self->tab_view, page);
+      else
+        adw_tab_page_set_title (page, entry.title);
+      flow_catalog_entry_clear (&entry);
+    }
+}
+
+static void
+doc_changed_cb (FlowDoc    *doc,
+                FlowChange *change,
+                gpointer    user_data)
+{
+  flow_window_actions_update (user_data);
+}
+
+static void
+remove_doc_watch (gpointer data)
+{
+  FlowDoc *doc = g_object_get_data (G_OBJECT (data), "flow-doc");
+  guint watch = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (data), "flow-doc-watch"));
+
+  if (doc != NULL && watch != 0)
+    flow_doc_remove_change_func (doc, watch);
+  g_object_set_data (G_OBJECT (data), "flow-doc-watch", NULL);
+}
+
+static AdwTabPage *
+find_tab (FlowWindow     *self,
+          const FlowOpId *id)
+{
+  guint n_pages = adw_tab_view_get_n_pages (self->tab_view);
+
+  for (guint i = 0; i < n_pages; i++)
+    {
+      AdwTabPage *page = adw_tab_view_get_nth_page (self->tab_view, i);
+      FlowDoc *doc = g_object_get_data (G_OBJECT (adw_tab_page_get_child (page)), "flow-doc");
+
+      if (doc != NULL && flow_op_id_equal (flow_doc_get_id (doc), id))
+        return page;
+    }
+  return NULL;
+}
+
+static void
+add_tab (FlowWindow *self,
+         FlowDoc    *doc)
+{
+  FlowDoc *catalog = flow_workspace_get_catalog (self->workspace);
+  FlowCatalogEntry entry;
+  GtkWidget *child;
+  AdwTabPage *page;
+  guint watch;
+
+  page = find_tab (self, flow_doc_get_id (doc));
+  if (page != NULL)
+    {
+      adw_tab_view_set_selected_page (self->tab_view, page);
+      return;
+    }
+  if (!flow_catalog_get (catalog, flow_doc_get_id (doc), &entry))
+    return;
+
+  if (flow_doc_get_kind (doc) == FLOW_DOC_KIND_BOARD)
+    child = GTK_WIDGET (flow_board_page_new (doc));
+  else
+    child = GTK_WIDGET (flow_page_view_new (doc));
+  g_object_set_data_full (G_OBJECT (child), "flow-doc", g_object_ref (doc), g_object_unref);
+  watch = flow_doc_add_change_func (doc, doc_changed_cb, self, NULL);
+  g_object_set_data (G_OBJECT (child), "flow-doc-watch", GUINT_TO_POINTER (watch));
+
+  page = adw_tab_view_append (self->tab_view, child);
+  adw_tab_page_set_title (page, entry.title);
+  {
+    g_autoptr(GIcon) icon = g_themed_icon_new (entry.kind == FLOW_DOC_KIND_BOARD
+                                               ? "x-office-drawing-symbolic"
+                                               : "x-office-document-symbolic");
+
+    adw_tab_page_set_icon (page, icon);
+  }
+  adw_tab_view_set_selected_page (self->tab_view, page);
+  flow_catalog_entry_clear (&entry);
+  update_content (self);
+  gtk_widget_grab_focus (child);
+}
+
+static void
+load_document_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(FlowWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowDoc) doc = NULL;
+
+  doc = flow_workspace_load_document_finish (FLOW_WORKSPACE (source), result, &error);
+  if (doc == NULL)
+    {
+      g_autofree char *msg = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      /* translators: %s is the reason */
+      msg = g_strdup_printf (_("Could not open the document: %s"), error->message);
+      flow_window_show_error (self, msg);
+      return;
+    }
+  if (self->workspace == FLOW_WORKSPACE (source) && !self->closing)
+    add_tab (self, doc);
+}
+
+/**
+ * flow_window_open_document:
+ * @self: a window
+ * @id: a document of its workspace
+ *
+ * Opens the document in a tab, or switches to its tab. Loading happens off
+ * the UI thread.
+ */
+void
+flow_window_open_document (FlowWindow     *self,
+                           const FlowOpId *id)
+{
+  AdwTabPage *page;
+
+  g_return_if_fail (FLOW_IS_WINDOW (self));
+  g_return_if_fail (self->workspace != NULL);
+
+  page = find_tab (self, id);
+  if (page != NULL)
+    {
+      adw_tab_view_set_selected_page (self->tab_view, page);
+      return;
+    }
+  flow_workspace_load_document_async (self->workspace, id, self->cancellable,
+                                      load_document_cb, g_object_ref (self));
+}
+
+static void
+sidebar_open_document_cb (FlowSidebar *sidebar,
+                          const char  *id_str,
+                          FlowWindow  *self)
+{
+  FlowOpId id;
+
+  if (flow_op_id_parse (id_str, &id))
+    flow_window_open_document (self, &id);
+}
+
+GtkWidget *
+flow_window_get_current_view (FlowWindow *self)
+{
+  AdwTabPage *page;
+
+  g_return_val_if_fail (FLOW_IS_WINDOW (self), NULL);
+
+  page = adw_tab_view_get_selected_page (self->tab_view);
+  return page ? adw_tab_page_get_child (page) : NULL;
+}
+
+static void
+tab_view_selected_page_cb (FlowWindow *self)
+{
+  if (self->disposed)
+    return;
+  flow_window_actions_update (self);
+}
+
+static gboolean
+tab_view_close_page_cb (FlowWindow *self,
+                        AdwTabPage *page)
+{
+  adw_tab_view_close_page_finish (self->tab_view, page, TRUE);
+  return GDK_EVENT_STOP;
+}
+
+static void
+tab_view_page_detached_cb (FlowWindow *self,
+                           AdwTabPage *page,
+                           int         position)
+{
+  remove_doc_watch (adw_tab_page_get_child (page));
+  if (self->disposed)
+    return;
+  update_content (self);
+  flow_window_actions_update (self);
+}
+
+/* ------------------------------------------------------------------------
+ * Opening the workspace
+ * ------------------------------------------------------------------------ */
+
+static void
+set_workspace (FlowWindow    *self,
+               FlowWorkspace *workspace)
+{
+  g_autofree char *base = g_path_get_basename (self->path);
+  g_autofree char *title = NULL;
+  char *dot;
+
+  self->workspace = g_object_ref (workspace);
+  dot = strrchr (base, '.');
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  title = g_strdup (base);
+  adw_window_title_set_title (self->window_title, title);
+  adw_window_title_set_subtitle (self->window_title, self->path);
+  /* translators: %s is the workspace name */
+  {
+    g_autofree char *wtitle = g_strdup_printf (_("%s — FlowSync"), title);
+
+    gtk_window_set_title (GTK_WINDOW (self), wtitle);
+  }
+
+  flow_sidebar_set_catalog (self->sidebar, flow_workspace_get_catalog (workspace));
+  self->catalog_watch = flow_doc_add_change_func (flow_workspace_get_catalog (workspace),
+                                                  catalog_changed_cb, self, NULL);
+  flow_application_add_recent (FLOW_APPLICATION (g_application_get_default ()), self->path);
+  gtk_spinner_stop (self->spinner);
+  update_content (self);
+  flow_window_actions_update (self);
+}
+
+static void
+open_failed (FlowWindow   *self,
+             const GError *error)
+{
+  g_autofree char *desc = NULL;
+
+  gtk_spinner_stop (self->spinner);
+  /* translators: %1$s is the file, %2$s the reason */
+  desc = g_strdup_printf (_("%s\n\n%s\n\nThe file was left untouched."), self->path, error->message);
+  adw_status_page_set_description (self->error_page, desc);
+  gtk_stack_set_visible_child_name (self->content_stack, "error");
+  flow_window_actions_update (self);
+}
+
+static void
+open_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(FlowWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowWorkspace) workspace = NULL;
+  gboolean create_if_missing = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), "create-if-missing"));
+
+  workspace = flow_workspace_open_finish (result, &error);
+  if (workspace == NULL && create_if_missing &&
+      g_error_matches (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_FOUND))
+    {
+      g_object_set_data (G_OBJECT (self), "create-if-missing", NULL);
+      flow_workspace_open_async (self->path, TRUE, self->cancellable, open_cb, g_object_ref (self));
+      return;
+    }
+  if (workspace == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        open_failed (self, error);
+      return;
+    }
+  if (self->closing)
+    {
+      g_autoptr(GError) close_error = NULL;
+
+      flow_workspace_close (workspace, &close_error);
+      return;
+    }
+  set_workspace (self, workspace);
+}
+
+/**
+ * flow_window_open:
+ * @self: a window that shows no workspace yet
+ * @path: a workspace file
+ * @create: create a new workspace there instead
+ *
+ * Opens the workspace asynchronously; the window shows a spinner, then the
+ * workspace or a clear error.
+ */
+void
+flow_window_open (FlowWindow *self,
+                  const char *path,
+                  gboolean    create)
+{
+  g_return_if_fail (FLOW_IS_WINDOW (self));
+  g_return_if_fail (self->path == NULL);
+
+  self->path = g_strdup (path);
+  gtk_stack_set_visible_child_name (self->content_stack, "loading");
+  gtk_spinner_start (self->spinner);
+  flow_workspace_open_async (path, create, self->cancellable, open_cb, g_object_ref (self));
+}
+
+/**
+ * flow_window_open_or_create:
+ * @self: a window that shows no workspace yet
+ * @path: a workspace file
+ * @create_if_missing: create it if there is no file at @path
+ */
+void
+flow_window_open_or_create (FlowWindow *self,
+                            const char *path,
+                            gboolean    create_if_missing)
+{
+  g_object_set_data (G_OBJECT (self), "create-if-missing", GINT_TO_POINTER (create_if_missing));
+  flow_window_open (self, path, FALSE);
+}
+
+/* ------------------------------------------------------------------------
+ * Actions
+ * ------------------------------------------------------------------------ */
+
+static char *
+unique_title (FlowWindow *self,
+              const char *base)
+{
+  FlowDoc *catalog = flow_workspace_get_catalog (self->workspace);
+  g_autoptr(GArray) entries = flow_catalog_list (catalog, TRUE);
+  char *title = g_strdup (base);
+
+  for (guint n = 2;; n++)
+    {
+      gboolean taken = FALSE;
+
+      for (guint i = 0; i < entries->len && !taken; i++)
+        taken = g_strcmp0 (g_array_index (entries, FlowCatalogEntry, i).title, title) == 0;
+      if (!taken)
+        return title;
+      g_free (title);
+      /* translators: a default document title and a number, e.g. "Untitled Board 2" */
+      title = g_strdup_printf (_("%s %u"), base, n);
+    }
+}
+
+static void
+new_document (FlowWindow  *self,
+              FlowDocKind  kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *title = unique_title (self, kind == FLOW_DOC_KIND_BOARD ? _("Untitled Board")
+                                                                         : _("Untitled Page"));
+  FlowDoc *doc;
+
+  doc = flow_workspace_new_document (self->workspace, kind, title, NULL, &error);
+  if (doc == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not create the document: %s"), error->message);
+
+      flow_window_show_error (self, msg);
+      return;
+    }
+  add_tab (self, doc);
+}
+
+static void
+flow_window_actions_new_board_cb (GtkWidget  *widget,
+                                  const char *action_name,
+                                  GVariant   *param)
+{
+  new_document (FLOW_WINDOW (widget), FLOW_DOC_KIND_BOARD);
+}
+
+static void
+flow_window_actions_new_page_cb (GtkWidget  *widget,
+                                 const char *action_name,
+                                 GVariant   *param)
+{
+  new_document (FLOW_WINDOW (widget), FLOW_DOC_KIND_PAGE);
+}
+
+static void
+flow_window_actions_close_tab_cb (GtkWidget  *widget,
+                                  const char *action_name,
+                                  GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+  AdwTabPage *page = adw_tab_view_get_selected_page (self->tab_view);
+
+  if (page != NULL)
+    adw_tab_view_close_page (self->tab_view, page);
+}
+
+static void
+flow_window_actions_toggle_sidebar_cb (GtkWidget  *widget,
+                                       const char *action_name,
+                                       GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+
+  adw_flap_set_reveal_flap (self->flap, !adw_flap_get_reveal_flap (self->flap));
+}
+
+static FlowDoc *
+current_doc (FlowWindow *self)
+{
+  GtkWidget *view = flow_window_get_current_view (self);
+
+  return view ? g_object_get_data (G_OBJECT (view), "flow-doc") : NULL;
+}
+
+static void
+flow_window_actions_undo_cb (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *param)
+{
+  FlowDoc *doc = current_doc (FLOW_WINDOW (widget));
+
+  if (doc != NULL)
+    flow_doc_undo (doc);
+  flow_window_actions_update (FLOW_WINDOW (widget));
+}
+
+static void
+flow_window_actions_redo_cb (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *param)
+{
+  FlowDoc *doc = current_doc (FLOW_WINDOW (widget));
+
+  if (doc != NULL)
+    flow_doc_redo (doc);
+  flow_window_actions_update (FLOW_WINDOW (widget));
+}
+
+static void
+chooser_response_cb (GtkNativeDialog *dialog,
+                     int              response,
+                     FlowWindow      *self)
+{
+  gboolean create = gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog)) == GTK_FILE_CHOOSER_ACTION_SAVE;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+
+      if (path == NULL)
+        flow_window_show_error (self, _("FlowSync can only open workspaces that are local files"));
+      else if (create && !g_str_has_suffix (path, ".flowsync"))
+        {
+          g_autofree char *with_ext = g_strconcat (path, ".flowsync", NULL);
+
+          flow_application_open_path (FLOW_APPLICATION (g_application_get_default ()), with_ext, TRUE);
+        }
+      else
+        flow_application_open_path (FLOW_APPLICATION (g_application_get_default ()), path, create);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+run_chooser (FlowWindow *self,
+             gboolean    create)
+{
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (create ? _("New Workspace") : _("Open Workspace"),
+                                         GTK_WINDOW (self),
+                                         create ? GTK_FILE_CHOOSER_ACTION_SAVE
+                                                : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         create ? _("_Create") : _("_Open"),
+                                         _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("FlowSync Workspaces"));
+  gtk_file_filter_add_pattern (filter, "*.flowsync");
+  gtk_file_filter_add_mime_type (filter, "application/x-flowsync-workspace");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  if (create)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), _("Workspace.flowsync"));
+  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+flow_window_actions_open_workspace_cb (GtkWidget  *widget,
+                                       const char *action_name,
+                                       GVariant   *param)
+{
+  run_chooser (FLOW_WINDOW (widget), FALSE);
+}
+
+static void
+flow_window_actions_new_workspace_cb (GtkWidget  *widget,
+                                      const char *action_name,
+                                      GVariant   *param)
+{
+  run_chooser (FLOW_WINDOW (widget), TRUE);
+}
+
+static void
+flow_window_actions_show_error_cb (GtkWidget  *widget,
+                                   const char *action_name,
+                                   GVariant   *param)
+{
+  flow_window_show_error (FLOW_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+/* Sidebar document actions carry the document id as their target. */
+
+static gboolean
+param_id (GVariant *param,
+          FlowOpId *id)
+{
+  return param != NULL && flow_op_id_parse (g_variant_get_string (param, NULL), id);
+}
+
+typedef struct
+{
+  FlowWindow *self;
+  FlowOpId    id;
+  gboolean    rename;
+  GtkEntry   *entry;
+} PromptData;
+
+static void
+prompt_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    PromptData       *data)
+{
+  g_autoptr(GError) error = NULL;
+  FlowDoc *catalog;
+  const char *text;
+  gboolean ok = TRUE;
+
+  if (g_strcmp0 (response, "apply") == 0 && data->self->workspace != NULL)
+    {
+      catalog = flow_workspace_get_catalog (data->self->workspace);
+      text = gtk_editable_get_text (GTK_EDITABLE (data->entry));
+      if (data->rename)
+        ok = text[0] != '\0' && flow_catalog_rename (catalog, &data->id, text, &error);
+      else
+        ok = flow_catalog_move (catalog, &data->id, text[0] ? text : NULL, &error);
+      if (!ok)
+        {
+          g_autofree char *msg = g_strdup_printf (_("Could not change the document: %s"),
+                                                  error ? error->message : _("the title is empty"));
+
+          flow_window_show_error (data->self, msg);
+        }
+    }
+  g_object_unref (data->self);
+  g_free (data);
+}
+
+static void
+entry_activate_cb (GtkEntry         *entry,
+                   AdwMessageDialog *dialog)
+{
+  adw_message_dialog_response (dialog, "apply");
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+static void
+prompt (FlowWindow     *self,
+        const FlowOpId *id,
+        gboolean        rename)
+{
+  FlowDoc *catalog = flow_workspace_get_catalog (self->workspace);
+  FlowCatalogEntry entry;
+  PromptData *data;
+  GtkWidget *dialog;
+
+  if (!flow_catalog_get (catalog, id, &entry))
+    return;
+  dialog = adw_message_dialog_new (GTK_WINDOW (self),
+                                   rename ? _("Rename Document") : _("Move to Folder"),
+                                   rename ? NULL : _("Leave the folder empty to move the document out of its folder"));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "apply", rename ? _("_Rename") : _("_Move"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "apply",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "apply");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+
+  data = g_new0 (PromptData, 1);
+  data->self = g_object_ref (self);
+  data->id = *id;
+  data->rename = rename;
+  data->entry = GTK_ENTRY (gtk_entry_new ());
+  gtk_editable_set_text (GTK_EDITABLE (data->entry),
+                         rename ? entry.title : (entry.folder ? entry.folder : ""));
+  gtk_entry_set_placeholder_text (data->entry, rename ? _("Title") : _("Folder"));
+  g_signal_connect (data->entry, "activate", G_CALLBACK (entry_activate_cb), dialog);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), GTK_WIDGET (data->entry));
+  g_signal_connect (dialog, "response", G_CALLBACK (prompt_response_cb), data);
+  gtk_window_present (GTK_WINDOW (dialog));
+  flow_catalog_entry_clear (&entry);
+}
+
+static void
+flow_window_actions_rename_document_cb (GtkWidget  *widget,
+                                        const char *action_name,
+                                        GVariant   *param)
+{
+  FlowOpId id;
+
+  if (param_id (param, &id))
+    prompt (FLOW_WINDOW (widget), &id, TRUE);
+}
+
+static void
+flow_window_actions_move_document_cb (GtkWidget  *widget,
+                                      const char *action_name,
+                                      GVariant   *param)
+{
+  FlowOpId id;
+
+  if (param_id (param, &id))
+    prompt (FLOW_WINDOW (widget), &id, FALSE);
+}
+
+static void
+undo_trash_cb (AdwToast   *toast,
+               FlowWindow *self)
+{
+  const char *id_str = g_object_get_data (G_OBJECT (toast), "flow-doc-id");
+  FlowOpId id;
+
+  if (self->workspace != NULL && flow_op_id_parse (id_str, &id))
+    flow_catalog_restore (flow_workspace_get_catalog (self->workspace), &id, NULL);
+}
+
+static void
+flow_window_actions_trash_document_cb (GtkWidget  *widget,
+                                       const char *action_name,
+                                       GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  FlowDoc *catalog = flow_workspace_get_catalog (self->workspace);
+  FlowCatalogEntry entry;
+  FlowOpId id;
+  AdwToast *toast;
+  g_autofree char *msg = NULL;
+
+  if (!param_id (param, &id) || !flow_catalog_get (catalog, &id, &entry))
+    return;
+  if (!flow_catalog_trash (catalog, &id, &error))
+    {
+      msg = g_strdup_printf (_("Could not move the document to the trash: %s"), error->message);
+      flow_window_show_error (self, msg);
+      flow_catalog_entry_clear (&entry);
+      return;
+    }
+  /* translators: %s is a document title */
+  msg = g_strdup_printf (_("“%s” moved to the trash"), entry.title);
+  toast = adw_toast_new (msg);
+  adw_toast_set_button_label (toast, _("_Undo"));
+  g_object_set_data_full (G_OBJECT (toast), "flow-doc-id", flow_op_id_to_string (&id), g_free);
+  g_signal_connect_object (toast, "button-clicked", G_CALLBACK (undo_trash_cb), self, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  flow_catalog_entry_clear (&entry);
+}
+
+static void
+flow_window_actions_restore_document_cb (GtkWidget  *widget,
+                                         const char *action_name,
+                                         GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  FlowOpId id;
+
+  if (!param_id (param, &id))
+    return;
+  if (!flow_catalog_restore (flow_workspace_get_catalog (self->workspace), &id, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not restore the document: %s"), error->message);
+
+      flow_window_show_error (self, msg);
+      return;
+    }
+  show_toast (self, _("Document restored"));
+}
+
+/* ------------------------------------------------------------------------
+ * Closing: flush, then close the file, then go away
+ * ------------------------------------------------------------------------ */
+
+static void
+flush_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(FlowWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!flow_store_flush_finish (FLOW_STORE (source), result, &error))
+    {
+      g_autofree char *msg = NULL;
+
+      self->closing = FALSE;
+      gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
+      /* translators: %s is the reason */
+      msg = g_strdup_printf (_("Could not save the workspace: %s. Your edits are kept; free some space and close again."),
+                             error->message);
+      flow_window_show_error (self, msg);
+      return;
+    }
+  self->closed = TRUE;
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static void
+save_window_state (FlowWindow *self)
+{
+  GSettings *settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
+  int width, height;
+
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+  if (!gtk_window_is_maximized (GTK_WINDOW (self)))
+    {
+      g_settings_set_int (settings, "window-width", width);
+      g_settings_set_int (settings, "window-height", height);
+    }
+}
+
+static gboolean
+flow_window_close_request (GtkWindow *window)
+{
+  FlowWindow *self = FLOW_WINDOW (window);
+
+  save_window_state (self);
+  if (self->closed || self->workspace == NULL)
+    return GTK_WINDOW_CLASS (flow_window_parent_class)->close_request (window);
+  if (self->closing)
+    return GDK_EVENT_STOP;
+
+  self->closing = TRUE;
+  gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+  flow_store_flush_async (flow_workspace_get_store (self->workspace), NULL,
+                          flush_cb, g_object_ref (self));
+  return GDK_EVENT_STOP;
+}
+
+static void
+flow_window_dispose (GObject *object)
+{
+  FlowWindow *self = FLOW_WINDOW (object);
+
+  self->disposed = TRUE;
+  g_cancellable_cancel (self->cancellable);
+  if (self->workspace != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      guint n_pages = adw_tab_view_get_n_pages (self->tab_view);
+
+      for (guint i = 0; i < n_pages; i++)
+        remove_doc_watch (adw_tab_page_get_child (adw_tab_view_get_nth_page (self->tab_view, i)));
+      flow_doc_remove_change_func (flow_workspace_get_catalog (self->workspace), self->catalog_watch);
+      flow_sidebar_set_catalog (self->sidebar, NULL);
+      /* Everything was flushed; this writes the closing snapshot. */
+      if (!flow_workspace_close (self->workspace, &error))
+        g_warning ("Closing %s: %s", self->path, error->message);
+      g_clear_object (&self->workspace);
+    }
+  gtk_widget_dispose_template (GTK_WIDGET (self), FLOW_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (flow_window_parent_class)->dispose (object);
+}
+
+static void
+flow_window_finalize (GObject *object)
+{
+  FlowWindow *self = FLOW_WINDOW (object);
+
+  g_clear_object (&self->cancellable);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (flow_window_parent_class)->finalize (object);
+}
+
+static void
+flow_window_class_init (FlowWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = flow_window_dispose;
+  object_class->finalize = flow_window_finalize;
+  window_class->close_request = flow_window_close_request;
+
+  g_type_ensure (FLOW_TYPE_SIDEBAR);
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/flowsync/FlowSync/ui/flow-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, flap);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, error_page);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, tab_view);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, recent_menu);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_open_document_cb);
+  gtk_widget_class_bind_template_callback (widget_class, tab_view_selected_page_cb);
+  gtk_widget_class_bind_template_callback (widget_class, tab_view_close_page_cb);
+  gtk_widget_class_bind_template_callback (widget_class, tab_view_page_detached_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.new-board", NULL, flow_window_actions_new_board_cb);
+  gtk_widget_class_install_action (widget_class, "win.new-page", NULL, flow_window_actions_new_page_cb);
+  gtk_widget_class_install_action (widget_class, "win.close-tab", NULL, flow_window_actions_close_tab_cb);
+  gtk_widget_class_install_action (widget_class, "win.toggle-sidebar", NULL, flow_window_actions_toggle_sidebar_cb);
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, flow_window_actions_undo_cb);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, flow_window_actions_redo_cb);
+  gtk_widget_class_install_action (widget_class, "win.open-workspace", NULL, flow_window_actions_open_workspace_cb);
+  gtk_widget_class_install_action (widget_class, "win.new-workspace", NULL, flow_window_actions_new_workspace_cb);
+  gtk_widget_class_install_action (widget_class, "win.show-error", "s", flow_window_actions_show_error_cb);
+  gtk_widget_class_install_action (widget_class, "win.rename-document", "s", flow_window_actions_rename_document_cb);
+  gtk_widget_class_install_action (widget_class, "win.move-document", "s", flow_window_actions_move_document_cb);
+  gtk_widget_class_install_action (widget_class, "win.trash-document", "s", flow_window_actions_trash_document_cb);
+  gtk_widget_class_install_action (widget_class, "win.restore-document", "s", flow_window_actions_restore_document_cb);
+}
+
+static void
+flow_window_init (FlowWindow *self)
+{
+  GSettings *settings;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
+  if (settings != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (self),
+                                   g_settings_get_int (settings, "window-width"),
+                                   g_settings_get_int (settings, "window-height"));
+      if (g_settings_get_boolean (settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+      update_recent_menu (self);
+      g_signal_connect_object (settings, "changed::recent-workspaces",
+                               G_CALLBACK (update_recent_menu), self, G_CONNECT_SWAPPED);
+    }
+  flow_window_actions_update (self);
+}

@@ -1,0 +1,351 @@
+/* test-app.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The desktop app end to end, under Xvfb: a window opens (creating) a
+ * workspace, documents are made from the window's actions, shapes are
+ * drawn through the board's canvas, history is previewed and restored,
+ * the catalog is edited through the sidebar's actions, and closing and
+ * reopening the workspace restores every board exactly. Screenshots of
+ * the window land in the build directory (FLOWSYNC_SCREENSHOT_DIR).
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <math.h>
+
+#include "flow-application.h"
+#include "flow-board-page.h"
+#include "flow-catalog.h"
+#include "flow-page-view.h"
+#include "flow-sidebar.h"
+#include "flow-window.h"
+
+static FlowApplication *app;
+
+static void
+iterate_until (gboolean (*done) (gpointer),
+               gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      g_main_context_iteration (NULL, FALSE);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for the app");
+      g_usleep (1000);
+    }
+}
+
+static void
+spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+has_workspace (gpointer data)
+{
+  return flow_window_get_workspace (data) != NULL;
+}
+
+static gboolean
+has_view (gpointer data)
+{
+  return flow_window_get_current_view (data) != NULL;
+}
+
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+  int w, h;
+
+  if (dir == NULL)
+    return;
+  spin (200);
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static void
+drag (FlowCanvas *canvas,
+      double      x1,
+      double      y1,
+      double      x2,
+      double      y2)
+{
+  flow_canvas_press (canvas, x1, y1, 1, 0, 1);
+  for (int i = 1; i <= 8; i++)
+    flow_canvas_motion (canvas, x1 + (x2 - x1) * i / 8, y1 + (y2 - y1) * i / 8, 1, 0);
+  flow_canvas_release (canvas, x2, y2, 0);
+}
+
+static void
+draw_board (FlowCanvas *canvas)
+{
+  FlowCanvasStyle style;
+  FlowOpId id;
+
+  flow_canvas_get_style (canvas, &style);
+  style.fill = 0xdbe8fbff;
+  flow_canvas_set_style (canvas, &style, FLOW_CANVAS_STYLE_FILL);
+  flow_canvas_set_tool (canvas, FLOW_CANVAS_TOOL_RECT);
+  drag (canvas, 80, 80, 260, 180);
+  style.fill = 0xfbe3d6ff;
+  flow_canvas_set_style (canvas, &style, FLOW_CANVAS_STYLE_FILL);
+  flow_canvas_set_tool (canvas, FLOW_CANVAS_TOOL_ELLIPSE);
+  drag (canvas, 420, 90, 600, 200);
+  flow_canvas_set_tool (canvas, FLOW_CANVAS_TOOL_ARROW);
+  drag (canvas, 200, 130, 500, 150);
+  flow_canvas_set_tool (canvas, FLOW_CANVAS_TOOL_DIAMOND);
+  drag (canvas, 120, 260, 240, 360);
+  flow_canvas_set_tool (canvas, FLOW_CANVAS_TOOL_PEN);
+  flow_canvas_press (canvas, 300, 300, 0.3, 0, 1);
+  for (int i = 0; i < 40; i++)
+    flow_canvas_motion (canvas, 300 + i * 5, 300 + 30 * sin (i / 4.0), 0.3 + i / 80.0, 0);
+  flow_canvas_release (canvas, 500, 300, 0);
+  flow_canvas_set_tool (canvas, FLOW_CANVAS_TOOL_STICKY);
+  flow_canvas_press (canvas, 640, 260, 1, 0, 1);
+  flow_canvas_release (canvas, 640, 260, 0);
+  {
+    guint n;
+    const FlowOpId *sel = flow_canvas_get_selection (canvas, &n);
+
+    g_assert_cmpuint (n, ==, 1);
+    id = *sel;
+    g_assert_true (flow_canvas_set_text (canvas, &id, "Ship the board view by Friday"));
+  }
+}
+
+static void
+test_app_window (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-app-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Team.flowsync", NULL);
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GError) error = NULL;
+  FlowWindow *window;
+  FlowWorkspace *ws;
+  FlowDoc *catalog;
+  FlowBoardPage *page;
+  FlowCanvas *canvas;
+  FlowDoc *board;
+  FlowOpId board_id;
+  guint64 n_ops;
+
+  window = flow_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 700);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (has_workspace, window);
+  ws = flow_window_get_workspace (window);
+  catalog = flow_workspace_get_catalog (ws);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  screenshot (GTK_WIDGET (window), "app-empty.png");
+
+  /* A new page and a new board, from the window's actions. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-page", NULL));
+  iterate_until (has_view, window);
+  g_assert_true (FLOW_IS_PAGE_VIEW (flow_window_get_current_view (window)));
+  gtk_text_buffer_set_text (flow_page_view_get_buffer (FLOW_PAGE_VIEW (flow_window_get_current_view (window))),
+                            "# Plan\n\nDraw the architecture on the board.", -1);
+  {
+    g_autofree char *text = flow_doc_dup_text (flow_page_view_get_doc (FLOW_PAGE_VIEW (flow_window_get_current_view (window))));
+
+    g_assert_cmpstr (text, ==, "# Plan\n\nDraw the architecture on the board.");
+  }
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-board", NULL));
+  spin (50);
+  page = FLOW_BOARD_PAGE (flow_window_get_current_view (window));
+  g_assert_true (FLOW_IS_BOARD_PAGE (page));
+  board = flow_board_page_get_doc (page);
+  board_id = *flow_doc_get_id (board);
+  canvas = flow_board_view_get_canvas (flow_board_page_get_view (page));
+  spin (100);
+
+  draw_board (canvas);
+  {
+    g_autoptr(GArray) shapes = flow_doc_list_ordered (board);
+
+    g_assert_cmpuint (shapes->len, ==, 6);
+  }
+  flow_canvas_clear_selection (canvas);
+  screenshot (GTK_WIDGET (window), "app-board.png");
+
+  /* Undo reverts the user's last edit through the window's action. */
+  n_ops = flow_doc_get_n_ops (board);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
+  g_assert_cmpuint (flow_doc_get_n_ops (board), >, n_ops);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.redo", NULL));
+
+  /* Export from the tab renders real files. */
+  {
+    g_autoptr(GBytes) png = flow_board_page_export (page, FLOW_EXPORT_PNG, FALSE, &error);
+    g_autoptr(GBytes) pdf = flow_board_page_export (page, FLOW_EXPORT_PDF, FALSE, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpmem (g_bytes_get_data (png, NULL), 8, "\x89PNG\r\n\x1a\n", 8);
+    g_assert_cmpmem (g_bytes_get_data (pdf, NULL), 5, "%PDF-", 5);
+    g_assert_null (flow_board_page_export (page, FLOW_EXPORT_SVG, TRUE, &error));
+    g_assert_nonnull (error);
+    g_clear_error (&error);
+  }
+
+  /* History: preview the board after its first two edits (read-only),
+   * then restore it as new edits. */
+  flow_board_page_show_history (page, TRUE);
+  {
+    g_autoptr(GArray) shapes = NULL;
+    guint64 total = flow_doc_get_n_ops (board);
+    guint64 at = 0;
+
+    /* Find the version with exactly the first two shapes. */
+    for (guint64 n = 1; n < total; n++)
+      {
+        g_autoptr(FlowVersionVector) v = flow_doc_dup_version_at (board, n);
+        g_autoptr(FlowDoc) c = flow_doc_checkout (board, v, NULL);
+        g_autoptr(GArray) l = flow_doc_list_ordered (c);
+
+        if (l->len == 2)
+          at = n;
+      }
+    g_assert_cmpuint (at, >, 0);
+    g_assert_true (flow_board_page_preview_version (page, at));
+    g_assert_true (flow_canvas_get_read_only (flow_board_view_get_canvas (flow_board_page_get_view (page))));
+    spin (100);
+    screenshot (GTK_WIDGET (window), "app-history.png");
+    g_assert_true (flow_board_page_restore_preview (page, &error));
+    g_assert_no_error (error);
+    shapes = flow_doc_list_ordered (board);
+    g_assert_cmpuint (shapes->len, ==, 2);
+    g_assert_cmpuint (flow_doc_get_n_ops (board), >, total);
+    /* The restore is one undo step away from the six shapes. */
+    g_assert_true (flow_doc_undo (board));
+    g_clear_pointer (&shapes, g_array_unref);
+    shapes = flow_doc_list_ordered (board);
+    g_assert_cmpuint (shapes->len, ==, 6);
+  }
+  canvas = flow_board_view_get_canvas (flow_board_page_get_view (page));
+  g_assert_false (flow_canvas_get_read_only (canvas));
+
+  /* Sidebar actions edit the catalog: rename, trash (closes the tab),
+   * restore. */
+  {
+    g_autofree char *id_str = flow_op_id_to_string (&board_id);
+    FlowCatalogEntry entry;
+
+    g_assert_true (flow_catalog_rename (catalog, &board_id, "Architecture", NULL));
+    g_assert_true (flow_catalog_get (catalog, &board_id, &entry));
+    g_assert_cmpstr (entry.title, ==, "Architecture");
+    flow_catalog_entry_clear (&entry);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.trash-document", "s", id_str));
+    spin (50);
+    g_assert_false (FLOW_IS_BOARD_PAGE (flow_window_get_current_view (window)));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.restore-document", "s", id_str));
+    g_assert_true (flow_catalog_get (catalog, &board_id, &entry));
+    g_assert_false (entry.deleted);
+    flow_catalog_entry_clear (&entry);
+  }
+  before = flow_doc_encode (board);
+
+  /* Close: the window flushes, then goes away; reopen and compare. */
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_close (GTK_WINDOW (window));
+  while (window != NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  window = flow_window_new (app);
+  flow_window_open (window, path, FALSE);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (has_workspace, window);
+  flow_window_open_document (window, &board_id);
+  iterate_until (has_view, window);
+  page = FLOW_BOARD_PAGE (flow_window_get_current_view (window));
+  {
+    g_autoptr(GBytes) after = flow_doc_encode (flow_board_page_get_doc (page));
+
+    g_assert_true (g_bytes_equal (before, after));
+  }
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_close (GTK_WINDOW (window));
+  while (window != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* A damaged file is refused with a clear message, and left untouched. */
+static void
+test_app_bad_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-app-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "junk.flowsync", NULL);
+  g_autofree char *after = NULL;
+  FlowWindow *window;
+
+  g_assert_true (g_file_set_contents (path, "this is not a workspace", -1, NULL));
+  window = flow_window_new (app);
+  flow_window_open (window, path, FALSE);
+  gtk_window_present (GTK_WINDOW (window));
+  spin (500);
+  g_assert_null (flow_window_get_workspace (window));
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, "this is not a workspace");
+  screenshot (GTK_WIDGET (window), "app-bad-file.png");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = flow_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+
+  g_test_add_func ("/flow/app/window", test_app_window);
+  g_test_add_func ("/flow/app/bad-file", test_app_bad_file);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  return ret;
+}
