@@ -304,6 +304,233 @@ test_app_window (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* ------------------------------------------------------------------------
+ * End to end: start on an empty XDG data dir, draw through the board
+ * widget's own gesture handlers, undo/redo, export, quit, start again.
+ * ------------------------------------------------------------------------ */
+
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_widget (c, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkGesture *
+find_drag_gesture (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) c = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_DRAG (c))
+        return GTK_GESTURE (c);
+    }
+  return NULL;
+}
+
+/* What a pointer drag delivers to the widget: the drag gesture's signals. */
+static void
+gesture_drag (GtkGesture *gesture,
+              double      x1,
+              double      y1,
+              double      x2,
+              double      y2)
+{
+  g_signal_emit_by_name (gesture, "drag-begin", x1, y1);
+  for (int i = 1; i <= 6; i++)
+    g_signal_emit_by_name (gesture, "drag-update", (x2 - x1) * i / 6, (y2 - y1) * i / 6);
+  g_signal_emit_by_name (gesture, "drag-end", x2 - x1, y2 - y1);
+}
+
+static FlowWindow *
+only_window (void)
+{
+  GList *windows = gtk_application_get_windows (GTK_APPLICATION (app));
+
+  return windows && FLOW_IS_WINDOW (windows->data) ? windows->data : NULL;
+}
+
+static gboolean
+no_windows (gpointer data)
+{
+  return gtk_application_get_windows (GTK_APPLICATION (app)) == NULL;
+}
+
+static gboolean
+window_has_workspace (gpointer data)
+{
+  FlowWindow *window = only_window ();
+
+  return window != NULL && flow_window_get_workspace (window) != NULL;
+}
+
+static void
+use_tool (GtkWidget  *view,
+          const char *tool)
+{
+  g_assert_true (gtk_widget_activate_action (view, "canvas.tool", "s", tool));
+}
+
+static void
+test_app_end_to_end (void)
+{
+  g_autofree char *default_path = flow_workspace_default_path ();
+  g_autoptr(GBytes) saved = NULL;
+  g_autoptr(GError) error = NULL;
+  FlowWindow *window;
+  FlowBoardPage *page;
+  GtkWidget *view;
+  GtkGesture *drag;
+  FlowDoc *board;
+  FlowOpId board_id;
+  guint n_shapes;
+
+  /* First start: the default workspace is created. */
+  g_assert_false (g_file_test (default_path, G_FILE_TEST_EXISTS));
+  g_application_activate (G_APPLICATION (app));
+  iterate_until (window_has_workspace, NULL);
+  window = only_window ();
+  g_assert_true (g_file_test (default_path, G_FILE_TEST_EXISTS));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-board", NULL));
+  spin (100);
+  page = FLOW_BOARD_PAGE (flow_window_get_current_view (window));
+  board = flow_board_page_get_doc (page);
+  board_id = *flow_doc_get_id (board);
+  view = find_widget (GTK_WIDGET (page), FLOW_TYPE_BOARD_VIEW);
+  drag = find_drag_gesture (view);
+  g_assert_nonnull (drag);
+
+  use_tool (view, "rect");
+  gesture_drag (drag, 100, 120, 300, 240);
+  use_tool (view, "ellipse");
+  gesture_drag (drag, 480, 110, 680, 250);
+  use_tool (view, "arrow");
+  gesture_drag (drag, 240, 180, 540, 180);
+  use_tool (view, "diamond");
+  gesture_drag (drag, 140, 330, 280, 450);
+  use_tool (view, "line");
+  gesture_drag (drag, 360, 470, 620, 400);
+  use_tool (view, "pen");
+  g_signal_emit_by_name (drag, "drag-begin", 380.0, 330.0);
+  for (int i = 1; i < 40; i++)
+    g_signal_emit_by_name (drag, "drag-update", i * 6.0, 25 * sin (i / 5.0));
+  g_signal_emit_by_name (drag, "drag-end", 234.0, 0.0);
+
+  /* A sticky note: a click, then its text typed into the editor that
+   * pops up, applied when the editor closes. */
+  use_tool (view, "sticky");
+  gesture_drag (drag, 760, 300, 760, 300);
+  {
+    GtkWidget *popover = find_widget (view, GTK_TYPE_POPOVER);
+    GtkWidget *text_view = find_widget (popover, GTK_TYPE_TEXT_VIEW);
+
+    g_assert_true (gtk_widget_get_visible (popover));
+    gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (text_view)),
+                              "Decide the sync protocol", -1);
+    gtk_popover_popdown (GTK_POPOVER (popover));
+    spin (50);
+  }
+  {
+    g_autoptr(GArray) shapes = flow_doc_list_ordered (board);
+    const FlowOpId *sticky = &g_array_index (shapes, FlowOpId, shapes->len - 1);
+    FlowValue *text = flow_doc_get_property (board, sticky, "text");
+
+    n_shapes = shapes->len;
+    g_assert_cmpuint (n_shapes, ==, 7);
+    g_assert_cmpstr (flow_doc_get_entity_kind (board, sticky), ==, "sticky");
+    g_assert_cmpstr (flow_value_get_string (text), ==, "Decide the sync protocol");
+    g_assert_cmpstr (flow_doc_get_entity_kind (board, &g_array_index (shapes, FlowOpId, 0)), ==, "rect");
+  }
+
+  /* Undo and redo through the window's actions. */
+  {
+    g_autoptr(GBytes) full = flow_doc_encode (board);
+    g_autoptr(GArray) after_undo = NULL;
+    guint64 n_ops = flow_doc_get_n_ops (board);
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.undo", NULL));
+    after_undo = flow_doc_list_ordered (board);
+    g_assert_cmpuint (after_undo->len, <, n_shapes);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.redo", NULL));
+    g_clear_pointer (&after_undo, g_array_unref);
+    after_undo = flow_doc_list_ordered (board);
+    g_assert_cmpuint (after_undo->len, ==, n_shapes);
+    g_assert_cmpuint (flow_doc_get_n_ops (board), >, n_ops);
+    (void) full;
+  }
+
+  /* Export writes PNG, SVG and PDF files. */
+  {
+    const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
+    FlowExportFormat formats[] = { FLOW_EXPORT_PNG, FLOW_EXPORT_SVG, FLOW_EXPORT_PDF };
+    const char *names[] = { "export.png", "export.svg", "export.pdf" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+      {
+        g_autoptr(GBytes) bytes = flow_board_page_export (page, formats[i], FALSE, &error);
+
+        g_assert_no_error (error);
+        g_assert_cmpuint (g_bytes_get_size (bytes), >, 500);
+        if (dir != NULL)
+          {
+            g_autofree char *out = g_build_filename (dir, names[i], NULL);
+
+            g_mkdir_with_parents (dir, 0755);
+            g_assert_true (g_file_set_contents (out, g_bytes_get_data (bytes, NULL),
+                                                g_bytes_get_size (bytes), NULL));
+          }
+      }
+  }
+
+  flow_canvas_clear_selection (flow_board_view_get_canvas (FLOW_BOARD_VIEW (view)));
+  screenshot (GTK_WIDGET (window), "board-light.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
+  screenshot (GTK_WIDGET (window), "board-dark.png");
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+  saved = flow_doc_encode (board);
+
+  /* Quit: every window flushes and closes its workspace. */
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (app), "quit"));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  iterate_until (no_windows, NULL);
+
+  /* Start again: the same workspace opens, the board is as left. */
+  g_application_activate (G_APPLICATION (app));
+  iterate_until (window_has_workspace, NULL);
+  window = only_window ();
+  g_assert_cmpstr (flow_window_get_path (window), ==, default_path);
+  {
+    FlowSidebar *sidebar = FLOW_SIDEBAR (find_widget (GTK_WIDGET (window), FLOW_TYPE_SIDEBAR));
+    g_autofree char *id_str = flow_op_id_to_string (&board_id);
+
+    g_assert_cmpuint (flow_sidebar_get_n_rows (sidebar, FALSE), ==, 1);
+    g_signal_emit_by_name (sidebar, "open-document", id_str);
+  }
+  iterate_until (has_view, window);
+  page = FLOW_BOARD_PAGE (flow_window_get_current_view (window));
+  {
+    g_autoptr(GBytes) again = flow_doc_encode (flow_board_page_get_doc (page));
+
+    g_assert_true (g_bytes_equal (saved, again));
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  iterate_until (no_windows, NULL);
+}
+
 /* A damaged file is refused with a clear message, and left untouched. */
 static void
 test_app_bad_file (void)
@@ -331,6 +558,13 @@ main (int   argc,
 {
   int ret;
 
+  g_autofree char *xdg = g_dir_make_tmp ("flow-app-xdg-XXXXXX", NULL);
+  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
+  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+
+  /* A fresh user: nothing under the XDG dirs yet. */
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_setenv ("GTK_A11Y", "none", TRUE);
   g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
@@ -342,6 +576,7 @@ main (int   argc,
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
 
+  g_test_add_func ("/flow/app/end-to-end", test_app_end_to_end);
   g_test_add_func ("/flow/app/window", test_app_window);
   g_test_add_func ("/flow/app/bad-file", test_app_bad_file);
 

@@ -852,7 +852,7 @@ flow_board_page_init (FlowBoardPage *self)
       }
     gtk_popover_set_child (GTK_POPOVER (popover), grid);
     gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
-    gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "preferences-other-symbolic");
+    gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "document-properties-symbolic");
     gtk_widget_set_tooltip_text (button, _("Stroke Width, Opacity and Font Size"));
     gtk_widget_add_css_class (button, "flat");
     gtk_box_append (GTK_BOX (toolbar), button);

@@ -365,27 +365,19 @@ copy_to_clipboard (FlowBoardView *self,
 }
 
 static void
-paste_bytes_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+paste_spliced_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
   g_autoptr(FlowBoardView) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) stream = NULL;
-  g_autoptr(GOutputStream) out = NULL;
   g_autoptr(GBytes) bytes = NULL;
-  const char *mime = NULL;
+  const char *mime = g_object_get_data (source, "mime");
 
-  stream = gdk_clipboard_read_finish (GDK_CLIPBOARD (source), result, &mime, &error);
-  if (stream == NULL || self->canvas == NULL)
+  if (g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error) < 0 ||
+      self->canvas == NULL)
     return;
-  /* Clipboard contents are small and already in memory in this process
-   * or a pipe; a bounded synchronous splice keeps the code simple. */
-  out = g_memory_output_stream_new_resizable ();
-  if (g_output_stream_splice (out, stream, G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE |
-                              G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, &error) < 0)
-    return;
-  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+  bytes = g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (source));
   if (g_strcmp0 (mime, FLOW_CANVAS_SHAPES_MIME) == 0)
     {
       if (!flow_canvas_paste (self->canvas, bytes, self->pointer_x, self->pointer_y, &error))
@@ -400,6 +392,28 @@ paste_bytes_cb (GObject      *source,
 }
 
 static void
+paste_read_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(FlowBoardView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GOutputStream) out = NULL;
+  const char *mime = NULL;
+
+  stream = gdk_clipboard_read_finish (GDK_CLIPBOARD (source), result, &mime, &error);
+  if (stream == NULL)
+    return;
+  /* Another application's clipboard is a pipe: read it without blocking. */
+  out = g_memory_output_stream_new_resizable ();
+  g_object_set_data_full (G_OBJECT (out), "mime", g_strdup (mime), g_free);
+  g_output_stream_splice_async (out, stream,
+                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
+                                G_PRIORITY_DEFAULT, NULL, paste_spliced_cb, g_object_ref (self));
+}
+
+static void
 paste (FlowBoardView *self)
 {
   GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (self));
@@ -408,7 +422,7 @@ paste (FlowBoardView *self)
   if (flow_canvas_get_read_only (self->canvas))
     return;
   gdk_clipboard_read_async (clipboard, mimes, G_PRIORITY_DEFAULT, NULL,
-                            paste_bytes_cb, g_object_ref (self));
+                            paste_read_cb, g_object_ref (self));
 }
 
 /* ------------------------------------------------------------------------
@@ -425,6 +439,9 @@ drag_begin_cb (GtkGestureDrag *gesture,
   guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (gesture));
 
   gtk_widget_grab_focus (GTK_WIDGET (self));
+  /* Synthesised or touch sequences report no button. */
+  if (button == 0)
+    button = GDK_BUTTON_PRIMARY;
   if (button == GDK_BUTTON_SECONDARY)
     {
       gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_DENIED);
