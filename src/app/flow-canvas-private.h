@@ -1,0 +1,141 @@
+/* flow-canvas-private.h
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "flow-canvas.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  DRAG_NONE,
+  DRAG_PENDING,   /* pressed on a shape or empty space, not moved yet */
+  DRAG_MOVE,
+  DRAG_RUBBER,
+  DRAG_RESIZE,
+  DRAG_ROTATE,
+  DRAG_CREATE,    /* rect, ellipse, diamond, line, arrow, text, sticky */
+  DRAG_PEN,
+  DRAG_ERASE,
+  DRAG_PAN,
+} DragKind;
+
+/* Handles: 0..7 resize (clockwise from top-left), 8 rotate. */
+#define HANDLE_NONE   -1
+#define HANDLE_ROTATE 8
+
+/* A shape's geometry as it was when a drag began. */
+typedef struct
+{
+  FlowOpId       id;
+  FlowShapeKind  kind;
+  double         x, y, w, h;
+  double         rotation;
+  FlowPoint     *points;
+  guint          n_points;
+} Orig;
+
+/* The geometry a drag would give a shape. */
+typedef struct
+{
+  double     x, y, w, h;
+  double     rotation;
+  FlowPoint *points;   /* owned; NULL: unchanged */
+  guint      n_points;
+} Geom;
+
+struct _FlowCanvas
+{
+  GObject          parent_instance;
+
+  /* Owned */
+  FlowDoc         *doc;
+  FlowScene       *scene;
+  GArray          *selection;    /* FlowOpId, in selection order */
+  GHashTable      *selected;     /* FlowOpId* (into selection copies) -> itself */
+  GArray          *origs;        /* Orig, during move/resize/rotate */
+  GArray          *pen_points;   /* FlowPoint, board coordinates */
+  GArray          *erase_ids;    /* FlowOpId to delete at release */
+  GArray          *trail;        /* FlowPoint, widget coordinates (eraser) */
+  GArray          *guides;       /* FlowCanvasGuide */
+  guint            change_func;
+
+  /* Viewport */
+  double           width, height;
+  double           offset_x, offset_y;
+  double           zoom;
+
+  FlowCanvasTool   tool;
+  FlowCanvasStyle  style;
+  guint32          accent;
+  double           grid_size;
+
+  /* Gesture */
+  DragKind         drag;
+  DragKind         pending_kind;   /* what DRAG_PENDING becomes */
+  int              handle;
+  double           press_wx, press_wy;  /* widget */
+  double           press_bx, press_by;  /* board */
+  double           cur_bx, cur_by;      /* board, snapped */
+  double           cur_wx, cur_wy;
+  FlowCanvasModifiers modifiers;
+  FlowOpId         press_shape;
+  double           box_x, box_y, box_w, box_h;  /* selection box at press (multi) */
+  double           dx, dy;              /* move preview */
+  double           box_rot;             /* frame rotation at press */
+  guint            group_counter;
+
+  guint            grid_enabled : 1;
+  guint            snap_shapes : 1;
+  guint            read_only : 1;
+  guint            has_press_shape : 1;
+  guint            select_on_release : 1;
+  guint            moved : 1;
+};
+
+/* flow-canvas.c */
+void      _flow_canvas_invalidate        (FlowCanvas       *self);
+void      _flow_canvas_selection_changed (FlowCanvas       *self);
+void      _flow_canvas_select_ids        (FlowCanvas       *self,
+                                          const FlowOpId   *ids,
+                                          guint             n_ids);
+gboolean  _flow_canvas_editable          (FlowCanvas       *self);
+void      _flow_canvas_shape_box         (const FlowShape  *shape,
+                                          FlowRect         *box);
+gboolean  _flow_canvas_selection_box     (FlowCanvas       *self,
+                                          FlowRect         *box);
+GArray   *_flow_canvas_selected_shapes   (FlowCanvas       *self);
+char     *_flow_canvas_new_group_id      (FlowCanvas       *self);
+gboolean  _flow_canvas_set_number        (FlowCanvas       *self,
+                                          const FlowOpId   *id,
+                                          const char       *key,
+                                          double            value);
+gboolean  _flow_canvas_set_line_points   (FlowCanvas       *self,
+                                          const FlowOpId   *id,
+                                          const FlowPoint  *abs_points,
+                                          guint             n_points);
+void      _flow_canvas_apply_style       (FlowCanvas       *self,
+                                          const FlowOpId   *id,
+                                          FlowShapeKind     kind,
+                                          const FlowCanvasStyle *style,
+                                          FlowCanvasStyleFields fields);
+
+/* flow-canvas-clipboard.c */
+JsonNode *_flow_canvas_serialize         (FlowCanvas       *self,
+                                          const FlowOpId   *ids,
+                                          guint             n_ids);
+gboolean  _flow_canvas_paste_node        (FlowCanvas       *self,
+                                          JsonNode         *root,
+                                          gboolean          centre,
+                                          double            bx,
+                                          double            by,
+                                          GError          **error);
+
+G_END_DECLS
