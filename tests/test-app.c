@@ -185,6 +185,7 @@ test_app_window (void)
 
     g_assert_cmpstr (text, ==, "# Plan\n\nDraw the architecture on the board.");
   }
+  screenshot (GTK_WIDGET (window), "app-page.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-board", NULL));
   spin (50);

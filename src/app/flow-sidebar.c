@@ -35,6 +35,8 @@ struct _FlowSidebar
 
   FlowDoc     *catalog;
   guint        watch;
+  FlowOpId     selected;
+  gboolean     has_selected;
 };
 
 enum {
@@ -171,6 +173,8 @@ clear_list (GtkListBox *list)
     gtk_list_box_remove (list, child);
 }
 
+static void apply_selection (FlowSidebar *self);
+
 static void
 rebuild (FlowSidebar *self)
 {
@@ -204,6 +208,7 @@ rebuild (FlowSidebar *self)
   trash_label = g_strdup_printf (_("Trash (%u)"), n_trash);
   gtk_expander_set_label (GTK_EXPANDER (self->trash_expander), trash_label);
   gtk_widget_set_visible (self->trash_expander, n_trash > 0);
+  apply_selection (self);
 }
 
 static void
@@ -237,6 +242,40 @@ flow_sidebar_set_catalog (FlowSidebar *self,
       self->watch = flow_doc_add_change_func (catalog, catalog_changed_cb, self, NULL);
     }
   rebuild (self);
+}
+
+static void
+apply_selection (FlowSidebar *self)
+{
+  g_autofree char *want = self->has_selected ? flow_op_id_to_string (&self->selected) : NULL;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (GTK_WIDGET (self->list));
+       c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (want != NULL && g_strcmp0 (g_object_get_data (G_OBJECT (c), "flow-doc-id"), want) == 0)
+      {
+        gtk_list_box_select_row (self->list, GTK_LIST_BOX_ROW (c));
+        return;
+      }
+  gtk_list_box_unselect_all (self->list);
+}
+
+/**
+ * flow_sidebar_select:
+ * @self: a sidebar
+ * @id: (nullable): the document shown now, or %NULL for none
+ *
+ * Highlights the row of the document in the current tab.
+ */
+void
+flow_sidebar_select (FlowSidebar    *self,
+                     const FlowOpId *id)
+{
+  g_return_if_fail (FLOW_IS_SIDEBAR (self));
+
+  self->has_selected = id != NULL;
+  if (id != NULL)
+    self->selected = *id;
+  apply_selection (self);
 }
 
 /**

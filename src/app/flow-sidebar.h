@@ -20,6 +20,8 @@ G_DECLARE_FINAL_TYPE (FlowSidebar, flow_sidebar, FLOW, SIDEBAR, GtkWidget)
 GtkWidget *flow_sidebar_new          (void);
 void       flow_sidebar_set_catalog  (FlowSidebar *self,
                                       FlowDoc     *catalog);
+void       flow_sidebar_select       (FlowSidebar    *self,
+                                      const FlowOpId *id);
 guint      flow_sidebar_get_n_rows   (FlowSidebar *self,
                                       gboolean     trash);
 

@@ -325,8 +325,14 @@ flow_window_get_current_view (FlowWindow *self)
 static void
 tab_view_selected_page_cb (FlowWindow *self)
 {
+  AdwTabPage *page;
+  FlowDoc *doc;
+
   if (self->disposed)
     return;
+  page = adw_tab_view_get_selected_page (self->tab_view);
+  doc = page ? g_object_get_data (G_OBJECT (adw_tab_page_get_child (page)), "flow-doc") : NULL;
+  flow_sidebar_select (self->sidebar, doc ? flow_doc_get_id (doc) : NULL);
   flow_window_actions_update (self);
 }
 
@@ -366,7 +372,12 @@ set_workspace (FlowWindow    *self,
   dot = strrchr (base, '.');
   if (dot != NULL && dot != base)
     *dot = '\0';
-  title = g_strdup (base);
+  {
+    g_autofree char *def = flow_workspace_default_path ();
+
+    /* The default workspace's file name is an implementation detail. */
+    title = g_strcmp0 (def, self->path) == 0 ? g_strdup (_("My Workspace")) : g_strdup (base);
+  }
   adw_window_title_set_title (self->window_title, title);
   adw_window_title_set_subtitle (self->window_title, self->path);
   /* translators: %s is the workspace name */
