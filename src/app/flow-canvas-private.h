@@ -61,8 +61,10 @@ struct _FlowCanvas
   GArray          *selection;    /* FlowOpId, in selection order */
   GHashTable      *selected;     /* FlowOpId* (into selection copies) -> itself */
   GArray          *origs;        /* Orig, during move/resize/rotate */
+  GHashTable      *orig_index;   /* &Orig.id -> Orig*, rebuilt with origs */
   GArray          *pen_points;   /* FlowPoint, board coordinates */
   GArray          *erase_ids;    /* FlowOpId to delete at release */
+  GHashTable      *erase_set;    /* the same ids */
   GArray          *trail;        /* FlowPoint, widget coordinates (eraser) */
   GArray          *guides;       /* FlowCanvasGuide */
   guint            change_func;

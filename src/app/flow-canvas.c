@@ -407,6 +407,9 @@ collect_unit (FlowCanvas      *self,
  * Change func
  * ------------------------------------------------------------------------ */
 
+static void origs_reindex (FlowCanvas *self);
+static void reset_gesture (FlowCanvas *self);
+
 static void
 doc_changed_cb (FlowDoc    *doc,
                 FlowChange *change,
@@ -425,15 +428,19 @@ doc_changed_cb (FlowDoc    *doc,
   if (pruned)
     selection_filter (self, keep_live_cb, NULL);
 
-  /* A drag on shapes that went away is pointless now. */
+  /* Shapes that went away drop out of a drag; without any, it ends. */
   if (self->origs->len > 0)
-    for (guint i = 0; i < self->origs->len; i++)
-      if (flow_scene_lookup (self->scene, &g_array_index (self->origs, Orig, i).id) == NULL)
-        {
+    {
+      guint before = self->origs->len;
+
+      for (guint i = 0; i < self->origs->len; i++)
+        if (flow_scene_lookup (self->scene, &g_array_index (self->origs, Orig, i).id) == NULL)
           g_array_remove_index (self->origs, i--);
-          if (self->origs->len == 0)
-            self->drag = DRAG_NONE;
-        }
+      if (self->origs->len != before)
+        origs_reindex (self);
+      if (self->origs->len == 0)
+        reset_gesture (self);
+    }
 
   if (pruned)
     g_signal_emit (self, signals[SELECTION_CHANGED], 0);
@@ -489,7 +496,9 @@ flow_canvas_finalize (GObject *object)
 
   g_clear_pointer (&self->selection, g_array_unref);
   g_clear_pointer (&self->selected, g_hash_table_unref);
+  g_clear_pointer (&self->orig_index, g_hash_table_unref);
   g_clear_pointer (&self->origs, g_array_unref);
+  g_clear_pointer (&self->erase_set, g_hash_table_unref);
   g_clear_pointer (&self->pen_points, g_array_unref);
   g_clear_pointer (&self->erase_ids, g_array_unref);
   g_clear_pointer (&self->trail, g_array_unref);
@@ -598,6 +607,8 @@ flow_canvas_init (FlowCanvas *self)
   self->selected = id_set_new ();
   self->origs = g_array_new (FALSE, TRUE, sizeof (Orig));
   g_array_set_clear_func (self->origs, orig_clear);
+  self->orig_index = g_hash_table_new (op_id_hash, op_id_equal);
+  self->erase_set = id_set_new ();
   self->pen_points = g_array_new (FALSE, FALSE, sizeof (FlowPoint));
   self->erase_ids = g_array_new (FALSE, FALSE, sizeof (FlowOpId));
   self->trail = g_array_new (FALSE, FALSE, sizeof (FlowPoint));
@@ -1125,13 +1136,10 @@ gather_snap_lines (FlowCanvas *self,
                    GArray     *ys)
 {
   g_autoptr(GPtrArray) shapes = g_ptr_array_new ();
-  g_autoptr(GHashTable) skip = id_set_new ();
   FlowRect visible = { self->offset_x, self->offset_y, self->width / self->zoom, self->height / self->zoom };
 
   if (visible.width <= 0 || visible.height <= 0)
     return;
-  for (guint i = 0; i < self->origs->len; i++)
-    id_set_add (skip, &g_array_index (self->origs, Orig, i).id);
   flow_scene_query (self->scene, &visible, shapes);
   for (guint i = 0; i < shapes->len && i < 5000; i++)
     {
@@ -1139,7 +1147,7 @@ gather_snap_lines (FlowCanvas *self,
       FlowRect b;
       SnapLine l;
 
-      if (g_hash_table_contains (skip, &shape->id))
+      if (g_hash_table_contains (self->orig_index, &shape->id))
         continue;
       _flow_canvas_shape_box (shape, &b);
       l.lo = b.y;
@@ -1462,16 +1470,26 @@ origs_capture (FlowCanvas *self)
         }
       g_array_append_val (self->origs, o);
     }
+  origs_reindex (self);
+}
+
+static void
+origs_reindex (FlowCanvas *self)
+{
+  g_hash_table_remove_all (self->orig_index);
+  for (guint i = 0; i < self->origs->len; i++)
+    {
+      Orig *o = &g_array_index (self->origs, Orig, i);
+
+      g_hash_table_insert (self->orig_index, &o->id, o);
+    }
 }
 
 static const Orig *
 origs_lookup (FlowCanvas     *self,
               const FlowOpId *id)
 {
-  for (guint i = 0; i < self->origs->len; i++)
-    if (flow_op_id_equal (&g_array_index (self->origs, Orig, i).id, id))
-      return &g_array_index (self->origs, Orig, i);
-  return NULL;
+  return g_hash_table_lookup (self->orig_index, id);
 }
 
 /* The new frame of a resize: centre, size, scale factors and flips. */
@@ -1645,8 +1663,10 @@ reset_gesture (FlowCanvas *self)
   self->moved = FALSE;
   self->dx = self->dy = 0;
   g_array_set_size (self->origs, 0);
+  g_hash_table_remove_all (self->orig_index);
   g_array_set_size (self->pen_points, 0);
   g_array_set_size (self->erase_ids, 0);
+  g_hash_table_remove_all (self->erase_set);
   g_array_set_size (self->trail, 0);
   g_array_set_size (self->guides, 0);
 }
@@ -1780,14 +1800,10 @@ erase_segment (FlowCanvas *self,
     {
       double t = steps ? (double) i / steps : 0;
       const FlowShape *s = flow_scene_hit_test (self->scene, x1 + t * (x2 - x1), y1 + t * (y2 - y1), r);
-      gboolean seen = FALSE;
-
-      if (s == NULL || s->locked)
+      if (s == NULL || s->locked || g_hash_table_contains (self->erase_set, &s->id))
         continue;
-      for (guint k = 0; k < self->erase_ids->len && !seen; k++)
-        seen = flow_op_id_equal (&g_array_index (self->erase_ids, FlowOpId, k), &s->id);
-      if (!seen)
-        g_array_append_val (self->erase_ids, s->id);
+      g_array_append_val (self->erase_ids, s->id);
+      id_set_add (self->erase_set, &s->id);
     }
 }
 
@@ -2630,10 +2646,7 @@ static gboolean
 is_erasing (FlowCanvas     *self,
             const FlowOpId *id)
 {
-  for (guint i = 0; i < self->erase_ids->len; i++)
-    if (flow_op_id_equal (&g_array_index (self->erase_ids, FlowOpId, i), id))
-      return TRUE;
-  return FALSE;
+  return g_hash_table_contains (self->erase_set, id);
 }
 
 /* Draws the visible shapes one by one, replacing dragged shapes by their
