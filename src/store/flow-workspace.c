@@ -312,6 +312,7 @@ flow_workspace_get_catalog (FlowWorkspace *self)
  * @error: return location for a #GError
  *
  * Adds a document to the catalog and returns it, empty and tracked.
+ * Does not block on the file.
  *
  * Returns: (transfer none) (nullable): the new document
  */
@@ -322,13 +323,20 @@ flow_workspace_new_document (FlowWorkspace  *self,
                              const char     *folder,
                              GError        **error)
 {
+  FlowDoc *doc;
   FlowOpId id;
 
   g_return_val_if_fail (FLOW_IS_WORKSPACE (self), NULL);
 
   if (!flow_catalog_add (self->catalog, kind, title, folder, &id, error))
     return NULL;
-  return flow_workspace_load_document (self, &id, error);
+  /* The id is the catalog op just made, so the file holds nothing for it
+   * yet: start empty instead of reading, which keeps this call off the
+   * disk (the app calls it on its UI thread). */
+  doc = flow_doc_new (kind, &id, flow_store_get_replica (self->store));
+  flow_store_track (self->store, doc);
+  g_hash_table_insert (self->docs, flow_op_id_to_string (&id), doc);
+  return doc;
 }
 
 /**
