@@ -192,6 +192,33 @@ sync_style_widgets (FlowBoardPage *self)
   self->updating = FALSE;
 }
 
+/* The style widgets show the first selected shape's style, or the style
+ * the next shape will get when nothing is selected. */
+static void
+selection_changed_cb (FlowBoardPage *self)
+{
+  FlowCanvas *c = canvas (self);
+  guint n;
+  const FlowOpId *ids = flow_canvas_get_selection (c, &n);
+  const FlowShape *shape = n > 0 ? flow_scene_lookup (flow_canvas_get_scene (c), &ids[0]) : NULL;
+  GdkRGBA rgba;
+
+  if (shape == NULL)
+    {
+      sync_style_widgets (self);
+      return;
+    }
+  self->updating = TRUE;
+  u32_to_rgba (shape->stroke, &rgba);
+  gtk_color_chooser_set_rgba (GTK_COLOR_CHOOSER (self->stroke_button), &rgba);
+  u32_to_rgba (shape->fill, &rgba);
+  gtk_color_chooser_set_rgba (GTK_COLOR_CHOOSER (self->fill_button), &rgba);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->width_spin), shape->stroke_width);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->opacity_spin), shape->opacity * 100);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->font_spin), shape->font_size);
+  self->updating = FALSE;
+}
+
 static void
 style_changed_cb (GtkWidget     *widget,
                   FlowBoardPage *self)
@@ -317,7 +344,9 @@ connect_canvas (FlowBoardPage *self)
   g_signal_connect_object (canvas (self), "notify::tool", G_CALLBACK (canvas_notify_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (canvas (self), "notify::zoom", G_CALLBACK (update_zoom_label), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (canvas (self), "notify::read-only", G_CALLBACK (sync_tool_buttons), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (canvas (self), "selection-changed", G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
   canvas_notify_cb (self);
+  selection_changed_cb (self);
 }
 
 /* ------------------------------------------------------------------------
@@ -332,9 +361,12 @@ update_history_label (FlowBoardPage *self)
 
   if (self->preview == NULL)
     /* translators: %lu is the number of edits in the board's history */
-    label = g_strdup_printf (_("Current version · %lu edits"), (gulong) total);
+    label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Current version · %lu edit",
+                                          "Current version · %lu edits", total),
+                             (gulong) total);
   else
-    /* translators: a read-only preview of version %1$lu of %2$lu */
+    /* translators: a read-only preview of the version after the first %lu of
+     * the board's %lu edits */
     label = g_strdup_printf (_("Version %lu of %lu · read-only preview"),
                              (gulong) self->preview_n, (gulong) total);
   gtk_label_set_text (GTK_LABEL (self->history_label), label);
@@ -651,11 +683,14 @@ export_action_cb (GtkWidget  *widget,
       report_error (self, _("Could not export the board: %s"), error->message);
       return;
     }
-  chooser = gtk_file_chooser_native_new (_("Export Board"),
+  chooser = gtk_file_chooser_native_new (selection ? _("Export Selection") : _("Export Board"),
                                          GTK_WINDOW (gtk_widget_get_root (widget)),
                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-  /* translators: the default file name of an export; %s is png, svg or pdf */
-  name = g_strdup_printf (_("Board.%s"), ext);
+  name = selection
+    /* translators: the default file name of an export; %s is png, svg or pdf */
+    ? g_strdup_printf (_("Selection.%s"), ext)
+    /* translators: the default file name of an export; %s is png, svg or pdf */
+    : g_strdup_printf (_("Board.%s"), ext);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
   g_object_set_data_full (G_OBJECT (chooser), "bytes", g_steal_pointer (&bytes),
                           (GDestroyNotify) g_bytes_unref);
@@ -676,21 +711,21 @@ arrange_menu (void)
   g_autoptr(GMenu) align = g_menu_new ();
   g_autoptr(GMenu) export = g_menu_new ();
 
-  g_menu_append (edit, _("_Duplicate"), "canvas.duplicate");
+  g_menu_append (edit, _("D_uplicate"), "canvas.duplicate");
   g_menu_append (edit, _("_Group"), "canvas.group");
-  g_menu_append (edit, _("_Ungroup"), "canvas.ungroup");
+  g_menu_append (edit, _("Ung_roup"), "canvas.ungroup");
   g_menu_append (edit, _("_Lock"), "canvas.lock");
   g_menu_append (edit, _("U_nlock"), "canvas.unlock");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (edit));
 
   g_menu_append (order, _("Bring to _Front"), "canvas.raise-to-top");
-  g_menu_append (order, _("Bring _Forward"), "canvas.raise");
+  g_menu_append (order, _("Bring For_ward"), "canvas.raise");
   g_menu_append (order, _("Send _Backward"), "canvas.lower");
   g_menu_append (order, _("Send to Bac_k"), "canvas.lower-to-bottom");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (order));
 
   g_menu_append (align, _("Align _Left"), "canvas.align::left");
-  g_menu_append (align, _("Align _Centre"), "canvas.align::hcenter");
+  g_menu_append (align, _("Align _Center"), "canvas.align::hcenter");
   g_menu_append (align, _("Align _Right"), "canvas.align::right");
   g_menu_append (align, _("Align _Top"), "canvas.align::top");
   g_menu_append (align, _("Align _Middle"), "canvas.align::vcenter");
@@ -824,8 +859,8 @@ flow_board_page_init (FlowBoardPage *self)
   gtk_box_append (GTK_BOX (toolbar), tool_box);
   gtk_box_append (GTK_BOX (toolbar), gtk_separator_new (GTK_ORIENTATION_VERTICAL));
 
-  self->stroke_button = color_button (self, _("Stroke Colour"));
-  self->fill_button = color_button (self, _("Fill Colour"));
+  self->stroke_button = color_button (self, _("Stroke Color"));
+  self->fill_button = color_button (self, _("Fill Color"));
   self->width_spin = spin_button (self, 0, 100, 1, _("Stroke Width"));
   self->opacity_spin = spin_button (self, 0, 100, 5, _("Opacity (%)"));
   self->font_spin = spin_button (self, 1, 400, 1, _("Font Size"));

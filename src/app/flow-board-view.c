@@ -141,6 +141,15 @@ finish_text_edit (FlowBoardView *self,
       text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
       flow_canvas_set_text (self->canvas, &self->editing, text);
     }
+  else
+    {
+      /* Cancelling the editor of a text that never got any leaves no
+       * empty shape behind (an empty text is deleted). */
+      const FlowShape *shape = flow_scene_lookup (flow_canvas_get_scene (self->canvas), &self->editing);
+
+      if (shape != NULL && shape->kind == FLOW_SHAPE_TEXT && (shape->text == NULL || shape->text[0] == '\0'))
+        flow_canvas_set_text (self->canvas, &self->editing, "");
+    }
   gtk_popover_popdown (GTK_POPOVER (self->text_popover));
   gtk_widget_grab_focus (GTK_WIDGET (self));
 }

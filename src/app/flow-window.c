@@ -380,8 +380,8 @@ set_workspace (FlowWindow    *self,
   }
   adw_window_title_set_title (self->window_title, title);
   adw_window_title_set_subtitle (self->window_title, self->path);
-  /* translators: %s is the workspace name */
   {
+    /* translators: the window title; %s is the workspace name */
     g_autofree char *wtitle = g_strdup_printf (_("%s — FlowSync"), title);
 
     gtk_window_set_title (GTK_WINDOW (self), wtitle);
@@ -403,7 +403,7 @@ open_failed (FlowWindow   *self,
   g_autofree char *desc = NULL;
 
   gtk_spinner_stop (self->spinner);
-  /* translators: %1$s is the file, %2$s the reason */
+  /* translators: the first %s is the file, the second the reason */
   desc = g_strdup_printf (_("%s\n\n%s\n\nThe file was left untouched."), self->path, error->message);
   adw_status_page_set_description (self->error_page, desc);
   gtk_stack_set_visible_child_name (self->content_stack, "error");
