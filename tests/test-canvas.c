@@ -689,6 +689,10 @@ test_move (Fixture       *f,
   g_assert_cmpuint (f->n_changes, ==, before);
   g_assert_cmpfloat (num (f->doc, &locked, "x"), ==, 600);
   g_assert_false (flow_canvas_nudge (f->canvas, 1, 0));
+  /* Delete leaves it too, like the eraser. */
+  g_assert_false (flow_canvas_delete_selection (f->canvas));
+  g_assert_false (flow_doc_entity_is_deleted (f->doc, &locked));
+  g_assert_cmpuint (f->n_changes, ==, before);
 
   /* Nudge: arrow keys. */
   click (f, 150, 180, NONE);

@@ -66,7 +66,10 @@ flow_canvas_delete_selection (FlowCanvas *self)
   if (!_flow_canvas_editable (self) || self->selection->len == 0)
     return FALSE;
   flow_canvas_cancel (self);
-  ids = g_array_copy (self->selection);
+  /* Locked shapes stay, as they do for the eraser: unlock to delete. */
+  ids = movable_ids (self);
+  if (ids->len == 0)
+    return FALSE;
   if (!flow_board_delete (self->doc, (const FlowOpId *) ids->data, ids->len, &error))
     {
       g_warning ("Could not delete shapes: %s", error->message);
