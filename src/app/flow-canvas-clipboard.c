@@ -40,6 +40,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <math.h>
 #include <string.h>
 
@@ -343,7 +345,7 @@ invalid (GError    **error,
          const char *what)
 {
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               "Not a FlowSync shape clipboard: %s", what);
+               _("Not a FlowSync shape clipboard: %s"), what);
   return FALSE;
 }
 
@@ -558,7 +560,7 @@ _flow_canvas_paste_node (FlowCanvas *self,
 
   if (!_flow_canvas_editable (self))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY, "The board is read-only");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY, _("The board is read-only"));
       return FALSE;
     }
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
@@ -572,7 +574,7 @@ _flow_canvas_paste_node (FlowCanvas *self,
   if (version > FORMAT_VERSION)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "The shapes were copied by a newer FlowSync (format %g)", version);
+                   _("The shapes were copied by a newer FlowSync (format %g)"), version);
       return FALSE;
     }
   origin = json_object_get_member (obj, "origin");
@@ -683,7 +685,7 @@ _flow_canvas_paste_node (FlowCanvas *self,
   if (!ok)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Not a FlowSync shape clipboard: %s", local_error->message);
+                   _("Not a FlowSync shape clipboard: %s"), local_error->message);
       return FALSE;
     }
   _flow_canvas_select_ids (self, (const FlowOpId *) ids->data, ids->len);
@@ -728,7 +730,7 @@ flow_canvas_paste (FlowCanvas  *self,
   if (!json_parser_load_from_data (parser, text, len, &local_error))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Not a FlowSync shape clipboard: %s", local_error->message);
+                   _("Not a FlowSync shape clipboard: %s"), local_error->message);
       return FALSE;
     }
   flow_canvas_widget_to_board (self, x, y, &bx, &by);
@@ -760,7 +762,7 @@ flow_canvas_export_selection (FlowCanvas  *self,
 
   if (self->selection->len == 0)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Nothing is selected");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("Nothing is selected"));
       return NULL;
     }
   stream = g_memory_output_stream_new_resizable ();
@@ -831,7 +833,7 @@ flow_canvas_insert_image (FlowCanvas  *self,
 
   if (!_flow_canvas_editable (self))
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY, "The board is read-only");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_READ_ONLY, _("The board is read-only"));
       return FALSE;
     }
   if (mime_type == NULL)
@@ -839,21 +841,21 @@ flow_canvas_insert_image (FlowCanvas  *self,
   if (strcmp (mime_type, "image/png") != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "Images of type “%s” are not supported; use PNG", mime_type);
+                   _("Images of type “%s” are not supported; use PNG"), mime_type);
       return FALSE;
     }
 
   r.data = g_bytes_get_data (png, &r.len);
   if (r.data == NULL || r.len == 0)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "The image is empty");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("The image is empty"));
       return FALSE;
     }
   surface = cairo_image_surface_create_from_png_stream (read_cb, &r);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "The image could not be read: %s", cairo_status_to_string (cairo_surface_status (surface)));
+                   _("The image could not be read: %s"), cairo_status_to_string (cairo_surface_status (surface)));
       cairo_surface_destroy (surface);
       return FALSE;
     }
@@ -862,7 +864,7 @@ flow_canvas_insert_image (FlowCanvas  *self,
   cairo_surface_destroy (surface);
   if (w <= 0 || h <= 0)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "The image has no pixels");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("The image has no pixels"));
       return FALSE;
     }
 
