@@ -77,6 +77,33 @@ invalidate_cb (FlowBoardView *self)
  * Drawing
  * ------------------------------------------------------------------------ */
 
+/* A dot grid shows where the paper is and how far it is zoomed. Dots sit
+ * every 20 board units (the grid size when snapping) and thin out by
+ * fives when they would come closer than 12 pixels. */
+static void
+draw_dots (FlowBoardView *self,
+           cairo_t       *cr,
+           int            width,
+           int            height)
+{
+  double zoom = flow_canvas_get_zoom (self->canvas);
+  double step = 20, ox, oy, size;
+
+  if (!flow_canvas_get_grid (self->canvas, &step) || step <= 0)
+    step = 20;
+  while (step * zoom < 12)
+    step *= 5;
+  flow_canvas_get_offset (self->canvas, &ox, &oy);
+  size = MAX (1.0, MIN (2.0, zoom * 1.5));
+  cairo_save (cr);
+  cairo_set_source_rgba (cr, 0.1, 0.1, 0.15, 0.18);
+  for (double bx = floor (ox / step) * step; (bx - ox) * zoom < width; bx += step)
+    for (double by = floor (oy / step) * step; (by - oy) * zoom < height; by += step)
+      cairo_rectangle (cr, round ((bx - ox) * zoom) - size / 2, round ((by - oy) * zoom) - size / 2, size, size);
+  cairo_fill (cr);
+  cairo_restore (cr);
+}
+
 static void
 flow_board_view_snapshot (GtkWidget   *widget,
                           GtkSnapshot *snapshot)
@@ -89,6 +116,7 @@ flow_board_view_snapshot (GtkWidget   *widget,
   if (width <= 0 || height <= 0 || self->canvas == NULL)
     return;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  draw_dots (self, cr, width, height);
   flow_canvas_draw (self->canvas, cr);
   cairo_destroy (cr);
 }
