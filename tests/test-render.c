@@ -429,6 +429,82 @@ test_golden_kinds (void)
   assert_golden (scene, "kinds");
 }
 
+/* Draws @scene at @zoom onto a white 480 x 360 surface the way the canvas
+ * does; with @copies, every shape goes through flow_render_shape() as a
+ * modified copy would (no scene caches). */
+static cairo_surface_t *
+draw_view (FlowScene *scene,
+           double     zoom,
+           gboolean   copies)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 480, 360);
+  cairo_t *cr = cairo_create (surface);
+  FlowRect view = { 0, 0, 480 / zoom, 360 / zoom };
+
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  cairo_scale (cr, zoom, zoom);
+  if (!copies)
+    flow_render_scene (cr, scene, &view);
+  else
+    for (guint i = 0; i < flow_scene_get_n_shapes (scene); i++)
+      {
+        FlowShape copy = *flow_scene_get_nth (scene, i);
+
+        flow_render_shape (cr, scene, &copy);
+      }
+  g_assert_cmpint (cairo_status (cr), ==, CAIRO_STATUS_SUCCESS);
+  cairo_destroy (cr);
+  return surface;
+}
+
+/* The renderer's caches (layouts, polylines, images) draw what a fresh
+ * copy draws, at full detail and at a level-of-detail zoom, twice over. */
+static void
+test_caches_match_copies (void)
+{
+  g_autoptr(FlowDoc) board = new_board ();
+  g_autoptr(FlowScene) scene = NULL;
+  const double zooms[] = { 1.0, 0.1 };
+
+  build_kinds (board);
+  scene = flow_scene_new (board);
+  for (guint z = 0; z < G_N_ELEMENTS (zooms); z++)
+    for (guint round = 0; round < 2; round++)
+      {
+        cairo_surface_t *cached = draw_view (scene, zooms[z], FALSE);
+        cairo_surface_t *copied = draw_view (scene, zooms[z], TRUE);
+        Diff d = compare_surfaces (cached, copied, 0);
+
+        g_test_message ("zoom %g: max diff %d", zooms[z], d.max_diff);
+        g_assert_cmpint (d.max_diff, ==, 0);
+        /* The filled rect shows even where everything is tiny. */
+        g_assert_cmphex (pixel_at (cached, (int) (60 * zooms[z]), (int) (50 * zooms[z])), !=, 0xffffff);
+        cairo_surface_destroy (cached);
+        cairo_surface_destroy (copied);
+      }
+}
+
+/* Text leaves cairo's current point behind; an ellipse drawn next must not
+ * join it with a stray line. */
+static void
+test_text_then_ellipse (void)
+{
+  g_autoptr(FlowDoc) board = new_board ();
+  g_autoptr(FlowScene) scene = NULL;
+  cairo_surface_t *surface;
+  FlowOpId id;
+
+  id = add (board, "text", 20, 20, 100, 30);
+  set_text (board, &id, "Hi");
+  add (board, "ellipse", 300, 250, 100, 60);
+  scene = flow_scene_new (board);
+  surface = draw_view (scene, 1.0, FALSE);
+  /* On the way from the text's origin to the arc's start: white. */
+  g_assert_cmphex (pixel_at (surface, 210, 150), ==, 0xffffff);
+  cairo_surface_destroy (surface);
+}
+
 static void
 test_golden_rotation_opacity (void)
 {
@@ -928,6 +1004,8 @@ main (int   argc,
   g_test_add_func ("/flow/render/golden/rotation-opacity", test_golden_rotation_opacity);
   g_test_add_func ("/flow/render/golden/bound-arrows", test_golden_bound_arrows);
   g_test_add_func ("/flow/render/golden/placeholder", test_golden_placeholder);
+  g_test_add_func ("/flow/render/caches-match-copies", test_caches_match_copies);
+  g_test_add_func ("/flow/render/text-then-ellipse", test_text_then_ellipse);
   g_test_add_func ("/flow/render/export/empty", test_export_empty);
   g_test_add_func ("/flow/render/export/selection", test_export_selection);
   g_test_add_data_func ("/flow/render/export/svg", GINT_TO_POINTER (FLOW_EXPORT_SVG),

@@ -15,7 +15,26 @@
  * anything undecodable draws a placeholder: a grey box with a cross.
  *
  * Text is laid out with absolute font sizes in board units and hinting
- * off, so the layout does not change with the zoom.
+ * off, in the scene's own pango context (identity matrix), so the layout
+ * does not change with the zoom. It is cached on the scene shape and
+ * dropped when the text, font size, width or kind change; line, arrow and
+ * stroke polylines are cached by the scene with the bounds. Shapes that are
+ * not the scene's own (a caller's modified copy) are drawn without caches.
+ *
+ * Level of detail (flow_render_scene and flow_render_shape; never exports):
+ * what is too small to see is drawn more cheaply, so pictures differ from
+ * an export only at small zooms, by sub-pixel amounts or as noted:
+ *  - a shape under 2 px across is its bounds filled with its main colour;
+ *  - text under 4 px is greeked: a translucent bar per estimated line;
+ *  - an outline under 1 px wide gets butt caps and mitred (rects) or
+ *    bevelled joins; a pen stroke that thin is one plain polyline at its
+ *    mean width, through points at least a pixel apart;
+ *  - an ellipse under 32 px in radius is a polygon within 0.25 px of it;
+ *  - an arrow head under 2 px is left out;
+ *  - a sticky note's shadow under 3 px is one plain rect (none under 1 px)
+ *    and its corners are square.
+ * Translucent shapes draw through a group clipped to their bounds (and to
+ * overflowing text), never one the size of the target.
  */
 
 #define G_LOG_DOMAIN "flow-render"
@@ -37,11 +56,43 @@
 #define STROKE_SUBDIVISIONS 4
 #define MAX_EXPORT_PIXELS 16384.0
 
+/* Level of detail, in device pixels (flow_render_scene and
+ * flow_render_shape only; exports draw everything in full). */
+#define LOD_SHAPE_PX 2.0     /* a shape this small is a coloured dot */
+#define LOD_TEXT_PX 4.0      /* a font size this small is greeked */
+#define LOD_STROKE_PX 1.0    /* a line this thin has cheap caps and joins */
+#define LOD_SHADOW_PX 3.0    /* a sticky shadow this small is one rect */
+#define LOD_POLYGON_PX 32.0  /* an ellipse of this radius is a polygon */
+#define STICKY_SHADOW 12.0   /* how far the sticky's shadow spreads */
+
 G_DEFINE_QUARK (flow-render-error-quark, flow_render_error)
 
 /* ------------------------------------------------------------------------
  * Private functions
  * ------------------------------------------------------------------------ */
+
+/* What one drawing pass knows besides the shape. */
+typedef struct
+{
+  FlowScene *scene;
+  double     scale;     /* device pixels per board unit */
+  gboolean   lod;       /* simplify what is too small to see */
+} Pass;
+
+static void
+pass_init (Pass      *pass,
+           cairo_t   *cr,
+           FlowScene *scene,
+           gboolean   lod)
+{
+  double xx = 1, xy = 0, yx = 0, yy = 1;
+
+  cairo_user_to_device_distance (cr, &xx, &xy);
+  cairo_user_to_device_distance (cr, &yx, &yy);
+  pass->scene = scene;
+  pass->scale = sqrt (fabs (xx * yy - xy * yx));
+  pass->lod = lod;
+}
 
 static void
 set_rgba (cairo_t *cr,
@@ -52,6 +103,18 @@ set_rgba (cairo_t *cr,
                          ((rgba >> 16) & 0xff) / 255.0,
                          ((rgba >> 8) & 0xff) / 255.0,
                          (rgba & 0xff) / 255.0);
+}
+
+static void
+set_rgba_alpha (cairo_t *cr,
+                guint32  rgba,
+                double   alpha)
+{
+  cairo_set_source_rgba (cr,
+                         ((rgba >> 24) & 0xff) / 255.0,
+                         ((rgba >> 16) & 0xff) / 255.0,
+                         ((rgba >> 8) & 0xff) / 255.0,
+                         (rgba & 0xff) / 255.0 * alpha);
 }
 
 static gboolean
@@ -68,23 +131,41 @@ enter_box (cairo_t         *cr,
   double cx = shape->x + shape->w / 2, cy = shape->y + shape->h / 2;
 
   cairo_translate (cr, cx, cy);
-  cairo_rotate (cr, shape->rotation);
+  if (shape->rotation != 0)
+    cairo_rotate (cr, shape->rotation);
   cairo_translate (cr, -shape->w / 2, -shape->h / 2);
 }
 
 static void
 path_closed (cairo_t         *cr,
+             const Pass      *pass,
              const FlowShape *shape)
 {
   double w = shape->w, h = shape->h;
 
-  if (shape->kind == FLOW_SHAPE_ELLIPSE)
+  if (shape->kind == FLOW_SHAPE_ELLIPSE && pass->lod &&
+      MAX (w, h) / 2 * pass->scale < LOD_POLYGON_PX)
     {
-      cairo_save (cr);
+      /* Level of detail: a small ellipse is a polygon whose sides stray at
+       * most a quarter pixel from the curve; cairo fills and strokes that
+       * several times faster than its arcs. */
+      double r = MAX (MAX (w, h) / 2 * pass->scale, 0.5);
+      guint n = CLAMP ((guint) ceil (G_PI / acos (1 - MIN (0.25 / r, 1.0))), 8, 64);
+
+      cairo_move_to (cr, w, h / 2);
+      for (guint i = 1; i < n; i++)
+        cairo_line_to (cr, w / 2 * (1 + cos (2 * G_PI * i / n)), h / 2 * (1 + sin (2 * G_PI * i / n)));
+      cairo_close_path (cr);
+    }
+  else if (shape->kind == FLOW_SHAPE_ELLIPSE)
+    {
+      cairo_matrix_t m;
+
+      cairo_get_matrix (cr, &m);
       cairo_translate (cr, w / 2, h / 2);
       cairo_scale (cr, MAX (w / 2, 1e-3), MAX (h / 2, 1e-3));
       cairo_arc (cr, 0, 0, 1, 0, 2 * G_PI);
-      cairo_restore (cr);
+      cairo_set_matrix (cr, &m);
     }
   else if (shape->kind == FLOW_SHAPE_DIAMOND)
     {
@@ -98,10 +179,40 @@ path_closed (cairo_t         *cr,
     cairo_rectangle (cr, 0, 0, w, h);
 }
 
-static void
-fill_and_stroke (cairo_t         *cr,
-                 const FlowShape *shape)
+/* Level of detail: whether @shape's outline is under LOD_STROKE_PX wide
+ * on screen. Such a line is drawn with butt caps and mitred or bevelled
+ * joins, which cairo rasterises much faster than round ones and which look
+ * the same below a pixel. */
+static gboolean
+is_thin (const Pass      *pass,
+         const FlowShape *shape)
 {
+  return pass->lod && shape->stroke_width * pass->scale < LOD_STROKE_PX;
+}
+
+static void
+set_line_style (cairo_t         *cr,
+                const Pass      *pass,
+                const FlowShape *shape,
+                gboolean         rectilinear)
+{
+  gboolean thin = is_thin (pass, shape);
+
+  cairo_set_line_width (cr, shape->stroke_width);
+  cairo_set_line_cap (cr, thin ? CAIRO_LINE_CAP_BUTT : CAIRO_LINE_CAP_ROUND);
+  if (!thin)
+    cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  else
+    cairo_set_line_join (cr, rectilinear ? CAIRO_LINE_JOIN_MITER : CAIRO_LINE_JOIN_BEVEL);
+}
+
+static void
+draw_closed (cairo_t         *cr,
+             const Pass      *pass,
+             const FlowShape *shape)
+{
+  enter_box (cr, shape);
+  path_closed (cr, pass, shape);
   if (has_alpha (shape->fill))
     {
       set_rgba (cr, shape->fill);
@@ -110,24 +221,35 @@ fill_and_stroke (cairo_t         *cr,
   if (has_alpha (shape->stroke) && shape->stroke_width > 0)
     {
       set_rgba (cr, shape->stroke);
-      cairo_set_line_width (cr, shape->stroke_width);
-      cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+      set_line_style (cr, pass, shape, shape->kind == FLOW_SHAPE_RECT);
+      /* The ellipse's arc is open: butt ends, as ever. */
+      if (shape->kind == FLOW_SHAPE_ELLIPSE)
+        cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
       cairo_stroke_preserve (cr);
     }
   cairo_new_path (cr);
 }
 
-static void
-draw_closed (cairo_t         *cr,
-             const FlowShape *shape)
+/* The world polyline of @shape: the scene's cached copy for its own shapes,
+ * else a new one in *@to_free. */
+static const FlowScenePoint *
+world_points (const Pass           *pass,
+              const FlowShape      *shape,
+              FlowSceneShape       *own,
+              guint                *n,
+              FlowScenePoint      **to_free)
 {
-  enter_box (cr, shape);
-  path_closed (cr, shape);
-  fill_and_stroke (cr, shape);
+  if (own != NULL && own->world != NULL)
+    {
+      *n = own->n_world;
+      return own->world;
+    }
+  *to_free = flow_scene_dup_world_points (pass->scene, shape, n);
+  return *to_free;
 }
 
 static void
-draw_arrow_head (cairo_t              *cr,
+path_arrow_head (cairo_t              *cr,
                  const FlowShape      *shape,
                  const FlowScenePoint *from,
                  const FlowScenePoint *tip)
@@ -141,32 +263,35 @@ draw_arrow_head (cairo_t              *cr,
   cairo_move_to (cr, tip->x - len * cos (angle - spread), tip->y - len * sin (angle - spread));
   cairo_line_to (cr, tip->x, tip->y);
   cairo_line_to (cr, tip->x - len * cos (angle + spread), tip->y - len * sin (angle + spread));
-  cairo_stroke (cr);
 }
 
+/* The line and the arrow head in one stroke: one rasterisation, and a
+ * translucent colour does not darken where they meet. */
 static void
 draw_line (cairo_t         *cr,
-           FlowScene       *scene,
-           const FlowShape *shape)
+           const Pass      *pass,
+           const FlowShape *shape,
+           FlowSceneShape  *own)
 {
-  g_autofree FlowScenePoint *p = NULL;
+  g_autofree FlowScenePoint *owned = NULL;
+  const FlowScenePoint *p;
   guint n;
 
   if (!has_alpha (shape->stroke) || shape->stroke_width <= 0)
     return;
-  p = flow_scene_dup_world_points (scene, shape, &n);
+  p = world_points (pass, shape, own, &n, &owned);
   set_rgba (cr, shape->stroke);
-  cairo_set_line_width (cr, shape->stroke_width);
-  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  set_line_style (cr, pass, shape, FALSE);
   cairo_move_to (cr, p[0].x, p[0].y);
   for (guint i = 1; i < n; i++)
     cairo_line_to (cr, p[i].x, p[i].y);
   if (n == 1)
     cairo_line_to (cr, p[0].x, p[0].y);
+  /* Level of detail: a head under LOD_SHAPE_PX long is left out. */
+  if (shape->kind == FLOW_SHAPE_ARROW && n > 1 &&
+      !(pass->lod && MAX (12.0, shape->stroke_width * 4) * pass->scale < LOD_SHAPE_PX))
+    path_arrow_head (cr, shape, &p[n - 2], &p[n - 1]);
   cairo_stroke (cr);
-  if (shape->kind == FLOW_SHAPE_ARROW && n > 1)
-    draw_arrow_head (cr, shape, &p[n - 2], &p[n - 1]);
 }
 
 /* Catmull-Rom through the points, STROKE_SUBDIVISIONS samples per span,
@@ -210,14 +335,49 @@ smooth_points (const FlowScenePoint *p,
 }
 
 static double
-stroke_radius (const FlowShape      *shape,
-               const FlowScenePoint *p)
+pressure_factor (const FlowScenePoint *p)
 {
   /* Pressure 0.5 (and a mouse, which reports none) gives the nominal width;
    * the range is 0.5x to 1.5x. */
-  double pressure = p->pressure > 0 ? p->pressure : 0.5;
+  return 0.5 + (p->pressure > 0 ? p->pressure : 0.5);
+}
 
-  return shape->stroke_width / 2 * (0.5 + pressure);
+static double
+stroke_radius (const FlowShape      *shape,
+               const FlowScenePoint *p)
+{
+  return shape->stroke_width / 2 * pressure_factor (p);
+}
+
+/* Level of detail: a pen stroke under LOD_STROKE_PX wide on screen is one
+ * plain polyline through the recorded points, at the mean pressure's
+ * width, leaving out points within a pixel of the last one kept. */
+static void
+draw_freehand_thin (cairo_t              *cr,
+                    const Pass           *pass,
+                    const FlowShape      *shape,
+                    const FlowScenePoint *p,
+                    guint                 n)
+{
+  double factor = 0, min_d2 = 1 / (pass->scale * pass->scale);
+  const FlowScenePoint *last = &p[0];
+
+  cairo_move_to (cr, p[0].x, p[0].y);
+  for (guint i = 0; i < n; i++)
+    {
+      double dx = p[i].x - last->x, dy = p[i].y - last->y;
+
+      factor += pressure_factor (&p[i]);
+      if (i + 1 < n && dx * dx + dy * dy < min_d2)
+        continue;
+      cairo_line_to (cr, p[i].x, p[i].y);
+      last = &p[i];
+    }
+  set_rgba (cr, shape->stroke);
+  cairo_set_line_width (cr, shape->stroke_width * factor / n);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_BEVEL);
+  cairo_stroke (cr);
 }
 
 /* One positively oriented subpath per disc and per segment hull, filled
@@ -225,16 +385,23 @@ stroke_radius (const FlowShape      *shape,
  * blending where the pen crosses itself. */
 static void
 draw_freehand (cairo_t         *cr,
-               FlowScene       *scene,
-               const FlowShape *shape)
+               const Pass      *pass,
+               const FlowShape *shape,
+               FlowSceneShape  *own)
 {
-  g_autofree FlowScenePoint *raw = NULL;
+  g_autofree FlowScenePoint *owned = NULL;
   g_autofree FlowScenePoint *p = NULL;
+  const FlowScenePoint *raw;
   guint n_raw, n;
 
   if (!has_alpha (shape->stroke) || shape->stroke_width <= 0)
     return;
-  raw = flow_scene_dup_world_points (scene, shape, &n_raw);
+  raw = world_points (pass, shape, own, &n_raw, &owned);
+  if (is_thin (pass, shape))
+    {
+      draw_freehand_thin (cr, pass, shape, raw, n_raw);
+      return;
+    }
   p = smooth_points (raw, n_raw, &n);
   cairo_new_path (cr);
   for (guint i = 0; i < n; i++)
@@ -268,23 +435,19 @@ draw_freehand (cairo_t         *cr,
   cairo_fill (cr);
 }
 
-static PangoLayout *
-create_layout (cairo_t         *cr,
-               const FlowShape *shape,
-               double           width)
+static double
+text_inset (const FlowShape *shape)
 {
-  PangoLayout *layout = pango_cairo_create_layout (cr);
-  PangoContext *context = pango_layout_get_context (layout);
-  cairo_font_options_t *options = cairo_font_options_create ();
-  PangoFontDescription *desc = pango_font_description_from_string ("Sans");
+  return shape->kind == FLOW_SHAPE_STICKY ? STICKY_PADDING : 0;
+}
 
-  cairo_font_options_set_hint_style (options, CAIRO_HINT_STYLE_NONE);
-  cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_OFF);
-  cairo_font_options_set_antialias (options, CAIRO_ANTIALIAS_GRAY);
-  pango_cairo_context_set_font_options (context, options);
-  cairo_font_options_destroy (options);
-  pango_context_set_round_glyph_positions (context, FALSE);
-  pango_layout_context_changed (layout);
+static PangoLayout *
+create_layout (FlowScene       *scene,
+               const FlowShape *shape)
+{
+  PangoLayout *layout = pango_layout_new (flow_scene_get_pango_context (scene));
+  PangoFontDescription *desc = pango_font_description_from_string ("Sans");
+  double width = shape->w - 2 * text_inset (shape);
 
   pango_font_description_set_absolute_size (desc, MAX (shape->font_size, 1.0) * PANGO_SCALE);
   pango_layout_set_font_description (layout, desc);
@@ -298,19 +461,99 @@ create_layout (cairo_t         *cr,
   return layout;
 }
 
+/* The shape's layout, owned by the scene shape (or, for a copy, a new one
+ * in *@to_free). */
+static PangoLayout *
+get_layout (const Pass       *pass,
+            const FlowShape  *shape,
+            FlowSceneShape   *own,
+            PangoLayout     **to_free)
+{
+  if (own == NULL)
+    return *to_free = create_layout (pass->scene, shape);
+  if (own->layout == NULL)
+    own->layout = create_layout (pass->scene, shape);
+  return own->layout;
+}
+
+static gboolean
+has_text (const FlowShape *shape)
+{
+  return shape->text != NULL && shape->text[0] != '\0' && has_alpha (shape->stroke);
+}
+
+/* Level of detail: text under LOD_TEXT_PX on screen is "greeked", one
+ * translucent bar per line where the line would be. The lines are
+ * estimated (an average glyph is about 0.55 em wide), so nothing is laid
+ * out. */
+static void
+draw_text_bars (cairo_t         *cr,
+                const FlowShape *shape,
+                double           inset)
+{
+  double size = MAX (shape->font_size, 1.0), char_w = 0.55 * size, line_h = 1.17 * size;
+  double width = shape->w - 2 * inset;
+  double max_chars = width > 0 ? MAX (floor (width / char_w), 1) : G_MAXDOUBLE;
+  const char *p = shape->text;
+  guint line = 0;
+
+  while (*p != '\0')
+    {
+      double chars = 0;
+      const char *word = p;
+
+      /* Fill one line with whole words; a word longer than a line breaks. */
+      while (*p != '\0' && *p != '\n')
+        {
+          const char *end = word;
+          double n = 0;
+
+          while (*end != '\0' && *end != '\n' && *end != ' ')
+            end = g_utf8_next_char (end), n++;
+          if (chars > 0 && chars + 1 + n > max_chars)
+            break;
+          chars += (chars > 0) + MIN (n, max_chars - chars);
+          p = n > max_chars ? g_utf8_offset_to_pointer (word, (glong) max_chars) : end;
+          while (*p == ' ')
+            p++;
+          word = p;
+          if (n > max_chars)
+            break;
+        }
+      if (chars > 0)
+        cairo_rectangle (cr, inset, inset + line * line_h + 0.3 * size, chars * char_w,
+                         0.55 * size);
+      line++;
+      if (*p == '\n')
+        p++;
+    }
+  set_rgba_alpha (cr, shape->stroke, 0.4);
+  cairo_fill (cr);
+}
+
 static void
 draw_text (cairo_t         *cr,
+           const Pass      *pass,
            const FlowShape *shape,
-           double           inset)
+           FlowSceneShape  *own)
 {
-  g_autoptr(PangoLayout) layout = NULL;
+  g_autoptr(PangoLayout) to_free = NULL;
+  double inset = text_inset (shape);
+  PangoLayout *layout;
 
-  if (shape->text == NULL || shape->text[0] == '\0' || !has_alpha (shape->stroke))
+  if (!has_text (shape))
     return;
-  layout = create_layout (cr, shape, shape->w - 2 * inset);
+  if (pass->lod && shape->font_size * pass->scale < LOD_TEXT_PX)
+    {
+      draw_text_bars (cr, shape, inset);
+      return;
+    }
+  layout = get_layout (pass, shape, own, &to_free);
   cairo_move_to (cr, inset, inset);
   set_rgba (cr, shape->stroke);
   pango_cairo_show_layout (cr, layout);
+  /* pango leaves the current point, which the next shape's arc would join. */
+  cairo_new_path (cr);
 }
 
 static void
@@ -332,23 +575,41 @@ rounded_rect (cairo_t *cr,
 
 static void
 draw_sticky (cairo_t         *cr,
-             const FlowShape *shape)
+             const Pass      *pass,
+             const FlowShape *shape,
+             FlowSceneShape  *own)
 {
   enter_box (cr, shape);
-  /* A soft shadow: stacked translucent rounded rects, widest first. */
-  for (int i = 6; i >= 1; i--)
+  if (pass->lod && STICKY_SHADOW * pass->scale < LOD_SHADOW_PX)
     {
-      double spread = i * 2.0;
-
-      rounded_rect (cr, 2 - spread / 2, 5 - spread / 2, shape->w + spread, shape->h + spread,
-                    4 + spread / 2);
-      cairo_set_source_rgba (cr, 0, 0, 0, 0.035);
-      cairo_fill (cr);
+      /* Level of detail: the shadow is a few pixels at most, so one plain
+       * rect at its average strength (none under a pixel), and the corners
+       * are square. */
+      if (STICKY_SHADOW * pass->scale >= 1)
+        {
+          cairo_rectangle (cr, -1, 2, shape->w + 6, shape->h + 6);
+          cairo_set_source_rgba (cr, 0, 0, 0, 0.1);
+          cairo_fill (cr);
+        }
+      cairo_rectangle (cr, 0, 0, shape->w, shape->h);
     }
-  rounded_rect (cr, 0, 0, shape->w, shape->h, 3);
+  else
+    {
+      /* A soft shadow: stacked translucent rounded rects, widest first. */
+      for (int i = 6; i >= 1; i--)
+        {
+          double spread = i * 2.0;
+
+          rounded_rect (cr, 2 - spread / 2, 5 - spread / 2, shape->w + spread,
+                        shape->h + spread, 4 + spread / 2);
+          cairo_set_source_rgba (cr, 0, 0, 0, 0.035);
+          cairo_fill (cr);
+        }
+      rounded_rect (cr, 0, 0, shape->w, shape->h, 3);
+    }
   set_rgba (cr, has_alpha (shape->fill) ? shape->fill : FLOW_SCENE_DEFAULT_STICKY_FILL);
   cairo_fill (cr);
-  draw_text (cr, shape, STICKY_PADDING);
+  draw_text (cr, pass, shape, own);
 }
 
 typedef struct
@@ -415,53 +676,77 @@ draw_placeholder (cairo_t         *cr,
   cairo_stroke (cr);
 }
 
+/* The decoded image of @shape: cached on the scene's shape, also for a
+ * copy that still carries its bytes; else decoded into *@to_free. */
+static cairo_surface_t *
+get_image (const Pass       *pass,
+           const FlowShape  *shape,
+           FlowSceneShape   *own,
+           cairo_surface_t **to_free)
+{
+  if (own == NULL)
+    {
+      FlowSceneShape *orig = (FlowSceneShape *) flow_scene_lookup (pass->scene, &shape->id);
+
+      if (orig == NULL || orig->pub.image != shape->image)
+        return *to_free = shape->image != NULL ? decode_png (shape->image) : NULL;
+      own = orig;
+    }
+  if (!own->image_tried)
+    {
+      own->image_tried = TRUE;
+      if (own->pub.image != NULL)
+        own->surface = decode_png (own->pub.image);
+    }
+  return own->surface;
+}
+
 static void
 draw_image (cairo_t         *cr,
-            const FlowShape *shape)
+            const Pass      *pass,
+            const FlowShape *shape,
+            FlowSceneShape  *own)
 {
-  FlowSceneShape *s = (FlowSceneShape *) shape;
+  cairo_surface_t *to_free = NULL;
+  cairo_surface_t *surface = get_image (pass, shape, own, &to_free);
   double iw, ih;
 
   enter_box (cr, shape);
-  if (!s->image_tried)
-    {
-      s->image_tried = TRUE;
-      if (shape->image != NULL)
-        s->surface = decode_png (shape->image);
-    }
-  if (s->surface == NULL)
+  if (surface == NULL)
     {
       draw_placeholder (cr, shape);
       return;
     }
-  iw = cairo_image_surface_get_width (s->surface);
-  ih = cairo_image_surface_get_height (s->surface);
+  iw = cairo_image_surface_get_width (surface);
+  ih = cairo_image_surface_get_height (surface);
   cairo_rectangle (cr, 0, 0, shape->w, shape->h);
   cairo_clip (cr);
   cairo_scale (cr, shape->w / iw, shape->h / ih);
-  cairo_set_source_surface (cr, s->surface, 0, 0);
+  cairo_set_source_surface (cr, surface, 0, 0);
   cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_GOOD);
   cairo_paint (cr);
+  g_clear_pointer (&to_free, cairo_surface_destroy);
 }
 
 static void
 draw_kind (cairo_t         *cr,
-           FlowScene       *scene,
-           const FlowShape *shape)
+           const Pass      *pass,
+           const FlowShape *shape,
+           FlowSceneShape  *own)
 {
   switch (shape->kind)
     {
     case FLOW_SHAPE_RECT:
     case FLOW_SHAPE_ELLIPSE:
     case FLOW_SHAPE_DIAMOND:
-      draw_closed (cr, shape);
+      draw_closed (cr, pass, shape);
       break;
     case FLOW_SHAPE_LINE:
     case FLOW_SHAPE_ARROW:
-      draw_line (cr, scene, shape);
+      draw_line (cr, pass, shape, own);
       break;
     case FLOW_SHAPE_STROKE:
-      draw_freehand (cr, scene, shape);
+      draw_freehand (cr, pass, shape, own);
       break;
     case FLOW_SHAPE_TEXT:
       enter_box (cr, shape);
@@ -471,17 +756,115 @@ draw_kind (cairo_t         *cr,
           set_rgba (cr, shape->fill);
           cairo_fill (cr);
         }
-      draw_text (cr, shape, 0);
+      draw_text (cr, pass, shape, own);
       break;
     case FLOW_SHAPE_STICKY:
-      draw_sticky (cr, shape);
+      draw_sticky (cr, pass, shape, own);
       break;
     case FLOW_SHAPE_IMAGE:
-      draw_image (cr, shape);
+      draw_image (cr, pass, shape, own);
       break;
     default:
       break;
     }
+}
+
+/* Level of detail: a shape under LOD_SHAPE_PX on screen is its bounds
+ * filled with its main colour (half as strong for lines and strokes). */
+static void
+draw_dot (cairo_t         *cr,
+          const FlowShape *shape)
+{
+  gboolean line = shape->kind == FLOW_SHAPE_LINE || shape->kind == FLOW_SHAPE_ARROW ||
+                  shape->kind == FLOW_SHAPE_STROKE;
+  guint32 color;
+
+  if (shape->kind == FLOW_SHAPE_IMAGE)
+    color = 0xbbbbbbff;
+  else if (!line && has_alpha (shape->fill))
+    color = shape->fill;
+  else if (shape->kind == FLOW_SHAPE_STICKY)
+    color = FLOW_SCENE_DEFAULT_STICKY_FILL;
+  else
+    color = shape->stroke;
+  cairo_rectangle (cr, shape->bounds.x, shape->bounds.y, shape->bounds.width,
+                   shape->bounds.height);
+  set_rgba_alpha (cr, color, shape->opacity * (line ? 0.5 : 1.0));
+  cairo_fill (cr);
+}
+
+/* Clips a translucent shape's group to what it can paint: its bounds, and
+ * for text that overflows its box, the box stretched to the text. Keeps
+ * the group surface small instead of the size of the target. */
+static void
+clip_group (cairo_t         *cr,
+            const Pass      *pass,
+            const FlowShape *shape,
+            FlowSceneShape  *own)
+{
+  FlowRect r = shape->bounds;
+
+  if ((shape->kind == FLOW_SHAPE_TEXT || shape->kind == FLOW_SHAPE_STICKY) && has_text (shape))
+    {
+      g_autoptr(PangoLayout) to_free = NULL;
+      PangoLayout *layout = get_layout (pass, shape, own, &to_free);
+      PangoRectangle ink, logical;
+      double inset = text_inset (shape), bottom, right, cx, cy, c, sn, ex, ey;
+
+      pango_layout_get_extents (layout, &ink, &logical);
+      bottom = inset + MAX (ink.y + ink.height, logical.y + logical.height) / (double) PANGO_SCALE;
+      right = inset + MAX (ink.x + ink.width, logical.x + logical.width) / (double) PANGO_SCALE;
+      bottom = MAX (bottom, shape->h) + 2;
+      right = MAX (right, shape->w) + 2;
+      /* The text's box, rotated about the shape's centre like the shape. */
+      cx = shape->w / 2;
+      cy = shape->h / 2;
+      c = fabs (cos (shape->rotation));
+      sn = fabs (sin (shape->rotation));
+      ex = MAX (cx, right - cx);
+      ey = MAX (cy + 2, bottom - cy);
+      ex += 2;
+      r.x = MIN (r.x, shape->x + cx - (ex * c + ey * sn));
+      r.y = MIN (r.y, shape->y + cy - (ex * sn + ey * c));
+      r.width = MAX (shape->bounds.x + shape->bounds.width, shape->x + cx + ex * c + ey * sn) - r.x;
+      r.height = MAX (shape->bounds.y + shape->bounds.height, shape->y + cy + ex * sn + ey * c) - r.y;
+    }
+  cairo_rectangle (cr, r.x, r.y, r.width, r.height);
+  cairo_clip (cr);
+}
+
+/* Draws one shape; @own is @shape as the scene's record (with its caches)
+ * or %NULL for a copy. Leaves @cr's state as it found it. */
+static void
+render_one (cairo_t         *cr,
+            const Pass      *pass,
+            const FlowShape *shape,
+            FlowSceneShape  *own)
+{
+  gboolean group;
+
+  if (shape->opacity <= 0)
+    return;
+  if (pass->lod && MAX (shape->bounds.width, shape->bounds.height) * pass->scale < LOD_SHAPE_PX)
+    {
+      draw_dot (cr, shape);
+      return;
+    }
+  /* A group so that fill and outline fade together, not through each other. */
+  group = shape->opacity < 1;
+  cairo_save (cr);
+  if (group)
+    {
+      clip_group (cr, pass, shape, own);
+      cairo_push_group (cr);
+    }
+  draw_kind (cr, pass, shape, own);
+  if (group)
+    {
+      cairo_pop_group_to_source (cr);
+      cairo_paint_with_alpha (cr, shape->opacity);
+    }
+  cairo_restore (cr);
 }
 
 static gboolean
@@ -528,12 +911,15 @@ draw_export (cairo_t        *cr,
              const FlowRect *bounds,
              double          scale)
 {
+  Pass pass;
+
   cairo_set_source_rgb (cr, 1, 1, 1);
   cairo_paint (cr);
   cairo_scale (cr, scale, scale);
   cairo_translate (cr, EXPORT_MARGIN - bounds->x, EXPORT_MARGIN - bounds->y);
+  pass_init (&pass, cr, scene, FALSE);
   for (guint i = 0; i < shapes->len; i++)
-    flow_render_shape (cr, scene, g_ptr_array_index (shapes, i));
+    render_one (cr, &pass, g_ptr_array_index (shapes, i), g_ptr_array_index (shapes, i));
 }
 
 /* ------------------------------------------------------------------------
@@ -543,34 +929,23 @@ draw_export (cairo_t        *cr,
 /**
  * flow_render_shape:
  * @cr: a cairo context in board space
- * @shape: a shape of @scene
+ * @shape: a shape of @scene, or a modified copy of one (a drag preview);
+ *   a copy is drawn without the scene's caches
  *
- * Draws one shape with its colours, width, opacity and rotation. Leaves
- * @cr's state as it found it.
+ * Draws one shape with its colours, width, opacity and rotation, with the
+ * level of detail of the current zoom. Leaves @cr's state as it found it.
  */
 void
 flow_render_shape (cairo_t         *cr,
                    FlowScene       *scene,
                    const FlowShape *shape)
 {
-  gboolean group;
+  Pass pass;
 
   g_return_if_fail (cr != NULL && scene != NULL && shape != NULL);
 
-  if (shape->opacity <= 0)
-    return;
-  /* A group so that fill and outline fade together, not through each other. */
-  group = shape->opacity < 1;
-  cairo_save (cr);
-  if (group)
-    cairo_push_group (cr);
-  draw_kind (cr, scene, shape);
-  if (group)
-    {
-      cairo_pop_group_to_source (cr);
-      cairo_paint_with_alpha (cr, shape->opacity);
-    }
-  cairo_restore (cr);
+  pass_init (&pass, cr, scene, TRUE);
+  render_one (cr, &pass, shape, flow_scene_get_own (scene, shape));
 }
 
 /**
@@ -585,19 +960,25 @@ flow_render_scene (cairo_t        *cr,
                    const FlowRect *visible)
 {
   g_autoptr(GPtrArray) shapes = NULL;
+  Pass pass;
 
   g_return_if_fail (cr != NULL && scene != NULL);
 
+  pass_init (&pass, cr, scene, TRUE);
   if (visible == NULL)
     {
       for (guint i = 0; i < flow_scene_get_n_shapes (scene); i++)
-        flow_render_shape (cr, scene, flow_scene_get_nth (scene, i));
+        {
+          const FlowShape *shape = flow_scene_get_nth (scene, i);
+
+          render_one (cr, &pass, shape, (FlowSceneShape *) shape);
+        }
       return;
     }
-  shapes = g_ptr_array_new ();
+  shapes = g_ptr_array_sized_new (1024);
   flow_scene_query (scene, visible, shapes);
   for (guint i = 0; i < shapes->len; i++)
-    flow_render_shape (cr, scene, g_ptr_array_index (shapes, i));
+    render_one (cr, &pass, g_ptr_array_index (shapes, i), g_ptr_array_index (shapes, i));
 }
 
 /**

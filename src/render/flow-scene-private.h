@@ -7,9 +7,17 @@
 
 #pragma once
 
+#include <pango/pango.h>
+
 #include "flow-scene.h"
 
 G_BEGIN_DECLS
+
+/* A polyline in board coordinates: rotation applied, bound ends resolved. */
+typedef struct
+{
+  double x, y, pressure;
+} FlowScenePoint;
 
 /* A scene shape: the public record first, so a FlowShape pointer handed
  * out by the scene can be cast back. Everything after it is the scene's
@@ -25,15 +33,17 @@ typedef struct
   guint            image_tried : 1;
   guint            stamp;         /* last query that saw it */
   cairo_surface_t *surface;       /* decoded image, NULL when undecodable */
+  PangoLayout     *layout;        /* the renderer's text layout; dropped when the
+                                   * text, font size, width or kind change */
+  FlowScenePoint  *world;         /* lines, arrows, strokes: the world polyline,
+                                   * refreshed with the bounds */
+  guint            n_world;
 } FlowSceneShape;
 
-/* A polyline in board coordinates: rotation applied, bound ends resolved. */
-typedef struct
-{
-  double x, y, pressure;
-} FlowScenePoint;
-
 guint            flow_scene_get_n_examined   (FlowScene        *scene);
+FlowSceneShape  *flow_scene_get_own          (FlowScene        *scene,
+                                              const FlowShape  *shape);
+PangoContext    *flow_scene_get_pango_context (FlowScene       *scene);
 FlowScenePoint  *flow_scene_dup_world_points (FlowScene        *scene,
                                               const FlowShape  *shape,
                                               guint            *n_points);

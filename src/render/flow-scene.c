@@ -39,6 +39,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <pango/pangocairo.h>
+
 #include "flow-scene-private.h"
 
 #define CELL_SIZE 256.0
@@ -62,6 +64,7 @@ struct _FlowScene
   GPtrArray  *bound;    /* FlowSceneShape*, arrows with bindings */
   guint       stamp;
   guint       n_examined;
+  PangoContext *pango;  /* the renderer's, for cached layouts; lazy */
 };
 
 /* ------------------------------------------------------------------------
@@ -75,6 +78,16 @@ op_id_hash (gconstpointer p)
   guint64 h = id->replica * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15) ^ id->seq;
 
   return (guint) (h ^ (h >> 32));
+}
+
+/* Cell keys pack (cx, cy) into 64 bits; g_int64_hash keeps only the low
+ * half (cy), which piles a whole row of cells into one bucket chain. */
+static guint
+cell_hash (gconstpointer p)
+{
+  guint64 h = *(const guint64 *) p * G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+
+  return (guint) (h >> 32);
 }
 
 static gboolean
@@ -103,6 +116,9 @@ scene_shape_clear (FlowSceneShape *s)
   g_clear_pointer (&s->pub.mime_type, g_free);
   g_clear_pointer (&s->zkey, g_free);
   g_clear_pointer (&s->surface, cairo_surface_destroy);
+  g_clear_object (&s->layout);
+  g_clear_pointer (&s->world, g_free);
+  s->n_world = 0;
   s->image_tried = FALSE;
 }
 
@@ -249,7 +265,8 @@ load_image (FlowSceneShape *s,
 }
 
 /* Reads every property of @s out of the doc. Returns whether the z key
- * changed. The decoded image survives when the bytes did not change. */
+ * changed. The decoded image survives when the bytes did not change, the
+ * text layout when the text, font size, width and kind did not. */
 static gboolean
 load_shape (FlowSceneShape *s,
             FlowDoc        *doc,
@@ -260,6 +277,10 @@ load_shape (FlowSceneShape *s,
   cairo_surface_t *surface = g_steal_pointer (&s->surface);
   gboolean image_tried = s->image_tried;
   g_autofree char *old_key = g_steal_pointer (&s->zkey);
+  g_autoptr(PangoLayout) layout = g_steal_pointer (&s->layout);
+  g_autofree char *old_text = g_steal_pointer (&s->pub.text);
+  FlowShapeKind old_kind = s->pub.kind;
+  double old_font_size = s->pub.font_size, old_w = s->pub.w;
   gboolean z_changed;
 
   scene_shape_clear (s);
@@ -294,6 +315,9 @@ load_shape (FlowSceneShape *s,
     }
   else if (surface != NULL)
     cairo_surface_destroy (surface);
+  if (layout != NULL && kind == old_kind && s->pub.font_size == old_font_size &&
+      s->pub.w == old_w && g_strcmp0 (s->pub.text, old_text) == 0)
+    s->layout = g_steal_pointer (&layout);
 
   z_changed = old_key == NULL || strcmp (old_key, s->zkey) != 0;
   return z_changed;
@@ -504,17 +528,18 @@ compute_bounds (FlowScene      *scene,
   FlowShape *shape = &s->pub;
   double pad = shape->stroke_width / 2 + 1;
 
+  g_clear_pointer (&s->world, g_free);
+  s->n_world = 0;
   if (is_polyline (shape) && shape->n_points > 0)
     {
-      g_autofree FlowScenePoint *p = NULL;
-      guint n;
-
-      p = flow_scene_dup_world_points (scene, shape, &n);
+      /* Kept for the renderer: this runs whenever the shape or a shape it
+       * is bound to changes. */
+      s->world = flow_scene_dup_world_points (scene, shape, &s->n_world);
       if (shape->kind == FLOW_SHAPE_ARROW)
         pad = arrow_pad (shape);
       else if (shape->kind == FLOW_SHAPE_STROKE)
         pad = shape->stroke_width + 1;    /* pressure can widen to 1.5x */
-      bounds_of_points (p, n, pad, &shape->bounds);
+      bounds_of_points (s->world, s->n_world, pad, &shape->bounds);
       return;
     }
   else
@@ -748,7 +773,7 @@ flow_scene_new (FlowDoc *board)
   scene->doc = g_object_ref (board);
   scene->shapes = g_ptr_array_new_with_free_func (scene_shape_free);
   scene->by_id = g_hash_table_new (op_id_hash, op_id_equal);
-  scene->cells = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, cell_free);
+  scene->cells = g_hash_table_new_full (cell_hash, g_int64_equal, NULL, cell_free);
   scene->big = g_ptr_array_new ();
   scene->bound = g_ptr_array_new ();
   flow_scene_rebuild (scene);
@@ -766,6 +791,7 @@ flow_scene_free (FlowScene *scene)
   g_hash_table_unref (scene->cells);
   g_ptr_array_unref (scene->big);
   g_ptr_array_unref (scene->bound);
+  g_clear_object (&scene->pango);
   g_object_unref (scene->doc);
   g_free (scene);
 }
@@ -1126,6 +1152,38 @@ guint
 flow_scene_get_n_examined (FlowScene *scene)
 {
   return scene->n_examined;
+}
+
+/* Returns @shape as the scene's own record, or %NULL when it is not one of
+ * the scene's shapes (a caller's modified copy, say). O(1). */
+FlowSceneShape *
+flow_scene_get_own (FlowScene       *scene,
+                    const FlowShape *shape)
+{
+  FlowSceneShape *s = g_hash_table_lookup (scene->by_id, &shape->id);
+
+  return s != NULL && &s->pub == shape ? s : NULL;
+}
+
+/* The pango context the renderer lays text out with: identity matrix,
+ * hinting off, unrounded glyph positions, so a layout is the same at every
+ * zoom and can be cached on the shape. Created on first use. */
+PangoContext *
+flow_scene_get_pango_context (FlowScene *scene)
+{
+  if (scene->pango == NULL)
+    {
+      cairo_font_options_t *options = cairo_font_options_create ();
+
+      scene->pango = pango_font_map_create_context (pango_cairo_font_map_get_default ());
+      cairo_font_options_set_hint_style (options, CAIRO_HINT_STYLE_NONE);
+      cairo_font_options_set_hint_metrics (options, CAIRO_HINT_METRICS_OFF);
+      cairo_font_options_set_antialias (options, CAIRO_ANTIALIAS_GRAY);
+      pango_cairo_context_set_font_options (scene->pango, options);
+      cairo_font_options_destroy (options);
+      pango_context_set_round_glyph_positions (scene->pango, FALSE);
+    }
+  return scene->pango;
 }
 
 /* Maps board (@x, @y) into @shape's unrotated frame, origin at its (x, y). */

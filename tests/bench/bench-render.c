@@ -30,7 +30,8 @@
  *   "1k"   a zoom showing about 1,000 shapes (every board; on the 1k board
  *          it is the whole board)
  *   "zoom1" zoom 1, about 40 shapes (the 100k board)
- * `visible` is the number of shapes flow_scene_query() returns for the view.
+ * `visible` is the number of shapes flow_scene_query() returns for the view,
+ * `query_ms` the median time of that query alone (part of every frame).
  *
  * Per board: board_build_ms (writing the doc, once), scene_build_ms
  * (flow_scene_new, median of --runs = 3). On the 100k board also:
@@ -319,13 +320,25 @@ draw_frame (cairo_surface_t *surface,
   return now_ms () - t0;
 }
 
+/* Returns the number of shapes in @view; *@ms: the median time of a query. */
 static guint
 count_visible (FlowScene      *scene,
-               const FlowRect *view)
+               const FlowRect *view,
+               guint           runs,
+               double         *ms)
 {
   g_autoptr(GPtrArray) got = g_ptr_array_new ();
+  g_autofree double *t = g_new (double, runs);
 
-  flow_scene_query (scene, view, got);
+  for (guint i = 0; i < runs; i++)
+    {
+      double t0 = now_ms ();
+
+      g_ptr_array_set_size (got, 0);
+      flow_scene_query (scene, view, got);
+      t[i] = now_ms () - t0;
+    }
+  *ms = median (t, runs);
   return got->len;
 }
 
@@ -342,13 +355,13 @@ bench_view (GString         *out,
 {
   FlowRect view = view_at (l, zoom);
   g_autofree double *t = g_new (double, frames);
-  double first, med;
+  double first, med, query_ms;
   const char *dump = g_getenv ("BENCH_RENDER_PNG_DIR");
 
   first = draw_frame (surface, scene, &view, zoom);
   for (guint i = 0; i < frames; i++)
     t[i] = draw_frame (surface, scene, &view, zoom);
-  *visible = count_visible (scene, &view);
+  *visible = count_visible (scene, &view, frames, &query_ms);
   if (dump != NULL)
     {
       g_autofree char *file = g_strdup_printf ("%s/bench-%u-%s.png", dump, l->n, name);
@@ -358,8 +371,9 @@ bench_view (GString         *out,
   med = median (t, frames);
   g_string_append_printf (out,
                           "        \"%s\": { \"zoom\": %.4f, \"visible\": %u, \"frame_ms\": %.2f, "
-                          "\"min_ms\": %.2f, \"max_ms\": %.2f, \"first_frame_ms\": %.2f }",
-                          name, zoom, *visible, med, t[0], t[frames - 1], first);
+                          "\"min_ms\": %.2f, \"max_ms\": %.2f, \"first_frame_ms\": %.2f, "
+                          "\"query_ms\": %.2f }",
+                          name, zoom, *visible, med, t[0], t[frames - 1], first, query_ms);
   return med;
 }
 
