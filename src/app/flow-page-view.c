@@ -6,16 +6,32 @@
  */
 
 /*
- * A page in a GtkSourceView, bound both ways to the text CRDT.
+ * A page tab: a GtkSourceView bound both ways to the text CRDT, with live
+ * Markdown styling, an outline, a word count and the page's history.
  *
- * Buffer edits become CRDT edits as they happen (GtkTextBuffer counts in
- * characters, which are code points, as the CRDT does). Changes that come
- * from anywhere else (another replica, undo, redo) arrive as text edits of
- * a FlowChange and are replayed into the buffer. Two flags keep the paths
- * apart so that nothing echoes: an edit made by the buffer is not applied
- * to the buffer again, and an edit replayed into the buffer is not sent to
- * the CRDT again. The buffer's own undo is off: undo is the document's,
- * which reverts only this user's edits.
+ * Binding. Buffer edits become CRDT edits as they happen (GtkTextBuffer
+ * counts in characters, which are code points, as the CRDT does), so
+ * typing, paste, drag and drop, input methods and GtkSourceView's own
+ * commands all arrive the same way. Changes from anywhere else (another
+ * replica, undo, redo, a restore) arrive as text edits of a FlowChange and
+ * are replayed into the buffer. Two flags keep the paths apart so that
+ * nothing echoes. The buffer's own undo is off: undo is the document's,
+ * which reverts only this user's edits. A replayed edit keeps the cursor
+ * and selection next to the same characters; text arriving exactly at the
+ * cursor goes after it, so the user's next keystroke lands where they were
+ * typing.
+ *
+ * Styling. Lines are styled by flow-markdown-scan.c. The only state that
+ * crosses lines is an open code fence, kept as a tag on each line inside
+ * one, so an edit restyles its own lines and goes on only while the fence
+ * state of the following lines changes.
+ *
+ * History. Version n is the first n ops of the page (as for boards); the
+ * preview shows that text read-only in the same view, with the lines that
+ * were removed or changed since in red and the lines added since in green
+ * (flow-line-diff.c). Restoring writes the line differences as new edits,
+ * one undo step, so unchanged lines keep their identity and merge with
+ * concurrent edits.
  */
 
 #define G_LOG_DOMAIN "flow-page-view"
@@ -23,37 +39,276 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <adwaita.h>
 #include <gtksourceview/gtksource.h>
 
+#include "flow-line-diff.h"
+#include "flow-markdown-scan.h"
 #include "flow-page-view.h"
+
+#define RESTYLE_DELAY_MS 150
 
 struct _FlowPageView
 {
   GtkWidget      parent_instance;
 
+  GtkWidget     *box;
   GtkWidget     *scroller;
   GtkSourceView *view;
-  GtkTextBuffer *buffer;
+  GtkTextBuffer *buffer;        /* the page */
+  GtkTextBuffer *preview_buffer;
+  GtkWidget     *side_revealer;
+  GtkListBox    *outline_list;
+  GtkWidget     *words_label;
+  GtkWidget     *outline_button;
+  GtkWidget     *history_button;
+  GtkWidget     *history_revealer;
+  GtkWidget     *history_scale;
+  GtkWidget     *history_label;
+  GtkWidget     *restore_button;
+
+  GtkTextTag    *tags[FLOW_MD_N_KINDS];
+  GtkTextTag    *fence_tag;
+  GtkTextTag    *removed_tag;
+  GtkTextTag    *added_tag;
+
+  GtkStringList *outline;
+  GArray        *outline_offsets;  /* guint, char offset of each heading */
+  guint          words;
+  guint          stats_source;
 
   FlowDoc       *doc;
+  FlowDoc       *preview;
+  guint64        preview_n;
   guint          watch;
   gboolean       from_buffer;  /* the CRDT edit being made comes from the buffer */
   gboolean       from_doc;     /* the buffer edit being made comes from the CRDT */
+  gboolean       updating;
 };
 
 G_DEFINE_FINAL_TYPE (FlowPageView, flow_page_view, GTK_TYPE_WIDGET)
+
+/* ------------------------------------------------------------------------
+ * Live styling
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  FlowPageView  *self;
+  GtkTextBuffer *buffer;
+  GtkTextIter    line_start;
+  const char    *line;
+} StyleCtx;
+
+static void
+apply_span_cb (FlowMdKind  kind,
+               gsize       start,
+               gsize       end,
+               gpointer    user_data)
+{
+  StyleCtx *ctx = user_data;
+  GtkTextIter s = ctx->line_start, e = ctx->line_start;
+
+  if (end <= start)
+    return;
+  gtk_text_iter_forward_chars (&s, g_utf8_pointer_to_offset (ctx->line, ctx->line + start));
+  gtk_text_iter_forward_chars (&e, g_utf8_pointer_to_offset (ctx->line, ctx->line + end));
+  gtk_text_buffer_apply_tag (ctx->buffer, ctx->self->tags[kind], &s, &e);
+}
+
+static void
+remove_style (FlowPageView  *self,
+              GtkTextBuffer *buffer,
+              GtkTextIter   *start,
+              GtkTextIter   *end)
+{
+  for (guint k = 0; k < FLOW_MD_N_KINDS; k++)
+    gtk_text_buffer_remove_tag (buffer, self->tags[k], start, end);
+  gtk_text_buffer_remove_tag (buffer, self->fence_tag, start, end);
+}
+
+/* Styles one line; returns whether a fence is open after it. */
+static gboolean
+style_line (FlowPageView  *self,
+            GtkTextBuffer *buffer,
+            int            line_no,
+            gboolean       in_fence)
+{
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+  StyleCtx ctx;
+  gboolean open;
+
+  gtk_text_buffer_get_iter_at_line (buffer, &start, line_no);
+  end = start;
+  if (!gtk_text_iter_ends_line (&end))
+    gtk_text_iter_forward_to_line_end (&end);
+  text = gtk_text_buffer_get_slice (buffer, &start, &end, TRUE);
+
+  {
+    GtkTextIter next = end;
+
+    gtk_text_iter_forward_line (&next);
+    remove_style (self, buffer, &start, &next);
+    ctx = (StyleCtx) { self, buffer, start, text };
+    open = flow_markdown_scan_line (text, strlen (text), in_fence, apply_span_cb, &ctx);
+    if (open)
+      gtk_text_buffer_apply_tag (buffer, self->fence_tag, &start, &next);
+  }
+  return open;
+}
+
+static gboolean
+fence_open_after (FlowPageView  *self,
+                  GtkTextBuffer *buffer,
+                  int            line_no)
+{
+  GtkTextIter it;
+
+  if (line_no < 0)
+    return FALSE;
+  gtk_text_buffer_get_iter_at_line (buffer, &it, line_no);
+  return gtk_text_iter_has_tag (&it, self->fence_tag) ||
+         (gtk_text_iter_ends_line (&it) && gtk_text_iter_has_tag (&it, self->fence_tag));
+}
+
+/* Restyles lines first..last, then further while the fence state of the
+ * next line changes. */
+static void
+restyle_lines (FlowPageView  *self,
+               GtkTextBuffer *buffer,
+               int            first,
+               int            last)
+{
+  int n_lines = gtk_text_buffer_get_line_count (buffer);
+  gboolean open = fence_open_after (self, buffer, first - 1);
+
+  for (int l = MAX (first, 0); l < n_lines; l++)
+    {
+      gboolean was = fence_open_after (self, buffer, l);
+
+      open = style_line (self, buffer, l, open);
+      if (l >= last && open == was)
+        break;
+    }
+}
+
+static void
+restyle_all (FlowPageView  *self,
+             GtkTextBuffer *buffer)
+{
+  restyle_lines (self, buffer, 0, gtk_text_buffer_get_line_count (buffer));
+}
+
+/* ------------------------------------------------------------------------
+ * Word count and outline, recomputed shortly after edits stop
+ * ------------------------------------------------------------------------ */
+
+static void
+outline_row_activated_cb (GtkListBox    *list,
+                          GtkListBoxRow *row,
+                          FlowPageView  *self)
+{
+  guint i = gtk_list_box_row_get_index (row);
+
+  if (i < self->outline_offsets->len)
+    flow_page_view_scroll_to_offset (self, g_array_index (self->outline_offsets, guint, i));
+}
+
+static void
+update_stats (FlowPageView *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->view));
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+  g_autofree char *label = NULL;
+  g_autoptr(GPtrArray) titles = g_ptr_array_new_with_free_func (g_free);
+  GtkWidget *child;
+  const char *p;
+  gboolean in_fence = FALSE;
+  guint offset = 0;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  self->words = flow_markdown_count_words (text, -1);
+  /* translators: the number of words on a page */
+  label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u word", "%u words", self->words), self->words);
+  gtk_label_set_text (GTK_LABEL (self->words_label), label);
+
+  /* Headings outside code fences make the outline. */
+  g_array_set_size (self->outline_offsets, 0);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->outline_list))) != NULL)
+    gtk_list_box_remove (self->outline_list, child);
+  p = text;
+  while (*p)
+    {
+      const char *nl = strchr (p, '\n');
+      gsize len = nl ? (gsize) (nl - p) : strlen (p);
+      int level = in_fence ? 0 : flow_markdown_heading_level (p, len);
+      guint chars = g_utf8_strlen (p, len);
+
+      if (len >= 3 && (strncmp (p + strspn (p, " "), "```", 3) == 0 || strncmp (p + strspn (p, " "), "~~~", 3) == 0))
+        in_fence = !in_fence;
+      else if (level > 0)
+        {
+          const char *title = p + strspn (p, " ") + level;
+          g_autofree char *t = g_strstrip (g_strndup (title, p + len - title));
+          GtkWidget *row_label = gtk_label_new (t[0] ? t : _("(untitled heading)"));
+
+          gtk_label_set_xalign (GTK_LABEL (row_label), 0);
+          gtk_label_set_ellipsize (GTK_LABEL (row_label), PANGO_ELLIPSIZE_END);
+          gtk_widget_set_margin_start (row_label, 6 + 12 * (level - 1));
+          gtk_widget_set_margin_top (row_label, 3);
+          gtk_widget_set_margin_bottom (row_label, 3);
+          if (level == 1)
+            gtk_widget_add_css_class (row_label, "heading");
+          gtk_list_box_append (self->outline_list, row_label);
+          g_array_append_val (self->outline_offsets, offset);
+          g_ptr_array_add (titles, g_steal_pointer (&t));
+        }
+      offset += chars + (nl ? 1 : 0);
+      if (nl == NULL)
+        break;
+      p = nl + 1;
+    }
+  g_ptr_array_add (titles, NULL);
+  gtk_string_list_splice (self->outline, 0, g_list_model_get_n_items (G_LIST_MODEL (self->outline)),
+                          (const char * const *) titles->pdata);
+}
+
+static gboolean
+stats_timeout_cb (gpointer data)
+{
+  FlowPageView *self = data;
+
+  self->stats_source = 0;
+  update_stats (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_stats (FlowPageView *self)
+{
+  if (self->stats_source == 0)
+    self->stats_source = g_timeout_add (RESTYLE_DELAY_MS, stats_timeout_cb, self);
+}
+
+/* ------------------------------------------------------------------------
+ * Binding
+ * ------------------------------------------------------------------------ */
 
 static void
 report (FlowPageView *self,
         GError       *error)
 {
-  /* The doc refused (read-only checkout, or an internal limit): the buffer
-   * and the doc now differ, so bring the buffer back to the doc's text. */
+  /* The doc refused (a read-only checkout, or an internal limit): the
+   * buffer and the doc now differ, so bring the buffer back to the doc. */
   g_autofree char *text = flow_doc_dup_text (self->doc);
 
   g_warning ("Page edit refused: %s", error->message);
   self->from_doc = TRUE;
   gtk_text_buffer_set_text (self->buffer, text, -1);
+  restyle_all (self, self->buffer);
   self->from_doc = FALSE;
 }
 
@@ -80,6 +335,21 @@ insert_text_cb (GtkTextBuffer *buffer,
 }
 
 static void
+insert_text_after_cb (GtkTextBuffer *buffer,
+                      GtkTextIter   *location,
+                      const char    *text,
+                      int            len,
+                      FlowPageView  *self)
+{
+  GtkTextIter start = *location;
+  int last = gtk_text_iter_get_line (location);
+
+  gtk_text_iter_backward_chars (&start, g_utf8_strlen (text, len));
+  restyle_lines (self, buffer, gtk_text_iter_get_line (&start), last);
+  queue_stats (self);
+}
+
+static void
 delete_range_cb (GtkTextBuffer *buffer,
                  GtkTextIter   *start,
                  GtkTextIter   *end,
@@ -103,6 +373,33 @@ delete_range_cb (GtkTextBuffer *buffer,
 }
 
 static void
+delete_range_after_cb (GtkTextBuffer *buffer,
+                       GtkTextIter   *start,
+                       GtkTextIter   *end,
+                       FlowPageView  *self)
+{
+  int line = gtk_text_iter_get_line (start);
+
+  restyle_lines (self, buffer, line, line);
+  queue_stats (self);
+}
+
+/* Where an offset goes when an edit happens at @pos: after the edit if it
+ * was after it; text inserted exactly at it goes after it. */
+static guint
+map_offset (guint o,
+            guint pos,
+            guint removed,
+            guint inserted)
+{
+  if (o > pos + removed)
+    return o - removed + inserted;
+  if (o > pos)
+    return pos;
+  return o;
+}
+
+static void
 doc_changed_cb (FlowDoc    *doc,
                 FlowChange *change,
                 gpointer    user_data)
@@ -110,11 +407,20 @@ doc_changed_cb (FlowDoc    *doc,
   FlowPageView *self = user_data;
   const FlowTextEdit *edits;
   guint n_edits;
+  GtkTextIter it;
+  guint cursor, bound;
 
   if (self->from_buffer)
     return;
 
   edits = flow_change_get_text_edits (change, &n_edits);
+  if (n_edits == 0)
+    return;
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &it, gtk_text_buffer_get_insert (self->buffer));
+  cursor = gtk_text_iter_get_offset (&it);
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &it, gtk_text_buffer_get_selection_bound (self->buffer));
+  bound = gtk_text_iter_get_offset (&it);
+
   self->from_doc = TRUE;
   for (guint i = 0; i < n_edits; i++)
     {
@@ -128,8 +434,308 @@ doc_changed_cb (FlowDoc    *doc,
         }
       if (edits[i].inserted_len > 0)
         gtk_text_buffer_insert (self->buffer, &start, edits[i].inserted, edits[i].inserted_len);
+      cursor = map_offset (cursor, edits[i].pos, edits[i].removed, edits[i].inserted_chars);
+      bound = map_offset (bound, edits[i].pos, edits[i].removed, edits[i].inserted_chars);
     }
   self->from_doc = FALSE;
+
+  /* Only local undo/redo moves the cursor to the edit; everything else
+   * leaves it where the user had it. */
+  if (!flow_change_is_local (change) || self->preview != NULL)
+    {
+      GtkTextIter ci, bi;
+
+      gtk_text_buffer_get_iter_at_offset (self->buffer, &ci, cursor);
+      gtk_text_buffer_get_iter_at_offset (self->buffer, &bi, bound);
+      gtk_text_buffer_select_range (self->buffer, &ci, &bi);
+    }
+  else
+    {
+      GtkTextIter ci;
+
+      gtk_text_buffer_get_iter_at_offset (self->buffer, &ci,
+                                          edits[n_edits - 1].pos + edits[n_edits - 1].inserted_chars);
+      gtk_text_buffer_place_cursor (self->buffer, &ci);
+      gtk_text_view_scroll_mark_onscreen (GTK_TEXT_VIEW (self->view), gtk_text_buffer_get_insert (self->buffer));
+    }
+}
+
+/* Ctrl+Z and friends belong to the window's undo, which is the document's;
+ * GtkTextView would otherwise take them for its own (disabled) undo. */
+static gboolean
+key_pressed_cb (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                FlowPageView          *self)
+{
+  state &= gtk_accelerator_get_default_mod_mask ();
+  if (state == GDK_CONTROL_MASK && (keyval == GDK_KEY_z || keyval == GDK_KEY_Z))
+    return gtk_widget_activate_action (GTK_WIDGET (self), "win.undo", NULL);
+  if ((state == (GDK_CONTROL_MASK | GDK_SHIFT_MASK) && (keyval == GDK_KEY_z || keyval == GDK_KEY_Z)) ||
+      (state == GDK_CONTROL_MASK && keyval == GDK_KEY_y))
+    return gtk_widget_activate_action (GTK_WIDGET (self), "win.redo", NULL);
+  return GDK_EVENT_PROPAGATE;
+}
+
+/* ------------------------------------------------------------------------
+ * History
+ * ------------------------------------------------------------------------ */
+
+static void
+update_history_label (FlowPageView *self)
+{
+  guint64 total = flow_doc_get_n_ops (self->doc);
+  g_autofree char *label = NULL;
+
+  if (self->preview == NULL)
+    /* translators: %lu is the number of edits in the page's history */
+    label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Current version · %lu edit",
+                                          "Current version · %lu edits", total),
+                             (gulong) total);
+  else
+    /* translators: a read-only preview of the version after the first %lu
+     * of the page's %lu edits */
+    label = g_strdup_printf (_("Version %lu of %lu · red: changed since, green: added since"),
+                             (gulong) self->preview_n, (gulong) total);
+  gtk_label_set_text (GTK_LABEL (self->history_label), label);
+  gtk_widget_set_sensitive (self->restore_button, self->preview != NULL);
+}
+
+static void
+set_scale (FlowPageView *self,
+           guint64       n)
+{
+  self->updating = TRUE;
+  gtk_range_set_range (GTK_RANGE (self->history_scale), 0, MAX (1, flow_doc_get_n_ops (self->doc)));
+  gtk_range_set_value (GTK_RANGE (self->history_scale), n);
+  self->updating = FALSE;
+}
+
+static void
+show_live (FlowPageView *self)
+{
+  g_clear_object (&self->preview);
+  gtk_text_view_set_buffer (GTK_TEXT_VIEW (self->view), self->buffer);
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (self->view), !flow_doc_is_read_only (self->doc));
+  update_history_label (self);
+  queue_stats (self);
+}
+
+/* The preview buffer shows the old text with what changed since marked:
+ * lines gone or changed since in red, lines added since in green. */
+static void
+fill_preview (FlowPageView *self,
+              const char   *old_text,
+              const char   *now_text)
+{
+  g_autoptr(GArray) hunks = flow_line_diff (old_text, now_text);
+  GtkTextBuffer *buffer = self->preview_buffer;
+  GtkTextIter end;
+
+  gtk_text_buffer_set_text (buffer, "", 0);
+  for (guint i = 0; i < hunks->len; i++)
+    {
+      const FlowDiffHunk *h = &g_array_index (hunks, FlowDiffHunk, i);
+      const char *src = h->kind == FLOW_DIFF_ADDED ? now_text : old_text;
+
+      gtk_text_buffer_get_end_iter (buffer, &end);
+      if (h->kind == FLOW_DIFF_SAME)
+        gtk_text_buffer_insert (buffer, &end, src + h->start, h->end - h->start);
+      else
+        gtk_text_buffer_insert_with_tags (buffer, &end, src + h->start, h->end - h->start,
+                                          h->kind == FLOW_DIFF_REMOVED ? self->removed_tag : self->added_tag,
+                                          NULL);
+    }
+  restyle_all (self, buffer);
+}
+
+/**
+ * flow_page_view_preview_version:
+ * @self: a page view
+ * @n_ops: how many ops of the page's history to show; the total shows the
+ *   live page again
+ *
+ * Returns: %TRUE if the view now shows that version
+ */
+gboolean
+flow_page_view_preview_version (FlowPageView *self,
+                                guint64       n_ops)
+{
+  g_autoptr(FlowVersionVector) version = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *old_text = NULL;
+  g_autofree char *now_text = NULL;
+  FlowDoc *checkout;
+
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), FALSE);
+
+  if (n_ops >= flow_doc_get_n_ops (self->doc))
+    {
+      if (self->preview != NULL)
+        show_live (self);
+      return TRUE;
+    }
+  version = flow_doc_dup_version_at (self->doc, n_ops);
+  checkout = version ? flow_doc_checkout (self->doc, version, &error) : NULL;
+  if (checkout == NULL)
+    {
+      if (error != NULL)
+        {
+          g_autofree char *msg = g_strdup_printf (_("Could not show that version: %s"), error->message);
+
+          gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", msg);
+        }
+      return FALSE;
+    }
+  g_clear_object (&self->preview);
+  self->preview = checkout;
+  self->preview_n = n_ops;
+  old_text = flow_doc_dup_text (checkout);
+  now_text = flow_doc_dup_text (self->doc);
+  fill_preview (self, old_text, now_text);
+  gtk_text_view_set_buffer (GTK_TEXT_VIEW (self->view), self->preview_buffer);
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (self->view), FALSE);
+  if (!self->updating)
+    set_scale (self, n_ops);
+  update_history_label (self);
+  return TRUE;
+}
+
+/**
+ * flow_page_view_restore_preview:
+ * @self: a page view showing a preview
+ * @error: return location for a #GError
+ *
+ * Makes the page's text what it was at the previewed version, as new
+ * line edits in one change, and shows the live page again.
+ */
+gboolean
+flow_page_view_restore_preview (FlowPageView  *self,
+                                GError       **error)
+{
+  g_autofree char *old_text = NULL;
+  g_autofree char *now_text = NULL;
+  g_autoptr(GArray) hunks = NULL;
+  guint pos = 0;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), FALSE);
+  g_return_val_if_fail (self->preview != NULL, FALSE);
+
+  old_text = flow_doc_dup_text (self->preview);
+  now_text = flow_doc_dup_text (self->doc);
+  /* From now back to then: what was added since goes, what was removed
+   * since comes back. */
+  hunks = flow_line_diff (now_text, old_text);
+  flow_doc_begin_change (self->doc);
+  for (guint i = 0; i < hunks->len && ok; i++)
+    {
+      const FlowDiffHunk *h = &g_array_index (hunks, FlowDiffHunk, i);
+
+      switch (h->kind)
+        {
+        case FLOW_DIFF_SAME:
+          pos += g_utf8_strlen (now_text + h->start, h->end - h->start);
+          break;
+        case FLOW_DIFF_REMOVED:
+          ok = flow_doc_delete_text (self->doc, pos, g_utf8_strlen (now_text + h->start, h->end - h->start), error);
+          break;
+        case FLOW_DIFF_ADDED:
+          ok = flow_doc_insert_text (self->doc, pos, old_text + h->start, h->end - h->start, error);
+          pos += g_utf8_strlen (old_text + h->start, h->end - h->start);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  flow_doc_end_change (self->doc);
+  if (!ok)
+    return FALSE;
+  flow_page_view_show_history (self, FALSE);
+  return TRUE;
+}
+
+static void
+history_scale_changed_cb (GtkRange     *range,
+                          FlowPageView *self)
+{
+  if (!self->updating)
+    flow_page_view_preview_version (self, (guint64) gtk_range_get_value (range));
+}
+
+static void
+restore_clicked_cb (FlowPageView *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->preview != NULL && !flow_page_view_restore_preview (self, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not restore that version: %s"), error->message);
+
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "s", msg);
+    }
+}
+
+/**
+ * flow_page_view_show_history:
+ * @self: a page view
+ * @show: show or hide the history bar; hiding returns to the live page
+ */
+void
+flow_page_view_show_history (FlowPageView *self,
+                             gboolean      show)
+{
+  g_return_if_fail (FLOW_IS_PAGE_VIEW (self));
+
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->history_revealer), show);
+  self->updating = TRUE;
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->history_button), show);
+  self->updating = FALSE;
+  if (!show && self->preview != NULL)
+    show_live (self);
+  set_scale (self, flow_doc_get_n_ops (self->doc));
+  update_history_label (self);
+}
+
+static void
+history_toggled_cb (GtkToggleButton *button,
+                    FlowPageView    *self)
+{
+  if (!self->updating)
+    flow_page_view_show_history (self, gtk_toggle_button_get_active (button));
+}
+
+static void
+close_history_cb (FlowPageView *self)
+{
+  flow_page_view_show_history (self, FALSE);
+}
+
+/* ------------------------------------------------------------------------
+ * Public API
+ * ------------------------------------------------------------------------ */
+
+/**
+ * flow_page_view_scroll_to_offset:
+ * @self: a page view
+ * @offset: a character offset in the page
+ *
+ * Puts the cursor there and scrolls it into view.
+ */
+void
+flow_page_view_scroll_to_offset (FlowPageView *self,
+                                 guint         offset)
+{
+  GtkTextIter it;
+
+  g_return_if_fail (FLOW_IS_PAGE_VIEW (self));
+
+  gtk_text_buffer_get_iter_at_offset (self->buffer, &it, offset);
+  gtk_text_buffer_place_cursor (self->buffer, &it);
+  gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (self->view), gtk_text_buffer_get_insert (self->buffer),
+                                0.1, TRUE, 0.0, 0.2);
+  gtk_widget_grab_focus (GTK_WIDGET (self->view));
 }
 
 FlowPageView *
@@ -147,8 +753,17 @@ flow_page_view_new (FlowDoc *page)
   self->from_doc = TRUE;
   gtk_text_buffer_set_text (self->buffer, text, -1);
   self->from_doc = FALSE;
+  restyle_all (self, self->buffer);
+  update_stats (self);
+  {
+    GtkTextIter start;
+
+    gtk_text_buffer_get_start_iter (self->buffer, &start);
+    gtk_text_buffer_place_cursor (self->buffer, &start);
+  }
   gtk_text_view_set_editable (GTK_TEXT_VIEW (self->view), !flow_doc_is_read_only (page));
   self->watch = flow_doc_add_change_func (page, doc_changed_cb, self, NULL);
+  update_history_label (self);
   return self;
 }
 
@@ -168,6 +783,53 @@ flow_page_view_get_buffer (FlowPageView *self)
   return self->buffer;
 }
 
+GtkTextView *
+flow_page_view_get_text_view (FlowPageView *self)
+{
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), NULL);
+
+  return GTK_TEXT_VIEW (self->view);
+}
+
+/**
+ * flow_page_view_get_word_count:
+ * @self: a page view
+ *
+ * Returns: the words on the page, as of the last update (they are
+ *   counted shortly after typing stops)
+ */
+guint
+flow_page_view_get_word_count (FlowPageView *self)
+{
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), 0);
+
+  if (self->stats_source != 0)
+    {
+      g_clear_handle_id (&self->stats_source, g_source_remove);
+      update_stats (self);
+    }
+  return self->words;
+}
+
+/**
+ * flow_page_view_get_outline:
+ * @self: a page view
+ *
+ * Returns: (transfer none): the headings' titles, in order
+ */
+GListModel *
+flow_page_view_get_outline (FlowPageView *self)
+{
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), NULL);
+
+  if (self->stats_source != 0)
+    {
+      g_clear_handle_id (&self->stats_source, g_source_remove);
+      update_stats (self);
+    }
+  return G_LIST_MODEL (self->outline);
+}
+
 static gboolean
 flow_page_view_grab_focus (GtkWidget *widget)
 {
@@ -179,12 +841,18 @@ flow_page_view_dispose (GObject *object)
 {
   FlowPageView *self = FLOW_PAGE_VIEW (object);
 
+  g_clear_handle_id (&self->stats_source, g_source_remove);
   if (self->doc != NULL)
     {
       flow_doc_remove_change_func (self->doc, self->watch);
       g_clear_object (&self->doc);
     }
-  g_clear_pointer (&self->scroller, gtk_widget_unparent);
+  g_clear_object (&self->preview);
+  g_clear_pointer (&self->box, gtk_widget_unparent);
+  g_clear_object (&self->buffer);
+  g_clear_object (&self->preview_buffer);
+  g_clear_object (&self->outline);
+  g_clear_pointer (&self->outline_offsets, g_array_unref);
 
   G_OBJECT_CLASS (flow_page_view_parent_class)->dispose (object);
 }
@@ -202,26 +870,196 @@ flow_page_view_class_init (FlowPageViewClass *klass)
 }
 
 static void
+make_tags (FlowPageView  *self,
+           GtkTextBuffer *buffer)
+{
+  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (buffer);
+  static const double scales[] = { 1.8, 1.5, 1.3, 1.15, 1.05, 1.0 };
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("flow-h%u", i + 1);
+
+      self->tags[FLOW_MD_HEADING1 + i] =
+        gtk_text_buffer_create_tag (buffer, name, "weight", PANGO_WEIGHT_BOLD,
+                                    "scale", scales[i], "pixels-above-lines", i < 2 ? 12 : 6,
+                                    "pixels-below-lines", 4, NULL);
+    }
+  self->tags[FLOW_MD_MARKUP] = gtk_text_buffer_create_tag (buffer, "flow-markup", "foreground", "#8a8a8a", NULL);
+  self->tags[FLOW_MD_STRONG] = gtk_text_buffer_create_tag (buffer, "flow-strong", "weight", PANGO_WEIGHT_BOLD, NULL);
+  self->tags[FLOW_MD_EMPHASIS] = gtk_text_buffer_create_tag (buffer, "flow-em", "style", PANGO_STYLE_ITALIC, NULL);
+  self->tags[FLOW_MD_CODE] = gtk_text_buffer_create_tag (buffer, "flow-code", "family", "Monospace",
+                                                         "background", "rgba(127,127,127,0.15)", NULL);
+  self->tags[FLOW_MD_CODE_BLOCK] = gtk_text_buffer_create_tag (buffer, "flow-code-block", "family", "Monospace",
+                                                               "paragraph-background", "rgba(127,127,127,0.12)", NULL);
+  self->tags[FLOW_MD_QUOTE] = gtk_text_buffer_create_tag (buffer, "flow-quote", "style", PANGO_STYLE_ITALIC,
+                                                          "left-margin", 48, "foreground", "#707070", NULL);
+  self->tags[FLOW_MD_LIST_MARKER] = gtk_text_buffer_create_tag (buffer, "flow-list", "foreground", "#3584e4",
+                                                                "weight", PANGO_WEIGHT_BOLD, NULL);
+  self->tags[FLOW_MD_LINK] = gtk_text_buffer_create_tag (buffer, "flow-link", "foreground", "#1c71d8",
+                                                         "underline", PANGO_UNDERLINE_SINGLE, NULL);
+  self->tags[FLOW_MD_RULE] = gtk_text_buffer_create_tag (buffer, "flow-rule", "foreground", "#9a9a9a",
+                                                         "strikethrough", TRUE, NULL);
+  /* Lower priority than the styles above only matters for colours; the
+   * fence tag is invisible bookkeeping. */
+  self->fence_tag = gtk_text_buffer_create_tag (buffer, "flow-in-fence", NULL);
+  self->removed_tag = gtk_text_buffer_create_tag (buffer, "flow-removed",
+                                                  "paragraph-background", "rgba(224,27,36,0.15)",
+                                                  "strikethrough", TRUE, NULL);
+  self->added_tag = gtk_text_buffer_create_tag (buffer, "flow-added",
+                                                "paragraph-background", "rgba(46,194,126,0.18)", NULL);
+  (void) table;
+}
+
+/* The editor follows the light or dark style with libadwaita's matching
+ * GtkSourceView schemes. */
+static void
+update_scheme (FlowPageView *self)
+{
+  GtkSourceStyleSchemeManager *sm = gtk_source_style_scheme_manager_get_default ();
+  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  GtkSourceStyleScheme *scheme = gtk_source_style_scheme_manager_get_scheme (sm, dark ? "Adwaita-dark" : "Adwaita");
+
+  if (scheme != NULL)
+    {
+      gtk_source_buffer_set_style_scheme (GTK_SOURCE_BUFFER (self->buffer), scheme);
+      gtk_source_buffer_set_style_scheme (GTK_SOURCE_BUFFER (self->preview_buffer), scheme);
+    }
+}
+
+static void
 flow_page_view_init (FlowPageView *self)
 {
   GtkSourceLanguageManager *lm = gtk_source_language_manager_get_default ();
   GtkSourceLanguage *markdown = gtk_source_language_manager_get_language (lm, "markdown");
-  g_autoptr(GtkSourceBuffer) buffer = gtk_source_buffer_new_with_language (markdown);
+  GtkWidget *content = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *side_title = gtk_label_new (_("Outline"));
+  GtkWidget *side_scroller = gtk_scrolled_window_new ();
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *history_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *spacer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *close_history = gtk_button_new_from_icon_name ("window-close-symbolic");
+  GtkEventController *key;
+  GtkSourceBuffer *buffer;
+  GtkSourceBuffer *preview;
 
+  self->outline = gtk_string_list_new (NULL);
+  self->outline_offsets = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  /* Two buffers sharing one tag table: the page, and the read-only
+   * history preview. */
+  buffer = gtk_source_buffer_new_with_language (markdown);
   self->buffer = GTK_TEXT_BUFFER (buffer);
+  make_tags (self, self->buffer);
+  preview = gtk_source_buffer_new (gtk_text_buffer_get_tag_table (self->buffer));
+  gtk_source_buffer_set_language (preview, markdown);
+  self->preview_buffer = GTK_TEXT_BUFFER (preview);
   gtk_text_buffer_set_enable_undo (self->buffer, FALSE);
+  gtk_text_buffer_set_enable_undo (self->preview_buffer, FALSE);
+
   self->view = GTK_SOURCE_VIEW (gtk_source_view_new_with_buffer (buffer));
   gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (self->view), GTK_WRAP_WORD_CHAR);
-  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (self->view), 24);
-  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (self->view), 24);
-  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (self->view), 18);
-  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (self->view), 18);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (self->view), 32);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (self->view), 32);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (self->view), 24);
+  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (self->view), 24);
+  gtk_text_view_set_pixels_below_lines (GTK_TEXT_VIEW (self->view), 2);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->view),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Page text"), -1);
   g_signal_connect (self->buffer, "insert-text", G_CALLBACK (insert_text_cb), self);
+  g_signal_connect_after (self->buffer, "insert-text", G_CALLBACK (insert_text_after_cb), self);
   g_signal_connect (self->buffer, "delete-range", G_CALLBACK (delete_range_cb), self);
+  g_signal_connect_after (self->buffer, "delete-range", G_CALLBACK (delete_range_after_cb), self);
+  key = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (key, GTK_PHASE_CAPTURE);
+  g_signal_connect (key, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->view), key);
 
   self->scroller = gtk_scrolled_window_new ();
+  gtk_widget_set_hexpand (self->scroller, TRUE);
+  gtk_widget_set_vexpand (self->scroller, TRUE);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), GTK_WIDGET (self->view));
-  gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+
+  /* The outline, at the side. */
+  gtk_widget_add_css_class (side_title, "heading");
+  gtk_label_set_xalign (GTK_LABEL (side_title), 0);
+  gtk_widget_set_margin_start (side_title, 12);
+  gtk_widget_set_margin_top (side_title, 12);
+  self->outline_list = GTK_LIST_BOX (gtk_list_box_new ());
+  gtk_widget_add_css_class (GTK_WIDGET (self->outline_list), "navigation-sidebar");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->outline_list),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Outline"), -1);
+  g_signal_connect (self->outline_list, "row-activated", G_CALLBACK (outline_row_activated_cb), self);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (side_scroller), GTK_WIDGET (self->outline_list));
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (side_scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_vexpand (side_scroller, TRUE);
+  gtk_box_append (GTK_BOX (side), side_title);
+  gtk_box_append (GTK_BOX (side), side_scroller);
+  gtk_widget_set_size_request (side, 220, -1);
+  gtk_widget_add_css_class (side, "flow-page-side");
+  self->side_revealer = gtk_revealer_new ();
+  gtk_revealer_set_transition_type (GTK_REVEALER (self->side_revealer), GTK_REVEALER_TRANSITION_TYPE_SLIDE_LEFT);
+  gtk_revealer_set_child (GTK_REVEALER (self->side_revealer), side);
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->side_revealer), TRUE);
+  gtk_box_append (GTK_BOX (content), self->scroller);
+  gtk_box_append (GTK_BOX (content), self->side_revealer);
+
+  /* The status bar: word count, outline and history toggles. */
+  gtk_widget_add_css_class (bar, "toolbar");
+  self->words_label = gtk_label_new (NULL);
+  gtk_widget_add_css_class (self->words_label, "dim-label");
+  gtk_widget_add_css_class (self->words_label, "numeric");
+  gtk_widget_set_hexpand (spacer, TRUE);
+  self->outline_button = gtk_toggle_button_new ();
+  gtk_button_set_icon_name (GTK_BUTTON (self->outline_button), "view-list-symbolic");
+  gtk_widget_set_tooltip_text (self->outline_button, _("Outline"));
+  gtk_widget_add_css_class (self->outline_button, "flat");
+  g_object_bind_property (self->outline_button, "active", self->side_revealer, "reveal-child",
+                          G_BINDING_SYNC_CREATE | G_BINDING_BIDIRECTIONAL);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->outline_button), TRUE);
+  self->history_button = gtk_toggle_button_new ();
+  gtk_button_set_icon_name (GTK_BUTTON (self->history_button), "document-open-recent-symbolic");
+  gtk_widget_set_tooltip_text (self->history_button, _("History"));
+  gtk_widget_add_css_class (self->history_button, "flat");
+  g_signal_connect (self->history_button, "toggled", G_CALLBACK (history_toggled_cb), self);
+  gtk_box_append (GTK_BOX (bar), self->words_label);
+  gtk_box_append (GTK_BOX (bar), spacer);
+  gtk_box_append (GTK_BOX (bar), self->outline_button);
+  gtk_box_append (GTK_BOX (bar), self->history_button);
+
+  /* The history bar. */
+  gtk_widget_add_css_class (history_bar, "toolbar");
+  self->history_scale = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
+  gtk_scale_set_draw_value (GTK_SCALE (self->history_scale), FALSE);
+  gtk_widget_set_hexpand (self->history_scale, TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->history_scale),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Version"), -1);
+  g_signal_connect (self->history_scale, "value-changed", G_CALLBACK (history_scale_changed_cb), self);
+  self->history_label = gtk_label_new (NULL);
+  gtk_widget_add_css_class (self->history_label, "dim-label");
+  gtk_widget_add_css_class (self->history_label, "numeric");
+  self->restore_button = gtk_button_new_with_mnemonic (_("_Restore This Version"));
+  gtk_widget_add_css_class (self->restore_button, "suggested-action");
+  g_signal_connect_swapped (self->restore_button, "clicked", G_CALLBACK (restore_clicked_cb), self);
+  gtk_widget_add_css_class (close_history, "flat");
+  gtk_widget_set_tooltip_text (close_history, _("Back to the Current Version"));
+  g_signal_connect_swapped (close_history, "clicked", G_CALLBACK (close_history_cb), self);
+  gtk_box_append (GTK_BOX (history_bar), self->history_scale);
+  gtk_box_append (GTK_BOX (history_bar), self->history_label);
+  gtk_box_append (GTK_BOX (history_bar), self->restore_button);
+  gtk_box_append (GTK_BOX (history_bar), close_history);
+  self->history_revealer = gtk_revealer_new ();
+  gtk_revealer_set_transition_type (GTK_REVEALER (self->history_revealer), GTK_REVEALER_TRANSITION_TYPE_SLIDE_UP);
+  gtk_revealer_set_child (GTK_REVEALER (self->history_revealer), history_bar);
+
+  self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append (GTK_BOX (self->box), content);
+  gtk_box_append (GTK_BOX (self->box), self->history_revealer);
+  gtk_box_append (GTK_BOX (self->box), bar);
+  gtk_widget_set_parent (self->box, GTK_WIDGET (self));
+
+  update_scheme (self);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (update_scheme), self, G_CONNECT_SWAPPED);
 }

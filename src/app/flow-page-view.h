@@ -17,8 +17,19 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (FlowPageView, flow_page_view, FLOW, PAGE_VIEW, GtkWidget)
 
-FlowPageView  *flow_page_view_new         (FlowDoc      *page);
-FlowDoc       *flow_page_view_get_doc     (FlowPageView *self);
-GtkTextBuffer *flow_page_view_get_buffer  (FlowPageView *self);
+FlowPageView  *flow_page_view_new              (FlowDoc      *page);
+FlowDoc       *flow_page_view_get_doc          (FlowPageView *self);
+GtkTextBuffer *flow_page_view_get_buffer       (FlowPageView *self);
+GtkTextView   *flow_page_view_get_text_view    (FlowPageView *self);
+guint          flow_page_view_get_word_count   (FlowPageView *self);
+GListModel    *flow_page_view_get_outline      (FlowPageView *self);
+void           flow_page_view_show_history     (FlowPageView *self,
+                                                gboolean      show);
+gboolean       flow_page_view_preview_version  (FlowPageView *self,
+                                                guint64       n_ops);
+gboolean       flow_page_view_restore_preview  (FlowPageView *self,
+                                                GError      **error);
+void           flow_page_view_scroll_to_offset (FlowPageView *self,
+                                                guint         offset);
 
 G_END_DECLS
