@@ -26,6 +26,7 @@
 #include "flow-catalog.h"
 #include "flow-cli-json.h"
 #include "flow-error.h"
+#include "flow-page-export.h"
 #include "flow-render.h"
 #include "flow-trace.h"
 #include "flow-workspace.h"
@@ -317,18 +318,30 @@ cmd_import (int    argc,
   };
   g_autoptr(FlowWorkspace) ws = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autofree char *contents = NULL;
+  g_autofree char *text = NULL;
   g_autofree char *name = NULL;
   g_autofree char *id = NULL;
+  GStatBuf st;
   gsize len;
   FlowDoc *doc;
 
   if (!parse ("import", "FILE.md", "Import a Markdown file as a new page and print its id.",
-              NULL, entries, &argc, &argv))
+              "The file must be UTF-8 text of at most 16 MiB. A byte order mark is dropped "
+              "and Windows (CRLF) and old Mac (CR) line ends become LF.",
+              entries, &argc, &argv))
     return EXIT_USAGE;
   if (argc != 2)
     {
       fail ("import needs one Markdown file, e.g. “flowsync-cli import notes.md”.");
+      return EXIT_USAGE;
+    }
+  /* Refuse a huge file before reading it. */
+  if (g_stat (argv[1], &st) == 0 && st.st_size > FLOW_PAGE_IMPORT_MAX_BYTES)
+    {
+      fail ("Could not import “%s”: it is too large for a page (at most %d MiB).", argv[1],
+            FLOW_PAGE_IMPORT_MAX_BYTES >> 20);
       return EXIT_USAGE;
     }
   if (!g_file_get_contents (argv[1], &contents, &len, &error))
@@ -336,9 +349,10 @@ cmd_import (int    argc,
       fail ("%s", error->message);
       return EXIT_USAGE;
     }
-  if (!g_utf8_validate_len (contents, len, NULL))
+  bytes = g_bytes_new_take (g_steal_pointer (&contents), len);
+  if (!(text = flow_page_import_markdown (bytes, &error)))
     {
-      fail ("“%s” is not UTF-8 text.", argv[1]);
+      fail ("Could not import “%s”: %s.", argv[1], error->message);
       return EXIT_USAGE;
     }
 
@@ -354,7 +368,7 @@ cmd_import (int    argc,
   if (!(ws = open_workspace (TRUE)))
     return EXIT_FAIL;
   doc = flow_workspace_new_document (ws, FLOW_DOC_KIND_PAGE, title ? title : name, folder, &error);
-  if (doc == NULL || !flow_doc_insert_text (doc, 0, contents, (gssize) len, &error))
+  if (doc == NULL || !flow_doc_insert_text (doc, 0, text, -1, &error))
     {
       fail ("%s", error->message);
       close_workspace (ws);
@@ -403,6 +417,25 @@ export_board_image (FlowDoc           *doc,
   return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
 }
 
+/* Typesets @doc, a page, as a standalone HTML file or an A4 PDF. */
+static GBytes *
+export_page_document (FlowDoc     *doc,
+                      const char  *format,
+                      const char  *title,
+                      GError     **error)
+{
+  g_autofree char *text = flow_doc_dup_text (doc);
+  g_autoptr(GOutputStream) out = NULL;
+
+  if (g_str_equal (format, "html"))
+    return flow_page_export_html (text, title, error);
+  out = g_memory_output_stream_new_resizable ();
+  if (!flow_page_export_pdf (text, title, out, error) ||
+      !g_output_stream_close (out, NULL, error))
+    return NULL;
+  return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+}
+
 /* Fills @data with the export of @doc in @format. Returns an exit code. */
 static int
 export_data (FlowDoc          *doc,
@@ -414,13 +447,24 @@ export_data (FlowDoc          *doc,
 {
   g_autoptr(GError) error = NULL;
   FlowExportFormat image_format;
+  gboolean is_page = flow_doc_get_kind (doc) == FLOW_DOC_KIND_PAGE;
   char *text;
 
+  if (is_page && (g_str_equal (format, "html") || g_str_equal (format, "pdf")))
+    {
+      if (!(*data = export_page_document (doc, format, title, &error)))
+        {
+          fail ("%s.", error->message);
+          return EXIT_FAIL;
+        }
+      return EXIT_OK;
+    }
   if (flow_export_format_from_string (format, &image_format))
     {
       if (flow_doc_get_kind (doc) != FLOW_DOC_KIND_BOARD)
         {
-          fail ("“%s” is a page; pages export as Markdown or JSON (--format md|json).", name);
+          fail ("“%s” is a page; pages export as Markdown, JSON, HTML or PDF "
+                "(--format md|json|html|pdf).", name);
           return EXIT_USAGE;
         }
       if (!(*data = export_board_image (doc, image_format, scale, &error)))
@@ -430,9 +474,9 @@ export_data (FlowDoc          *doc,
         }
       return EXIT_OK;
     }
-  if (g_str_equal (format, "md"))
+  if (g_str_equal (format, "md") || g_str_equal (format, "html"))
     {
-      if (flow_doc_get_kind (doc) != FLOW_DOC_KIND_PAGE)
+      if (!is_page)
         {
           fail ("“%s” is a board; boards export as JSON, PNG, SVG or PDF "
                 "(--format json|png|svg|pdf).", name);
@@ -459,7 +503,7 @@ cmd_export (int    argc,
   static double scale = 1.0;
   static const GOptionEntry entries[] = {
     { "format", 'F', 0, G_OPTION_ARG_STRING, &format,
-      "md (pages), json (pages and boards), png, svg or pdf (boards)", "FORMAT" },
+      "md or html (pages), png or svg (boards), json or pdf (both)", "FORMAT" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
       "Write to FILE instead of standard output (- for standard output); png, svg and pdf need it",
       "FILE" },
@@ -475,16 +519,18 @@ cmd_export (int    argc,
   FlowDoc *doc;
   int status;
 
-  if (!parse ("export", "DOC", "Export a document (id or title) as Markdown, JSON, PNG, SVG or PDF.",
-              "Markdown is the page's text as it is; JSON describes pages and boards; PNG, SVG "
-              "and PDF draw a whole board on white, with a margin.",
+  if (!parse ("export", "DOC", "Export a document (id or title) as Markdown, JSON, HTML, PNG, SVG or PDF.",
+              "Markdown is the page's text as it is; HTML is a page as a standalone web page "
+              "with its own stylesheet; a page's PDF is typeset on A4 paper. JSON describes "
+              "pages and boards; PNG, SVG and PDF draw a whole board on white, with a margin.",
               entries, &argc, &argv))
     return EXIT_USAGE;
   is_image = format != NULL && flow_export_format_from_string (format, &image_format);
   if (argc != 2 || format == NULL ||
-      (!is_image && !g_str_equal (format, "md") && !g_str_equal (format, "json")))
+      (!is_image && !g_str_equal (format, "md") && !g_str_equal (format, "json") &&
+       !g_str_equal (format, "html")))
     {
-      fail ("export needs a document and --format md, json, png, svg or pdf, e.g. "
+      fail ("export needs a document and --format md, json, html, png, svg or pdf, e.g. "
             "“flowsync-cli export Notes --format md”.");
       return EXIT_USAGE;
     }
@@ -909,7 +955,7 @@ static const Command commands[] = {
   { "new",          "board|page TITLE",    "Create a board or a page", cmd_new },
   { "list",         "",                    "List the documents", cmd_list },
   { "import",       "FILE.md",             "Import a Markdown file as a page", cmd_import },
-  { "export",       "DOC --format md|json|png|svg|pdf", "Export a document", cmd_export },
+  { "export",       "DOC --format md|json|html|png|svg|pdf", "Export a document", cmd_export },
   { "edit-page",    "DOC (--insert POS TEXT | --delete POS LEN)", "Edit a page's text", cmd_edit_page },
   { "history",      "DOC",                 "Show a document's history", cmd_history },
   { "checkout",     "DOC --at VERSION",    "Show a document as it was at a version", cmd_checkout },
