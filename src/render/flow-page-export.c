@@ -1157,6 +1157,8 @@ flow_page_import_markdown (GBytes  *bytes,
                    FLOW_PAGE_IMPORT_MAX_BYTES >> 20);
       return NULL;
     }
+  if (size == 0)
+    return g_strdup ("");
   if (size >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
     skip = 3;
   if ((nul = memchr (data + skip, '\0', size - skip)) != NULL)
