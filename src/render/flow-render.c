@@ -35,6 +35,11 @@
  *    and its corners are square.
  * Translucent shapes draw through a group clipped to their bounds (and to
  * overflowing text), never one the size of the target.
+ *
+ * Text that overflows its box paints outside the shape's bounds. Each time
+ * a scene shape's text is drawn we tell the scene how far it reached
+ * (flow_scene_grow_paint), so flow_render_scene() and the tile cache, which
+ * cull by the scene's paint areas, draw it wherever it shows from then on.
  */
 
 #define G_LOG_DOMAIN "flow-render"
@@ -48,7 +53,7 @@
 #include <cairo-svg.h>
 #include <pango/pangocairo.h>
 
-#include "flow-render.h"
+#include "flow-render-private.h"
 #include "flow-scene-private.h"
 
 #define EXPORT_MARGIN 16.0
@@ -489,7 +494,9 @@ has_text (const FlowShape *shape)
 static void
 draw_text_bars (cairo_t         *cr,
                 const FlowShape *shape,
-                double           inset)
+                double           inset,
+                double          *right,
+                double          *bottom)
 {
   double size = MAX (shape->font_size, 1.0), char_w = 0.55 * size, line_h = 1.17 * size;
   double width = shape->w - 2 * inset;
@@ -521,14 +528,75 @@ draw_text_bars (cairo_t         *cr,
             break;
         }
       if (chars > 0)
-        cairo_rectangle (cr, inset, inset + line * line_h + 0.3 * size, chars * char_w,
-                         0.55 * size);
+        {
+          cairo_rectangle (cr, inset, inset + line * line_h + 0.3 * size, chars * char_w,
+                           0.55 * size);
+          *right = MAX (*right, inset + chars * char_w);
+          *bottom = inset + line * line_h + 0.85 * size;
+        }
       line++;
       if (*p == '\n')
         p++;
     }
   set_rgba_alpha (cr, shape->stroke, 0.4);
   cairo_fill (cr);
+}
+
+/* The board rectangle that @shape's box covers once stretched to text
+ * reaching @right and @bottom (box-local), rotated like the shape, with
+ * the shape's bounds. */
+static void
+text_paint_rect (const FlowShape *shape,
+                 double           right,
+                 double           bottom,
+                 FlowRect        *r)
+{
+  double cx = shape->w / 2, cy = shape->h / 2;
+  double c = fabs (cos (shape->rotation)), sn = fabs (sin (shape->rotation));
+  double ex, ey;
+
+  *r = shape->bounds;
+  bottom = MAX (bottom, shape->h) + 2;
+  right = MAX (right, shape->w) + 2;
+  ex = MAX (cx, right - cx) + 2;
+  ey = MAX (cy + 2, bottom - cy);
+  r->x = MIN (r->x, shape->x + cx - (ex * c + ey * sn));
+  r->y = MIN (r->y, shape->y + cy - (ex * sn + ey * c));
+  r->width = MAX (shape->bounds.x + shape->bounds.width, shape->x + cx + ex * c + ey * sn) - r->x;
+  r->height = MAX (shape->bounds.y + shape->bounds.height, shape->y + cy + ex * sn + ey * c) - r->y;
+}
+
+/* Where @layout's text reaches in @shape's box: right and bottom edges. */
+static void
+layout_extent (const FlowShape *shape,
+               PangoLayout     *layout,
+               double          *right,
+               double          *bottom)
+{
+  PangoRectangle ink, logical;
+  double inset = text_inset (shape);
+
+  pango_layout_get_extents (layout, &ink, &logical);
+  *bottom = inset + MAX (ink.y + ink.height, logical.y + logical.height) / (double) PANGO_SCALE;
+  *right = inset + MAX (ink.x + ink.width, logical.x + logical.width) / (double) PANGO_SCALE;
+}
+
+/* Text may overflow its box. Tells the scene where a scene shape's text
+ * went, so culling and raster caches find it there (flow_scene_grow_paint;
+ * cheap when nothing grew). */
+static void
+report_text_extent (const Pass      *pass,
+                    const FlowShape *shape,
+                    FlowSceneShape  *own,
+                    double           right,
+                    double           bottom)
+{
+  FlowRect r;
+
+  if (own == NULL || (right <= shape->w && bottom <= shape->h))
+    return;
+  text_paint_rect (shape, right, bottom, &r);
+  flow_scene_grow_paint (pass->scene, own, &r);
 }
 
 static void
@@ -538,14 +606,15 @@ draw_text (cairo_t         *cr,
            FlowSceneShape  *own)
 {
   g_autoptr(PangoLayout) to_free = NULL;
-  double inset = text_inset (shape);
+  double inset = text_inset (shape), right = 0, bottom = 0;
   PangoLayout *layout;
 
   if (!has_text (shape))
     return;
   if (pass->lod && shape->font_size * pass->scale < LOD_TEXT_PX)
     {
-      draw_text_bars (cr, shape, inset);
+      draw_text_bars (cr, shape, inset, &right, &bottom);
+      report_text_extent (pass, shape, own, right, bottom);
       return;
     }
   layout = get_layout (pass, shape, own, &to_free);
@@ -554,6 +623,8 @@ draw_text (cairo_t         *cr,
   pango_cairo_show_layout (cr, layout);
   /* pango leaves the current point, which the next shape's arc would join. */
   cairo_new_path (cr);
+  layout_extent (shape, layout, &right, &bottom);
+  report_text_extent (pass, shape, own, right, bottom);
 }
 
 static void
@@ -808,26 +879,11 @@ clip_group (cairo_t         *cr,
     {
       g_autoptr(PangoLayout) to_free = NULL;
       PangoLayout *layout = get_layout (pass, shape, own, &to_free);
-      PangoRectangle ink, logical;
-      double inset = text_inset (shape), bottom, right, cx, cy, c, sn, ex, ey;
+      double right, bottom;
 
-      pango_layout_get_extents (layout, &ink, &logical);
-      bottom = inset + MAX (ink.y + ink.height, logical.y + logical.height) / (double) PANGO_SCALE;
-      right = inset + MAX (ink.x + ink.width, logical.x + logical.width) / (double) PANGO_SCALE;
-      bottom = MAX (bottom, shape->h) + 2;
-      right = MAX (right, shape->w) + 2;
       /* The text's box, rotated about the shape's centre like the shape. */
-      cx = shape->w / 2;
-      cy = shape->h / 2;
-      c = fabs (cos (shape->rotation));
-      sn = fabs (sin (shape->rotation));
-      ex = MAX (cx, right - cx);
-      ey = MAX (cy + 2, bottom - cy);
-      ex += 2;
-      r.x = MIN (r.x, shape->x + cx - (ex * c + ey * sn));
-      r.y = MIN (r.y, shape->y + cy - (ex * sn + ey * c));
-      r.width = MAX (shape->bounds.x + shape->bounds.width, shape->x + cx + ex * c + ey * sn) - r.x;
-      r.height = MAX (shape->bounds.y + shape->bounds.height, shape->y + cy + ex * sn + ey * c) - r.y;
+      layout_extent (shape, layout, &right, &bottom);
+      text_paint_rect (shape, right, bottom, &r);
     }
   cairo_rectangle (cr, r.x, r.y, r.width, r.height);
   cairo_clip (cr);
@@ -976,7 +1032,25 @@ flow_render_scene (cairo_t        *cr,
       return;
     }
   shapes = g_ptr_array_sized_new (1024);
-  flow_scene_query (scene, visible, shapes);
+  flow_scene_query_paint (scene, visible, shapes);
+  for (guint i = 0; i < shapes->len; i++)
+    render_one (cr, &pass, g_ptr_array_index (shapes, i), g_ptr_array_index (shapes, i));
+}
+
+/* ------------------------------------------------------------------------
+ * Internal API (flow-render-private.h)
+ * ------------------------------------------------------------------------ */
+
+/* Draws @shapes (the scene's own, bottom to top) like flow_render_scene():
+ * one pass, with level of detail. */
+void
+flow_render_shapes (cairo_t   *cr,
+                    FlowScene *scene,
+                    GPtrArray *shapes)
+{
+  Pass pass;
+
+  pass_init (&pass, cr, scene, TRUE);
   for (guint i = 0; i < shapes->len; i++)
     render_one (cr, &pass, g_ptr_array_index (shapes, i), g_ptr_array_index (shapes, i));
 }

@@ -26,6 +26,9 @@ typedef struct
 {
   FlowShape        pub;
   char            *zkey;          /* "" when unset, compared like core */
+  FlowRect         paint;         /* bounds, grown to where the renderer found the
+                                   * shape paints beyond them (overflowing text);
+                                   * the grid indexes this */
   gint             cx0, cy0, cx1, cy1;  /* grid cells covered */
   guint            big : 1;       /* too large for the grid: checked always */
   guint            in_grid : 1;
@@ -40,6 +43,10 @@ typedef struct
   guint            n_world;
 } FlowSceneShape;
 
+guint            flow_scene_id_hash          (gconstpointer     id);
+gboolean         flow_scene_id_equal         (gconstpointer     a,
+                                              gconstpointer     b);
+guint            flow_scene_key_hash         (gconstpointer     key);
 guint            flow_scene_get_n_examined   (FlowScene        *scene);
 FlowSceneShape  *flow_scene_get_own          (FlowScene        *scene,
                                               const FlowShape  *shape);
@@ -47,6 +54,12 @@ PangoContext    *flow_scene_get_pango_context (FlowScene       *scene);
 FlowScenePoint  *flow_scene_dup_world_points (FlowScene        *scene,
                                               const FlowShape  *shape,
                                               guint            *n_points);
+void             flow_scene_query_paint      (FlowScene        *scene,
+                                              const FlowRect   *rect,
+                                              GPtrArray        *shapes);
+void             flow_scene_grow_paint       (FlowScene        *scene,
+                                              FlowSceneShape   *s,
+                                              const FlowRect   *rect);
 gboolean         flow_scene_union_bounds     (GPtrArray        *shapes,
                                               FlowRect         *bounds);
 gint             flow_shape_z_cmp            (gconstpointer     a,

@@ -65,6 +65,8 @@ struct _FlowScene
   guint       stamp;
   guint       n_examined;
   PangoContext *pango;  /* the renderer's, for cached layouts; lazy */
+  FlowSceneDamageFunc damage_func;
+  gpointer    damage_data;
 };
 
 /* ------------------------------------------------------------------------
@@ -468,7 +470,7 @@ static void
 grid_insert (FlowScene      *scene,
              FlowSceneShape *s)
 {
-  grid_range (&s->pub.bounds, &s->cx0, &s->cy0, &s->cx1, &s->cy1);
+  grid_range (&s->paint, &s->cx0, &s->cy0, &s->cx1, &s->cy1);
   s->big = (gint64) (s->cx1 - s->cx0 + 1) * (s->cy1 - s->cy0 + 1) > MAX_CELLS;
   s->in_grid = TRUE;
   if (s->big)
@@ -559,13 +561,32 @@ compute_bounds (FlowScene      *scene,
     }
 }
 
+static void query (FlowScene      *scene,
+                   const FlowRect *rect,
+                   gboolean        paint,
+                   GPtrArray      *shapes);
+
+static void
+damage (FlowScene      *scene,
+        const FlowRect *rect)
+{
+  if (scene->damage_func != NULL)
+    scene->damage_func (scene, rect, scene->damage_data);
+}
+
+/* Recomputes the bounds of @s (forgetting what it was found to paint
+ * beyond them) and reports the old and the new paint area as damage. */
 static void
 reindex (FlowScene      *scene,
          FlowSceneShape *s)
 {
+  if (s->in_grid)
+    damage (scene, &s->paint);
   grid_remove (scene, s);
   compute_bounds (scene, s);
+  s->paint = s->pub.bounds;
   grid_insert (scene, s);
+  damage (scene, &s->paint);
 }
 
 static void
@@ -661,6 +682,7 @@ static void
 collect (FlowScene      *scene,
          GPtrArray      *items,
          const FlowRect *rect,
+         gboolean        paint,
          GPtrArray      *out)
 {
   for (guint i = 0; i < items->len; i++)
@@ -671,7 +693,7 @@ collect (FlowScene      *scene,
         continue;
       s->stamp = scene->stamp;
       scene->n_examined++;
-      if (rect_intersects (&s->pub.bounds, rect))
+      if (rect_intersects (paint ? &s->paint : &s->pub.bounds, rect))
         g_ptr_array_add (out, s);
     }
 }
@@ -845,8 +867,10 @@ flow_scene_rebuild (FlowScene *scene)
 
       set_bound (scene, s);
       compute_bounds (scene, s);
+      s->paint = s->pub.bounds;
       grid_insert (scene, s);
     }
+  damage (scene, NULL);
 }
 
 /**
@@ -883,6 +907,8 @@ flow_scene_update (FlowScene      *scene,
         {
           if (s != NULL)
             {
+              if (s->in_grid)
+                damage (scene, &s->paint);
               remove_shape (scene, s);
               g_ptr_array_add (dead, s);
             }
@@ -1040,12 +1066,45 @@ flow_scene_query (FlowScene      *scene,
                   const FlowRect *rect,
                   GPtrArray      *shapes)
 {
+  g_return_if_fail (scene != NULL);
+  g_return_if_fail (rect != NULL && shapes != NULL);
+
+  query (scene, rect, FALSE, shapes);
+}
+
+/**
+ * flow_scene_set_damage_func:
+ * @func: (nullable): called with the board areas whose pixels changed
+ *
+ * Sets the one listener for damage (see #FlowSceneDamageFunc). The scene's
+ * owner decides who that is; %NULL removes it.
+ */
+void
+flow_scene_set_damage_func (FlowScene           *scene,
+                            FlowSceneDamageFunc  func,
+                            gpointer             user_data)
+{
+  g_return_if_fail (scene != NULL);
+
+  scene->damage_func = func;
+  scene->damage_data = user_data;
+}
+
+/* ------------------------------------------------------------------------
+ * Query
+ * ------------------------------------------------------------------------ */
+
+/* Appends the shapes whose bounds (or, with @paint, paint areas) meet
+ * @rect, bottom to top. */
+static void
+query (FlowScene      *scene,
+       const FlowRect *rect,
+       gboolean        paint,
+       GPtrArray      *shapes)
+{
   gint cx0, cy0, cx1, cy1;
   guint first = shapes->len;
   double n_cells;
-
-  g_return_if_fail (scene != NULL);
-  g_return_if_fail (rect != NULL && shapes != NULL);
 
   scene->n_examined = 0;
   if (++scene->stamp == 0)
@@ -1063,7 +1122,7 @@ flow_scene_query (FlowScene      *scene,
 
       g_hash_table_iter_init (&iter, scene->cells);
       while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &cell))
-        collect (scene, cell->items, rect, shapes);
+        collect (scene, cell->items, rect, paint, shapes);
     }
   else
     for (gint cx = cx0; cx <= cx1; cx++)
@@ -1073,9 +1132,9 @@ flow_scene_query (FlowScene      *scene,
           Cell *cell = g_hash_table_lookup (scene->cells, &key);
 
           if (cell != NULL)
-            collect (scene, cell->items, rect, shapes);
+            collect (scene, cell->items, rect, paint, shapes);
         }
-  collect (scene, scene->big, rect, shapes);
+  collect (scene, scene->big, rect, paint, shapes);
 
   if (shapes->len - first > 1)
     qsort (shapes->pdata + first, shapes->len - first, sizeof (gpointer), flow_shape_z_cmp);
@@ -1146,6 +1205,63 @@ flow_scene_get_line_ends (FlowScene       *scene,
 /* ------------------------------------------------------------------------
  * Internal API (flow-scene-private.h)
  * ------------------------------------------------------------------------ */
+
+/* Like flow_scene_query(), but by paint area: also the shapes known to
+ * paint into @rect from outside their bounds. What the renderer draws. */
+void
+flow_scene_query_paint (FlowScene      *scene,
+                        const FlowRect *rect,
+                        GPtrArray      *shapes)
+{
+  query (scene, rect, TRUE, shapes);
+}
+
+/* The renderer found that @s paints into @rect (board coordinates): grows
+ * its paint area to cover it, re-files it in the grid and reports the
+ * growth as damage, since pixels drawn before missed it. O(1) when @rect
+ * is already covered. */
+void
+flow_scene_grow_paint (FlowScene      *scene,
+                       FlowSceneShape *s,
+                       const FlowRect *rect)
+{
+  FlowRect *p = &s->paint;
+  double x0, y0, x1, y1;
+
+  if (rect->x >= p->x && rect->y >= p->y && rect->x + rect->width <= p->x + p->width &&
+      rect->y + rect->height <= p->y + p->height)
+    return;
+  x0 = MIN (p->x, rect->x);
+  y0 = MIN (p->y, rect->y);
+  x1 = MAX (p->x + p->width, rect->x + rect->width);
+  y1 = MAX (p->y + p->height, rect->y + rect->height);
+  grid_remove (scene, s);
+  *p = (FlowRect) { x0, y0, x1 - x0, y1 - y0 };
+  grid_insert (scene, s);
+  damage (scene, rect);
+}
+
+/* Hash and equality of FlowOpId pointers, and a hash of 64-bit keys that
+ * keeps the high half (packed grid coordinates), for the render side's
+ * own tables. */
+guint
+flow_scene_id_hash (gconstpointer id)
+{
+  return op_id_hash (id);
+}
+
+gboolean
+flow_scene_id_equal (gconstpointer a,
+                     gconstpointer b)
+{
+  return op_id_equal (a, b);
+}
+
+guint
+flow_scene_key_hash (gconstpointer key)
+{
+  return cell_hash (key);
+}
 
 /* The number of shapes the last query looked at: for tests. */
 guint

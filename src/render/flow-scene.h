@@ -81,6 +81,15 @@ typedef struct
 
 typedef struct _FlowScene FlowScene;
 
+/* Called with a board rectangle whose pixels may have changed: the old and
+ * the new paint area of every shape flow_scene_update() touched (bound
+ * arrows included), an area where a shape turned out to paint beyond its
+ * bounds (overflowing text), or %NULL for everything (a rebuild). Raster
+ * caches (FlowTileCache) listen here. */
+typedef void (*FlowSceneDamageFunc) (FlowScene      *scene,
+                                     const FlowRect *rect,
+                                     gpointer        user_data);
+
 /* Defaults for unset properties. */
 #define FLOW_SCENE_DEFAULT_STROKE       0x1e1e1eff
 #define FLOW_SCENE_DEFAULT_FILL         0x00000000
@@ -95,6 +104,9 @@ void             flow_scene_rebuild        (FlowScene        *scene);
 void             flow_scene_update         (FlowScene        *scene,
                                             const FlowOpId   *ids,
                                             guint             n_ids);
+void             flow_scene_set_damage_func (FlowScene       *scene,
+                                            FlowSceneDamageFunc func,
+                                            gpointer          user_data);
 guint            flow_scene_get_n_shapes   (FlowScene        *scene);
 const FlowShape *flow_scene_get_nth        (FlowScene        *scene,
                                             guint             z);
