@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "flow-board-view.h"
+#include "flow-canvas-private.h"
 
 struct _FlowBoardView
 {
@@ -117,6 +118,8 @@ flow_board_view_snapshot (GtkWidget   *widget,
     return;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   draw_dots (self, cr, width, height);
+  /* The canvas caches the board at device resolution. */
+  _flow_canvas_set_scale_factor (self->canvas, gtk_widget_get_scale_factor (widget));
   flow_canvas_draw (self->canvas, cr);
   cairo_destroy (cr);
 }

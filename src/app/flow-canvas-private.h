@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "flow-canvas.h"
+#include "flow-tile-cache.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,10 @@ typedef enum
   DRAG_ERASE,
   DRAG_PAN,
 } DragKind;
+
+/* What flow_canvas_draw() may spend on drawing board tiles per frame, in
+ * microseconds; the rest of a frame comes from the cache. */
+#define FLOW_CANVAS_TILE_BUDGET_US 12000
 
 /* Handles: 0..7 resize (clockwise from top-left), 8 rotate. */
 #define HANDLE_NONE   -1
@@ -67,7 +72,11 @@ struct _FlowCanvas
   GHashTable      *erase_set;    /* the same ids */
   GArray          *trail;        /* FlowPoint, widget coordinates (eraser) */
   GArray          *guides;       /* FlowCanvasGuide */
+  FlowTileCache   *tiles;        /* the board's pixels, see flow_canvas_draw() */
   guint            change_func;
+  guint            redraw_id;    /* idle: the last frame was incomplete */
+  gint64           tile_budget;  /* µs per frame, negative: unlimited */
+  int              scale_factor; /* device pixels per widget pixel */
 
   /* Viewport */
   double           width, height;
@@ -100,6 +109,7 @@ struct _FlowCanvas
   guint            has_press_shape : 1;
   guint            select_on_release : 1;
   guint            moved : 1;
+  guint            frame_complete : 1;  /* the last flow_canvas_draw() was exact */
 };
 
 /* flow-canvas.c */
@@ -109,6 +119,12 @@ void      _flow_canvas_select_ids        (FlowCanvas       *self,
                                           const FlowOpId   *ids,
                                           guint             n_ids);
 gboolean  _flow_canvas_editable          (FlowCanvas       *self);
+void      _flow_canvas_set_scale_factor  (FlowCanvas       *self,
+                                          int               scale_factor);
+void      _flow_canvas_set_tile_budget   (FlowCanvas       *self,
+                                          gint64            budget_us);
+gboolean  _flow_canvas_get_frame_complete (FlowCanvas      *self);
+FlowTileCache *_flow_canvas_get_tile_cache (FlowCanvas     *self);
 void      _flow_canvas_shape_box         (const FlowShape  *shape,
                                           FlowRect         *box);
 gboolean  _flow_canvas_selection_box     (FlowCanvas       *self,

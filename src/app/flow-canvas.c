@@ -19,6 +19,13 @@
  * The scene (render side) follows the document through a change func, for
  * local and remote changes alike; shapes that disappear leave the
  * selection there.
+ *
+ * Drawing goes through a FlowTileCache (src/render/flow-tile-cache.c): the
+ * scene reports what each change repaints, so a frame mostly copies cached
+ * tiles. A frame spends at most tile_budget drawing tiles; when tiles are
+ * still missing (a new zoom), it shows scaled tiles of another zoom and we
+ * ask for another frame from an idle. Dragged and erased shapes are left
+ * out of the tiles and drawn on top, so their old place never shows them.
  */
 
 #include "config.h"
@@ -468,6 +475,7 @@ flow_canvas_constructed (GObject *object)
 
   g_assert (FLOW_IS_DOC (self->doc));
   self->scene = flow_scene_new (self->doc);
+  self->tiles = flow_tile_cache_new (self->scene);
   self->change_func = flow_doc_add_change_func (self->doc, doc_changed_cb, self, NULL);
   if (flow_doc_is_read_only (self->doc))
     self->read_only = TRUE;
@@ -483,6 +491,8 @@ flow_canvas_dispose (GObject *object)
       flow_doc_remove_change_func (self->doc, self->change_func);
       self->change_func = 0;
     }
+  g_clear_handle_id (&self->redraw_id, g_source_remove);
+  g_clear_pointer (&self->tiles, flow_tile_cache_free);
   g_clear_pointer (&self->scene, flow_scene_free);
   g_clear_object (&self->doc);
 
@@ -615,6 +625,9 @@ flow_canvas_init (FlowCanvas *self)
   self->guides = g_array_new (FALSE, FALSE, sizeof (FlowCanvasGuide));
 
   self->zoom = 1.0;
+  self->scale_factor = 1;
+  self->tile_budget = FLOW_CANVAS_TILE_BUDGET_US;
+  self->frame_complete = TRUE;
   self->tool = FLOW_CANVAS_TOOL_SELECT;
   self->style.stroke = FLOW_SCENE_DEFAULT_STROKE;
   self->style.fill = FLOW_SCENE_DEFAULT_FILL;
@@ -2642,32 +2655,35 @@ drag_has_preview (FlowCanvas *self)
          (self->drag == DRAG_ERASE && self->erase_ids->len > 0);
 }
 
-static gboolean
-is_erasing (FlowCanvas     *self,
-            const FlowOpId *id)
+/* The shapes a drag previews elsewhere or fades: left out of the tiles. */
+static GArray *
+dup_hidden_ids (FlowCanvas *self)
 {
-  return g_hash_table_contains (self->erase_set, id);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (FlowOpId));
+
+  if (!drag_has_preview (self))
+    return ids;
+  for (guint i = 0; i < self->origs->len; i++)
+    g_array_append_val (ids, g_array_index (self->origs, Orig, i).id);
+  g_array_append_vals (ids, self->erase_ids->data, self->erase_ids->len);
+  return ids;
 }
 
-/* Draws the visible shapes one by one, replacing dragged shapes by their
- * preview and fading shapes about to be erased. */
+/* Draws the shapes @hidden names over the tiles, bottom to top: dragged
+ * shapes where the drag puts them, shapes about to be erased faded.
+ * FIXME: they float above every other shape while previewed. */
 static void
-draw_with_preview (FlowCanvas     *self,
-                   cairo_t        *cr,
-                   const FlowRect *visible)
+draw_preview (FlowCanvas *self,
+              cairo_t    *cr,
+              GArray     *hidden)
 {
   g_autoptr(GPtrArray) shapes = g_ptr_array_new ();
-  g_autoptr(GHashTable) seen = g_hash_table_new (op_id_hash, op_id_equal);
 
-  flow_scene_query (self->scene, visible, shapes);
-  for (guint i = 0; i < shapes->len; i++)
-    g_hash_table_add (seen, &((FlowShape *) g_ptr_array_index (shapes, i))->id);
-  /* Dragged shapes may come into view from outside it. */
-  for (guint i = 0; i < self->origs->len; i++)
+  for (guint i = 0; i < hidden->len; i++)
     {
-      const FlowShape *s = flow_scene_lookup (self->scene, &g_array_index (self->origs, Orig, i).id);
+      const FlowShape *s = flow_scene_lookup (self->scene, &g_array_index (hidden, FlowOpId, i));
 
-      if (s != NULL && !g_hash_table_contains (seen, &s->id))
+      if (s != NULL && !g_ptr_array_find (shapes, s, NULL))
         g_ptr_array_add (shapes, (gpointer) s);
     }
   g_ptr_array_sort (shapes, shape_z_cmp);
@@ -2676,15 +2692,9 @@ draw_with_preview (FlowCanvas     *self,
     {
       const FlowShape *s = g_ptr_array_index (shapes, i);
       const Orig *o = origs_lookup (self, &s->id);
-      FlowShape copy;
+      FlowShape copy = *s;
       Geom g;
 
-      if (o == NULL && !is_erasing (self, &s->id))
-        {
-          flow_render_shape (cr, self->scene, s);
-          continue;
-        }
-      copy = *s;
       if (o != NULL)
         {
           compute_geom (self, o, &g);
@@ -2889,39 +2899,105 @@ draw_overlays (FlowCanvas *self,
     }
 }
 
+static gboolean
+redraw_cb (gpointer data)
+{
+  FlowCanvas *self = data;
+
+  self->redraw_id = 0;
+  _flow_canvas_invalidate (self);
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * flow_canvas_draw:
  * @self: a canvas
  * @cr: a cairo context whose user space is the widget's pixels
  *
- * Draws the visible part of the board with the drag in progress previewed,
- * then the selection, handles, rubber band, snap guides and eraser trail.
+ * Draws the visible part of the board from the tile cache, the drag in
+ * progress previewed over it, then the selection, handles, rubber band,
+ * snap guides and eraser trail. The board sits on whole device pixels
+ * (up to half a pixel from the exact offset); everything drawn over it is
+ * shifted alike. When the tiles could not all be drawn within the budget,
+ * "invalidate" is emitted again from an idle.
  */
 void
 flow_canvas_draw (FlowCanvas *self,
                   cairo_t    *cr)
 {
-  FlowRect visible;
+  g_autoptr(GArray) hidden = NULL;
+  double sf, zoom, dx, dy;
 
   g_return_if_fail (FLOW_IS_CANVAS (self));
   g_return_if_fail (cr != NULL);
 
-  visible.x = self->offset_x;
-  visible.y = self->offset_y;
-  visible.width = self->width / self->zoom;
-  visible.height = self->height / self->zoom;
+  sf = self->scale_factor;
+  zoom = self->zoom * sf;
+  hidden = dup_hidden_ids (self);
 
+  cairo_save (cr);
+  cairo_scale (cr, 1 / sf, 1 / sf);
+  self->frame_complete =
+    flow_tile_cache_draw (self->tiles, cr, zoom, self->offset_x, self->offset_y,
+                          (int) ceil (self->width * sf), (int) ceil (self->height * sf),
+                          self->tile_budget, (const FlowOpId *) (gpointer) hidden->data,
+                          hidden->len);
+  cairo_restore (cr);
+  dx = (self->offset_x * zoom - round (self->offset_x * zoom)) / sf;
+  dy = (self->offset_y * zoom - round (self->offset_y * zoom)) / sf;
+
+  cairo_save (cr);
+  cairo_translate (cr, dx, dy);
   cairo_save (cr);
   cairo_scale (cr, self->zoom, self->zoom);
   cairo_translate (cr, -self->offset_x, -self->offset_y);
-  if (drag_has_preview (self))
-    draw_with_preview (self, cr, &visible);
-  else
-    flow_render_scene (cr, self->scene, &visible);
+  draw_preview (self, cr, hidden);
   draw_in_progress (self, cr);
   cairo_restore (cr);
-
-  cairo_save (cr);
   draw_overlays (self, cr);
   cairo_restore (cr);
+
+  if (!self->frame_complete && self->redraw_id == 0)
+    self->redraw_id = g_idle_add (redraw_cb, self);
+}
+
+/* Device pixels per widget pixel: tiles are drawn at device resolution. */
+void
+_flow_canvas_set_scale_factor (FlowCanvas *self,
+                               int         scale_factor)
+{
+  g_return_if_fail (FLOW_IS_CANVAS (self));
+
+  scale_factor = MAX (scale_factor, 1);
+  if (scale_factor == self->scale_factor)
+    return;
+  self->scale_factor = scale_factor;
+  _flow_canvas_invalidate (self);
+}
+
+/* For tests: what a frame may spend drawing tiles (negative: no limit). */
+void
+_flow_canvas_set_tile_budget (FlowCanvas *self,
+                              gint64      budget_us)
+{
+  g_return_if_fail (FLOW_IS_CANVAS (self));
+
+  self->tile_budget = budget_us;
+}
+
+/* Whether the last flow_canvas_draw() drew every tile it showed. */
+gboolean
+_flow_canvas_get_frame_complete (FlowCanvas *self)
+{
+  g_return_val_if_fail (FLOW_IS_CANVAS (self), TRUE);
+
+  return self->frame_complete;
+}
+
+FlowTileCache *
+_flow_canvas_get_tile_cache (FlowCanvas *self)
+{
+  g_return_val_if_fail (FLOW_IS_CANVAS (self), NULL);
+
+  return self->tiles;
 }
