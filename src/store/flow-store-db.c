@@ -22,7 +22,9 @@
  *    that stored it;
  *  - snapshots: the newest whole-document encoding per document and the
  *    last op row it covers. Opening a document loads the snapshot and
- *    replays the rows after it.
+ *    replays the rows after it;
+ *  - search_docs, search_text (FTS5), links, tags: the search index,
+ *    derived data whose SQL lives in flow-store-search-db.c.
  *
  * Several processes may have the file open at once (the app and
  * flowsync-cli), so nothing here assumes it is the only writer: each
@@ -114,6 +116,34 @@ static const char * const migrations[FLOW_DB_SCHEMA_VERSION] = {
   "  data     BLOB NOT NULL"
   ") STRICT;"
   "INSERT INTO meta (key, value) VALUES ('format', 'flowsync-workspace');",
+
+  /* 1 -> 2: the search index (flow-store-search-db.c). Every row is
+   * derived from documents and the catalog, and rebuilt when stale. */
+  "CREATE TABLE search_docs ("
+  "  num   INTEGER PRIMARY KEY,"
+  "  doc   TEXT NOT NULL UNIQUE,"
+  "  kind  INTEGER NOT NULL,"
+  "  title TEXT NOT NULL,"
+  "  live  INTEGER NOT NULL CHECK (live IN (0, 1)),"
+  "  n_ops INTEGER NOT NULL"
+  ") STRICT;"
+  "CREATE VIRTUAL TABLE search_text USING fts5 ("
+  "  title, body, tokenize = 'unicode61 remove_diacritics 2'"
+  ");"
+  "CREATE TABLE links ("
+  "  doc    TEXT NOT NULL,"
+  "  key    TEXT NOT NULL,"
+  "  target TEXT NOT NULL,"
+  "  PRIMARY KEY (doc, key)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX links_by_key ON links (key);"
+  "CREATE TABLE tags ("
+  "  doc TEXT NOT NULL,"
+  "  key TEXT NOT NULL,"
+  "  tag TEXT NOT NULL,"
+  "  PRIMARY KEY (doc, key)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX tags_by_key ON tags (key);",
 };
 
 /* ------------------------------------------------------------------------
@@ -770,6 +800,13 @@ FlowReplicaId
 flow_db_get_replica (FlowDb *self)
 {
   return self->replica;
+}
+
+/* The connection, for the search index's SQL (flow-store-search-db.c). */
+sqlite3 *
+flow_db_get_sqlite (FlowDb *self)
+{
+  return self->db;
 }
 
 /* ------------------------------------------------------------------------

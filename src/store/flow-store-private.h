@@ -15,12 +15,49 @@ G_BEGIN_DECLS
 
 /* The schema version this build writes; files with a higher one are
  * refused, lower ones are migrated forward when opened. */
-#define FLOW_DB_SCHEMA_VERSION 1
+#define FLOW_DB_SCHEMA_VERSION 2
 
 /* PRAGMA application_id of every workspace file: "FLWS". */
 #define FLOW_DB_APPLICATION_ID 0x464c5753
 
 typedef struct _FlowDb FlowDb;
+typedef struct _FlowIndex FlowIndex;
+
+/* flow-store.c: running code on the writer thread, for the rest of the
+ * store (see flow_store_push_call()). */
+typedef void (*FlowStoreCallFunc) (FlowStore *store,
+                                   FlowDb    *db,
+                                   gpointer   data,
+                                   GTask     *task);
+
+void          flow_store_push_call   (FlowStore         *self,
+                                      FlowStoreCallFunc  func,
+                                      gpointer           data,
+                                      GDestroyNotify     destroy,
+                                      GTask             *task);
+GAsyncResult *flow_store_call_sync   (FlowStore         *self,
+                                      FlowStoreCallFunc  func,
+                                      gpointer           data,
+                                      GDestroyNotify     destroy);
+gboolean      flow_store_check_open  (FlowStore         *self,
+                                      GError           **error);
+FlowIndex    *flow_store_get_index   (FlowStore         *self);
+GMainContext *flow_store_get_context (FlowStore         *self);
+
+/* flow-store-search.c: keeping the search index up to date. Called by
+ * flow-store.c on the thread that owns the store. */
+FlowIndex    *flow_index_new         (FlowStore         *store);
+void          flow_index_free        (FlowIndex         *index);
+void          flow_index_start       (FlowIndex         *index);
+void          flow_index_track       (FlowIndex         *index,
+                                      FlowDoc           *doc,
+                                      gboolean           changed);
+void          flow_index_untrack     (FlowIndex         *index,
+                                      FlowDoc           *doc);
+void          flow_index_changed     (FlowIndex         *index,
+                                      FlowDoc           *doc);
+void          flow_index_flush       (FlowIndex         *index);
+void          flow_index_close       (FlowIndex         *index);
 
 gboolean  flow_db_check_file    (const char      *path,
                                  GError         **error);
@@ -30,6 +67,7 @@ FlowDb   *flow_db_open          (const char      *path,
 void      flow_db_close         (FlowDb          *db,
                                  gboolean         clean);
 FlowReplicaId flow_db_get_replica (FlowDb        *db);
+sqlite3  *flow_db_get_sqlite    (FlowDb          *db);
 gboolean  flow_db_begin         (FlowDb          *db,
                                  GError         **error);
 gboolean  flow_db_commit        (FlowDb          *db,

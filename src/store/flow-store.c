@@ -57,6 +57,7 @@ typedef enum
   JOB_VERSION,
   JOB_FLUSH,
   JOB_CLOSE,
+  JOB_CALL,
 } JobKind;
 
 /* One period of tracking a document, shared by its jobs: which op rows of
@@ -84,6 +85,9 @@ typedef struct
   gboolean       unknown;      /* ops of a document the store did not give out */
   Registration  *reg;
   gint64         last_row;     /* of a snapshot, once written */
+  FlowStoreCallFunc call;      /* JOB_CALL: run on the writer thread */
+  gpointer       call_data;
+  GDestroyNotify call_destroy;
   GTask         *task;
 } Job;
 
@@ -119,6 +123,7 @@ struct _FlowStore
   GAsyncQueue   *queue;
   FlowDb        *db;          /* the writer thread's */
   GHashTable    *tracked;     /* FlowDoc* -> Tracked* */
+  FlowIndex     *index;       /* search index upkeep (flow-store-search.c) */
   guint          snapshot_interval;
   guint64        queued;
   guint64        committed;   /* atomic */
@@ -182,6 +187,8 @@ job_free (Job *job)
   g_free (job->doc);
   g_clear_pointer (&job->data, g_bytes_unref);
   g_clear_pointer (&job->reg, registration_unref);
+  if (job->call_destroy != NULL)
+    job->call_destroy (job->call_data);
   g_clear_object (&job->task);
   g_free (job);
 }
@@ -351,6 +358,7 @@ run_write (FlowStore  *self,
     case JOB_VERSION:
     case JOB_FLUSH:
     case JOB_CLOSE:
+    case JOB_CALL:
     default:
       g_assert_not_reached ();
       return FALSE;
@@ -523,6 +531,10 @@ run_other (FlowStore *self,
       g_task_return_boolean (job->task, TRUE);
       return FALSE;
 
+    case JOB_CALL:
+      job->call (self, self->db, job->call_data, job->task);
+      return TRUE;
+
     case JOB_REGISTER:
     case JOB_APPEND:
     case JOB_SNAPSHOT:
@@ -629,6 +641,73 @@ check_open (FlowStore  *self,
   return FALSE;
 }
 
+/* Other parts of the store (the search index) run code on the writer
+ * thread through these: @func gets the connection and @task (nullable),
+ * in queue order with every other job. */
+
+static Job *
+call_job (FlowStoreCallFunc  func,
+          gpointer           data,
+          GDestroyNotify     destroy)
+{
+  Job *job = job_new (JOB_CALL);
+
+  job->call = func;
+  job->call_data = data;
+  job->call_destroy = destroy;
+  return job;
+}
+
+void
+flow_store_push_call (FlowStore         *self,
+                      FlowStoreCallFunc  func,
+                      gpointer           data,
+                      GDestroyNotify     destroy,
+                      GTask             *task)
+{
+  Job *job = call_job (func, data, destroy);
+
+  job->task = task;
+  if (self->closed)
+    {
+      if (task != NULL)
+        g_task_return_new_error (task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CLOSED,
+                                 "The workspace is closed");
+      job_free (job);
+      return;
+    }
+  push (self, job);
+}
+
+/* Returns: (transfer full): the result of @func's task, once it ran */
+GAsyncResult *
+flow_store_call_sync (FlowStore         *self,
+                      FlowStoreCallFunc  func,
+                      gpointer           data,
+                      GDestroyNotify     destroy)
+{
+  return run_sync (self, call_job (func, data, destroy));
+}
+
+gboolean
+flow_store_check_open (FlowStore  *self,
+                       GError    **error)
+{
+  return check_open (self, error);
+}
+
+FlowIndex *
+flow_store_get_index (FlowStore *self)
+{
+  return self->index;
+}
+
+GMainContext *
+flow_store_get_context (FlowStore *self)
+{
+  return self->context;
+}
+
 /* ------------------------------------------------------------------------
  * GObject
  * ------------------------------------------------------------------------ */
@@ -668,6 +747,7 @@ flow_store_finalize (GObject *object)
 {
   FlowStore *self = FLOW_STORE (object);
 
+  g_clear_pointer (&self->index, flow_index_free);
   g_clear_pointer (&self->queue, g_async_queue_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_free (self->path);
@@ -719,6 +799,7 @@ flow_store_init (FlowStore *self)
   self->snapshot_interval = DEFAULT_SNAPSHOT_INTERVAL;
   self->context = g_main_context_ref_thread_default ();
   g_queue_init (&self->retry);
+  self->index = flow_index_new (self);
 }
 
 static FlowStore *
@@ -731,6 +812,7 @@ start (const char *path,
   self->db = db;
   self->replica = flow_db_get_replica (db);
   self->thread = g_thread_new ("flow-store", writer_thread, self);
+  flow_index_start (self->index);
   return self;
 }
 
@@ -1127,6 +1209,7 @@ change_cb (FlowDoc    *doc,
 
   append (t->store, t, g_bytes_ref (flow_change_get_bytes (change)),
           flow_change_get_n_ops (change), flow_change_get_first_op (change)->replica, FALSE);
+  flow_index_changed (t->store->index, doc);
 }
 
 /* The replica of the op @doc applied after its first @n_ops. */
@@ -1216,6 +1299,7 @@ flow_store_track (FlowStore *self,
   job->reg = g_atomic_rc_box_acquire (t->reg);
   push (self, job);
 
+  flow_index_track (self->index, doc, flow_doc_get_n_ops (doc) > stored);
   if (flow_doc_get_n_ops (doc) > stored)
     {
       g_autoptr(FlowVersionVector) since = stored > 0 ? flow_doc_dup_version_at (doc, stored) : NULL;
@@ -1244,6 +1328,7 @@ flow_store_untrack (FlowStore *self,
   t = g_hash_table_lookup (self->tracked, doc);
   if (t == NULL)
     return;
+  flow_index_untrack (self->index, doc);
   if (t->since_snapshot > 0 && !self->closed)
     snapshot (self, t);
 
@@ -1303,6 +1388,7 @@ flow_store_flush (FlowStore  *self,
 
   if (!check_open (self, error))
     return FALSE;
+  flow_index_flush (self->index);
   result = run_sync (self, job_new (JOB_FLUSH));
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -1327,6 +1413,7 @@ flow_store_flush_async (FlowStore           *self,
       job_free (job);
       return;
     }
+  flow_index_flush (self->index);
   push (self, job);
 }
 
@@ -1365,6 +1452,7 @@ flow_store_close (FlowStore  *self,
   if (self->closed)
     return TRUE;
 
+  flow_index_close (self->index);
   g_hash_table_iter_init (&iter, self->tracked);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
