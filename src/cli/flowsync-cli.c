@@ -28,6 +28,7 @@
 #include "flow-error.h"
 #include "flow-page-export.h"
 #include "flow-render.h"
+#include "flow-store-search.h"
 #include "flow-trace.h"
 #include "flow-workspace.h"
 
@@ -946,6 +947,117 @@ cmd_replay_trace (int    argc,
   return result.matches ? EXIT_OK : EXIT_FAIL;
 }
 
+static char *
+plain_snippet (const char *snippet)
+{
+  GString *s = g_string_new (NULL);
+
+  for (const char *p = snippet; *p; p++)
+    {
+      if (*p == '\x01')
+        g_string_append_c (s, '[');
+      else if (*p == '\x02')
+        g_string_append_c (s, ']');
+      else if (*p == '\n' || *p == '\r' || *p == '\t')
+        g_string_append_c (s, ' ');
+      else
+        g_string_append_c (s, *p);
+    }
+  return g_string_free (s, FALSE);
+}
+
+static int
+cmd_search (int    argc,
+            char **argv)
+{
+  static gboolean json;
+  static int limit = 20;
+  static const GOptionEntry entries[] = {
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print the results as a JSON array", NULL },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit, "Show at most N results (default 20; 0 for all)", "N" },
+    { NULL }
+  };
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *query = NULL;
+
+  if (!parse ("search", "QUERY…",
+              "Search the titles and text of the documents (pages, and the text and sticky notes "
+              "of boards; not the trash).",
+              "Every word must match, the last one as a prefix; case and accents do not matter. "
+              "Matches are shown in [brackets]. The exit status is 0 if something was found, "
+              "1 if nothing was, 2 on bad usage.",
+              entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc < 2 || limit < 0)
+    {
+      fail ("search needs a QUERY (and --limit is 0 or more).");
+      return EXIT_USAGE;
+    }
+  query = g_strjoinv (" ", argv + 1);
+
+  if (!(ws = open_workspace (FALSE)))
+    return EXIT_FAIL;
+  results = flow_store_search (flow_workspace_get_store (ws), query, (guint) limit, &error);
+  if (results == NULL)
+    {
+      fail ("%s", error->message);
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *text = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < results->len; i++)
+        {
+          const FlowSearchResult *r = g_ptr_array_index (results, i);
+          g_autofree char *id = flow_op_id_to_string (&r->doc);
+          g_autofree char *snippet = plain_snippet (r->snippet);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, id);
+          json_builder_set_member_name (builder, "kind");
+          json_builder_add_string_value (builder, flow_doc_kind_to_string (r->kind));
+          json_builder_set_member_name (builder, "title");
+          json_builder_add_string_value (builder, r->title);
+          json_builder_set_member_name (builder, "snippet");
+          json_builder_add_string_value (builder, snippet);
+          json_builder_set_member_name (builder, "match_offset");
+          json_builder_add_int_value (builder, r->match_offset);
+          json_builder_set_member_name (builder, "rank");
+          json_builder_add_double_value (builder, r->rank);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      json_generator_set_pretty (generator, TRUE);
+      text = json_generator_to_data (generator, NULL);
+      printf ("%s\n", text);
+    }
+  else
+    for (guint i = 0; i < results->len; i++)
+      {
+        const FlowSearchResult *r = g_ptr_array_index (results, i);
+        g_autofree char *id = flow_op_id_to_string (&r->doc);
+        g_autofree char *snippet = plain_snippet (r->snippet);
+
+        printf ("%s  %-5s  %s\n    %s\n", id, flow_doc_kind_to_string (r->kind), r->title, snippet);
+      }
+
+  if (!close_workspace (ws))
+    return EXIT_FAIL;
+  return results->len > 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 /* ------------------------------------------------------------------------
  * Main
  * ------------------------------------------------------------------------ */
@@ -960,6 +1072,7 @@ static const Command commands[] = {
   { "history",      "DOC",                 "Show a document's history", cmd_history },
   { "checkout",     "DOC --at VERSION",    "Show a document as it was at a version", cmd_checkout },
   { "stats",        "",                    "Show workspace statistics", cmd_stats },
+  { "search",       "QUERY",               "Search the documents' titles and text", cmd_search },
   { "replay-trace", "[--json] TRACE",      "Replay an editing trace and check it", cmd_replay_trace },
 };
 
