@@ -125,6 +125,36 @@ test_restore_noop (void)
   g_assert_cmpuint (flow_doc_get_n_ops (board), ==, n_ops);
 }
 
+static void
+burst_cb (FlowDoc  *doc,
+          gboolean  starting,
+          gpointer  user_data)
+{
+  g_string_append (user_data, starting ? "[" : "]");
+}
+
+/* Burst funcs see the outermost begin and end only. */
+static void
+test_burst (void)
+{
+  g_autoptr(FlowDoc) board = flow_doc_new (FLOW_DOC_KIND_BOARD, &board_id, 1);
+  g_autoptr(GString) log = g_string_new (NULL);
+  guint id = flow_doc_add_burst_func (board, burst_cb, log, NULL);
+
+  g_assert_false (flow_doc_in_burst (board));
+  flow_doc_begin_burst (board);
+  flow_doc_begin_burst (board);
+  g_assert_true (flow_doc_in_burst (board));
+  flow_doc_end_burst (board);
+  g_assert_cmpstr (log->str, ==, "[");
+  flow_doc_end_burst (board);
+  g_assert_cmpstr (log->str, ==, "[]");
+  flow_doc_remove_burst_func (board, id);
+  flow_doc_begin_burst (board);
+  flow_doc_end_burst (board);
+  g_assert_cmpstr (log->str, ==, "[]");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -133,6 +163,7 @@ main (int   argc,
 
   g_test_add_func ("/flow/board/restore", test_restore);
   g_test_add_func ("/flow/board/restore-noop", test_restore_noop);
+  g_test_add_func ("/flow/board/burst", test_burst);
 
   return g_test_run ();
 }

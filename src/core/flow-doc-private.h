@@ -37,9 +37,11 @@ struct _FlowDoc
   gpointer       clock_data;
   GDestroyNotify clock_destroy;
 
-  /* Observers of changes (ChangeFunc). */
+  /* Observers of changes (ChangeFunc) and of bursts (BurstFunc). */
   GArray        *change_funcs;
   guint          next_change_func;
+  GArray        *burst_funcs;
+  guint          burst_depth;
 
   /* Remote batches waiting for ops they depend on. */
   GPtrArray     *pending;

@@ -227,6 +227,24 @@ typedef struct
   GDestroyNotify destroy;
 } ChangeFunc;
 
+typedef struct
+{
+  guint          id;
+  FlowBurstFunc  func;
+  gpointer       data;
+  GDestroyNotify destroy;
+} BurstFunc;
+
+static void
+burst_func_clear (gpointer data)
+{
+  BurstFunc *bf = data;
+
+  if (bf->destroy)
+    bf->destroy (bf->data);
+}
+
+
 static void
 change_func_clear (gpointer data)
 {
@@ -425,6 +443,7 @@ flow_doc_finalize (GObject *object)
   g_clear_pointer (&self->agent_map, g_array_unref);
   g_clear_pointer (&self->scratch_ranges, g_array_unref);
   g_clear_pointer (&self->change_funcs, g_array_unref);
+  g_clear_pointer (&self->burst_funcs, g_array_unref);
   g_clear_pointer (&self->enc_agents, g_array_unref);
   g_clear_pointer (&self->spare_change, flow_change_unref);
   flow_buf_clear (&self->enc_graph);
@@ -461,6 +480,8 @@ flow_doc_init (FlowDoc *self)
   self->scratch_ranges = g_array_sized_new (FALSE, FALSE, sizeof (FlowLvRange), FLOW_SCRATCH_RESERVED);
   self->change_funcs = g_array_new (FALSE, FALSE, sizeof (ChangeFunc));
   g_array_set_clear_func (self->change_funcs, change_func_clear);
+  self->burst_funcs = g_array_new (FALSE, FALSE, sizeof (BurstFunc));
+  g_array_set_clear_func (self->burst_funcs, burst_func_clear);
   self->enc_agents = g_array_new (FALSE, FALSE, sizeof (FlowReplicaId));
   flow_buf_init (&self->enc_graph, 64);
   flow_buf_init (&self->enc_payload, 64);
@@ -730,6 +751,125 @@ flow_doc_remove_change_func (FlowDoc *self,
         return;
       }
   g_critical ("%s: no change func with id %u", G_STRFUNC, id);
+}
+
+/* ------------------------------------------------------------------------
+ * Bursts
+ *
+ * A burst brackets many changes made in one go without the main loop
+ * running in between: a sync layer applying a main-loop turn's worth of
+ * incoming messages, a catch-up. Change funcs still see every change as it
+ * happens (the store persists each one); burst funcs let views defer what
+ * is costly per change, such as a text buffer's updates, to the burst's
+ * end, where consecutive edits merge. Bursts nest; observers see only the
+ * outermost begin and end.
+ * ------------------------------------------------------------------------ */
+
+static void
+notify_burst (FlowDoc  *self,
+              gboolean  starting)
+{
+  guint n = self->burst_funcs->len;
+  g_autofree BurstFunc *funcs = NULL;
+
+  if (n == 0)
+    return;
+  /* A copy, so observers may remove themselves. */
+  funcs = g_memdup2 (self->burst_funcs->data, n * sizeof (BurstFunc));
+  for (guint i = 0; i < n; i++)
+    funcs[i].func (self, starting, funcs[i].data);
+}
+
+/**
+ * flow_doc_add_burst_func:
+ * @self: a document
+ * @func: called when a burst begins and ends
+ * @user_data: data for @func
+ * @destroy: (nullable): frees @user_data when the func is removed
+ *
+ * Returns: an id for flow_doc_remove_burst_func()
+ */
+guint
+flow_doc_add_burst_func (FlowDoc        *self,
+                         FlowBurstFunc   func,
+                         gpointer        user_data,
+                         GDestroyNotify  destroy)
+{
+  BurstFunc bf;
+
+  g_return_val_if_fail (FLOW_IS_DOC (self), 0);
+  g_return_val_if_fail (func != NULL, 0);
+
+  bf.id = ++self->next_change_func;
+  bf.func = func;
+  bf.data = user_data;
+  bf.destroy = destroy;
+  g_array_append_val (self->burst_funcs, bf);
+  return bf.id;
+}
+
+/**
+ * flow_doc_remove_burst_func:
+ * @self: a document
+ * @id: an id from flow_doc_add_burst_func()
+ */
+void
+flow_doc_remove_burst_func (FlowDoc *self,
+                            guint    id)
+{
+  g_return_if_fail (FLOW_IS_DOC (self));
+
+  for (guint i = 0; i < self->burst_funcs->len; i++)
+    if (g_array_index (self->burst_funcs, BurstFunc, i).id == id)
+      {
+        g_array_remove_index (self->burst_funcs, i);
+        return;
+      }
+  g_critical ("%s: no burst func with id %u", G_STRFUNC, id);
+}
+
+/**
+ * flow_doc_begin_burst:
+ * @self: a document
+ *
+ * Starts a burst of changes. The caller must not run the main loop until
+ * the matching flow_doc_end_burst().
+ */
+void
+flow_doc_begin_burst (FlowDoc *self)
+{
+  g_return_if_fail (FLOW_IS_DOC (self));
+
+  if (self->burst_depth++ == 0)
+    notify_burst (self, TRUE);
+}
+
+/**
+ * flow_doc_end_burst:
+ * @self: a document
+ */
+void
+flow_doc_end_burst (FlowDoc *self)
+{
+  g_return_if_fail (FLOW_IS_DOC (self));
+  g_return_if_fail (self->burst_depth > 0);
+
+  if (--self->burst_depth == 0)
+    notify_burst (self, FALSE);
+}
+
+/**
+ * flow_doc_in_burst:
+ * @self: a document
+ *
+ * Returns: whether a burst is running
+ */
+gboolean
+flow_doc_in_burst (FlowDoc *self)
+{
+  g_return_val_if_fail (FLOW_IS_DOC (self), FALSE);
+
+  return self->burst_depth > 0;
 }
 
 /**

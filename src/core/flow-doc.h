@@ -77,6 +77,18 @@ typedef void (*FlowChangeFunc) (FlowDoc    *doc,
                                 FlowChange *change,
                                 gpointer    user_data);
 
+/**
+ * FlowBurstFunc:
+ * @doc: the document
+ * @starting: %TRUE when a burst begins, %FALSE when it ends
+ * @user_data: data given to flow_doc_add_burst_func()
+ *
+ * An observer of bursts (flow_doc_begin_burst()).
+ */
+typedef void (*FlowBurstFunc) (FlowDoc  *doc,
+                               gboolean  starting,
+                               gpointer  user_data);
+
 FlowDoc            *flow_doc_new                (FlowDocKind              kind,
                                                  const FlowOpId          *id,
                                                  FlowReplicaId            replica);
@@ -98,6 +110,15 @@ guint               flow_doc_add_change_func    (FlowDoc                 *self,
                                                  GDestroyNotify           destroy);
 void                flow_doc_remove_change_func (FlowDoc                 *self,
                                                  guint                    id);
+guint               flow_doc_add_burst_func     (FlowDoc                 *self,
+                                                 FlowBurstFunc            func,
+                                                 gpointer                 user_data,
+                                                 GDestroyNotify           destroy);
+void                flow_doc_remove_burst_func  (FlowDoc                 *self,
+                                                 guint                    id);
+void                flow_doc_begin_burst        (FlowDoc                 *self);
+void                flow_doc_end_burst          (FlowDoc                 *self);
+gboolean            flow_doc_in_burst           (FlowDoc                 *self);
 void                flow_doc_set_clock          (FlowDoc                 *self,
                                                  FlowClockFunc            func,
                                                  gpointer                 user_data,
