@@ -24,6 +24,7 @@
 #include "flow-catalog.h"
 #include "flow-page-view.h"
 #include "flow-sidebar.h"
+#include "flow-store-search.h"
 #include "flow-window.h"
 
 static FlowApplication *app;
@@ -532,6 +533,137 @@ test_app_end_to_end (void)
   iterate_until (no_windows, NULL);
 }
 
+/* ------------------------------------------------------------------------
+ * Pages: links, backlinks, tags and workspace search
+ * ------------------------------------------------------------------------ */
+
+static gboolean
+has_results (gpointer data)
+{
+  return flow_sidebar_get_n_results (data) > 0;
+}
+
+static FlowDoc *
+new_page (FlowWindow *window,
+          const char *title,
+          const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  FlowDoc *doc = flow_workspace_new_document (flow_window_get_workspace (window), FLOW_DOC_KIND_PAGE,
+                                              title, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (flow_doc_insert_text (doc, 0, text, -1, &error));
+  return doc;
+}
+
+static void
+test_app_pages (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-app-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Pages.flowsync", NULL);
+  g_autoptr(GError) error = NULL;
+  FlowWindow *window;
+  FlowSidebar *sidebar;
+  FlowDoc *design, *notes;
+  FlowPageView *view;
+  FlowStore *store;
+
+  window = flow_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1200, 760);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (has_workspace, window);
+  store = flow_workspace_get_store (flow_window_get_workspace (window));
+  sidebar = FLOW_SIDEBAR (find_widget (GTK_WIDGET (window), FLOW_TYPE_SIDEBAR));
+
+  design = new_page (window, "Design",
+                     "# Design\n\nThe sync layer is described in [[Notes]].\n\n"
+                     "## Open questions\n\n- Which #sync transport? See PROJ-7.\n"
+                     "- Ask about the [[Missing page]].\n\n```c\nint zebra_in_code;\n```\n");
+  notes = new_page (window, "Notes", "# Notes\n\nA zebra crossing is where peers meet.\n#sync\n");
+  g_assert_true (flow_store_reindex (store, &error));
+  g_assert_no_error (error);
+
+  /* Search finds the page and opens it at the match. */
+  flow_sidebar_search (sidebar, "zebra crossing");
+  iterate_until (has_results, sidebar);
+  screenshot (GTK_WIDGET (window), "app-search.png");
+  flow_sidebar_activate_result (sidebar, 0);
+  iterate_until (has_view, window);
+  view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
+  g_assert_true (flow_page_view_get_doc (view) == notes);
+  {
+    GtkTextBuffer *buffer = flow_page_view_get_buffer (view);
+    GtkTextIter it;
+
+    gtk_text_buffer_get_iter_at_mark (buffer, &it, gtk_text_buffer_get_insert (buffer));
+    g_assert_cmpuint (gtk_text_iter_get_offset (&it), ==, g_utf8_strlen ("# Notes\n\nA ", -1));
+  }
+
+  /* A tag lists its pages. */
+  flow_sidebar_search (sidebar, "");
+  flow_sidebar_show_tag (sidebar, "sync");
+  iterate_until (has_results, sidebar);
+  g_assert_cmpuint (flow_sidebar_get_n_results (sidebar), ==, 2);
+  flow_sidebar_search (sidebar, "");
+
+  /* Ctrl+click on [[Notes]] in Design opens Notes; the backlinks of Notes
+   * list Design. */
+  flow_window_open_document (window, flow_doc_get_id (design));
+  spin (100);
+  view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
+  g_assert_true (flow_page_view_get_doc (view) == design);
+  spin (200);
+  screenshot (GTK_WIDGET (window), "app-page-links.png");
+  g_assert_true (flow_page_view_activate_link_at (view, g_utf8_strlen ("# Design\n\nThe sync layer is described in [[N", -1)));
+  spin (100);
+  view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
+  g_assert_true (flow_page_view_get_doc (view) == notes);
+  {
+    g_autoptr(GArray) back = flow_store_backlinks (store, "notes", &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (back->len, ==, 1);
+    g_assert_true (flow_op_id_equal (&g_array_index (back, FlowOpId, 0), flow_doc_get_id (design)));
+  }
+
+  /* Export renders the page; import reads a Markdown file into a new
+   * page titled by its first heading. */
+  {
+    g_autoptr(GBytes) html = flow_page_view_export (view, "html", &error);
+    g_autoptr(GBytes) pdf = flow_page_view_export (view, "pdf", &error);
+    g_autofree char *md_path = g_build_filename (dir, "imported.md", NULL);
+    g_autoptr(GFile) md = g_file_new_for_path (md_path);
+    const char *md_text = "\xef\xbb\xbf# Imported Plan\r\n\r\nWith **bold** text.\r\n";
+    FlowDoc *imported;
+
+    g_assert_no_error (error);
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (html, NULL), g_bytes_get_size (html), "<h1>Notes</h1>"));
+    g_assert_cmpmem (g_bytes_get_data (pdf, NULL), 5, "%PDF-", 5);
+    g_assert_true (g_file_set_contents (md_path, md_text, -1, NULL));
+    flow_window_import_file (window, md);
+    spin (300);
+    view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
+    imported = flow_page_view_get_doc (view);
+    {
+      g_autofree char *text = flow_doc_dup_text (imported);
+      FlowCatalogEntry entry;
+
+      g_assert_cmpstr (text, ==, "# Imported Plan\n\nWith **bold** text.\n");
+      g_assert_true (flow_catalog_get (flow_workspace_get_catalog (flow_window_get_workspace (window)),
+                                       flow_doc_get_id (imported), &entry));
+      g_assert_cmpstr (entry.title, ==, "Imported Plan");
+      flow_catalog_entry_clear (&entry);
+    }
+  }
+
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_close (GTK_WINDOW (window));
+  while (window != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /* A damaged file is refused with a clear message, and left untouched. */
 static void
 test_app_bad_file (void)
@@ -579,6 +711,7 @@ main (int   argc,
 
   g_test_add_func ("/flow/app/end-to-end", test_app_end_to_end);
   g_test_add_func ("/flow/app/window", test_app_window);
+  g_test_add_func ("/flow/app/pages", test_app_pages);
   g_test_add_func ("/flow/app/bad-file", test_app_bad_file);
 
   ret = g_test_run ();

@@ -16,7 +16,10 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
+#include "flow-catalog.h"
+#include "flow-page-completion.h"
 #include "flow-page-view.h"
 #include "flow-test-util.h"
 
@@ -25,6 +28,14 @@ static const FlowOpId page_id = { 5, 1 };
 static const char *pieces[] = {
   "a", "b", " ", "\n", "é", "ß", "日本", "🎉", "👩‍💻", "e\u0301", "# ", "**", "`", "```\n", "[[x]]", "\t",
 };
+
+/* Styling runs in an idle before the next frame. */
+static void
+run_idles (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
 
 static char *
 buffer_text (GtkTextBuffer *buffer)
@@ -72,6 +83,42 @@ random_buffer_edit (GRand         *rand,
     }
 }
 
+/* Where each of the styling tags starts and ends, as text. */
+static char *
+style_dump (GtkTextBuffer *buffer)
+{
+  GString *out = g_string_new (NULL);
+  GtkTextIter it;
+
+  gtk_text_buffer_get_start_iter (buffer, &it);
+  do
+    {
+      GSList *on = gtk_text_iter_get_toggled_tags (&it, TRUE);
+      GSList *off = gtk_text_iter_get_toggled_tags (&it, FALSE);
+
+      for (GSList *l = on; l; l = l->next)
+        {
+          g_autofree char *name = NULL;
+
+          g_object_get (l->data, "name", &name, NULL);
+          if (name != NULL && g_str_has_prefix (name, "flow-"))
+            g_string_append_printf (out, "+%s@%d ", name, gtk_text_iter_get_offset (&it));
+        }
+      for (GSList *l = off; l; l = l->next)
+        {
+          g_autofree char *name = NULL;
+
+          g_object_get (l->data, "name", &name, NULL);
+          if (name != NULL && g_str_has_prefix (name, "flow-"))
+            g_string_append_printf (out, "-%s@%d ", name, gtk_text_iter_get_offset (&it));
+        }
+      g_slist_free (on);
+      g_slist_free (off);
+    }
+  while (gtk_text_iter_forward_to_tag_toggle (&it, NULL));
+  return g_string_free (out, FALSE);
+}
+
 static void
 test_page_fuzz (void)
 {
@@ -89,8 +136,28 @@ test_page_fuzz (void)
         g_signal_emit_by_name (flow_page_view_get_text_view (view), "backspace");
       if (i % 50 == 0)
         assert_in_sync (view);
+      /* Restyle often, as frames would, so styling is kept up piecewise. */
+      if (i % 7 == 0)
+        run_idles ();
     }
   assert_in_sync (view);
+
+  /* Styling kept up edit by edit equals styling the text from scratch
+   * (code fences opened and closed by edits restyle what follows). */
+  run_idles ();
+  {
+    FlowPageView *fresh = g_object_ref_sink (flow_page_view_new (doc));
+    g_autofree char *a = NULL;
+    g_autofree char *b = NULL;
+
+    /* The fresh view styles the first screenful at once, the rest in
+     * idle slices. */
+    run_idles ();
+    a = style_dump (buffer);
+    b = style_dump (flow_page_view_get_buffer (fresh));
+    g_assert_true (g_str_equal (a, b));
+    g_object_unref (fresh);
+  }
   g_object_unref (view);
   g_rand_free (rand);
 }
@@ -165,6 +232,64 @@ test_page_remote_cursor (void)
 
     g_assert_cmpstr (a, ==, b);
   }
+  g_object_unref (view);
+  g_rand_free (rand);
+}
+
+/* A burst of remote changes (one main-loop turn of incoming messages)
+ * reaches the buffer merged at its end, equal to the document, with the
+ * cursor still next to the same text. */
+static void
+test_page_burst (void)
+{
+  GRand *rand = g_rand_new_with_seed (flow_test_seed ());
+  g_autoptr(FlowDoc) doc = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, 1);
+  g_autoptr(FlowDoc) peer = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, 2);
+  FlowPageView *view = g_object_ref_sink (flow_page_view_new (doc));
+  GtkTextBuffer *buffer = flow_page_view_get_buffer (view);
+  GtkTextIter it;
+
+  gtk_text_buffer_set_text (buffer, "0123456789\nabcdefghij\n", -1);
+  flow_test_sync_pair (doc, peer);
+  gtk_text_buffer_get_iter_at_offset (buffer, &it, 5);
+  gtk_text_buffer_place_cursor (buffer, &it);
+
+  for (guint round = 0; round < 200; round++)
+    {
+      g_autofree char *before = NULL;
+      guint n = g_rand_int_range (rand, 1, 40);
+
+      gtk_text_buffer_get_iter_at_mark (buffer, &it, gtk_text_buffer_get_insert (buffer));
+      {
+        GtkTextIter next = it;
+
+        if (!gtk_text_iter_forward_char (&next))
+          continue;
+        before = gtk_text_iter_get_text (&it, &next);
+      }
+      flow_doc_begin_burst (doc);
+      for (guint i = 0; i < n; i++)
+        {
+          guint len = flow_doc_get_length (peer);
+          guint pos = g_rand_int_range (rand, 0, len + 1);
+
+          /* Typing runs and backspace runs, as people make them. */
+          if (g_rand_int_range (rand, 0, 4) == 0 && len > 0)
+            flow_doc_delete_text (peer, pos == len ? pos - 1 : pos, 1, NULL);
+          else
+            flow_doc_insert_text (peer, pos, g_rand_boolean (rand) ? "x" : "ü", -1, NULL);
+          flow_test_sync_pair (doc, peer);
+          /* Inside the burst the buffer has not changed yet. */
+        }
+      flow_doc_end_burst (doc);
+      assert_in_sync (view);
+      if (flow_doc_get_length (doc) > 2000)
+        {
+          gtk_text_buffer_set_text (buffer, "fresh start\n", -1);
+          flow_test_sync_pair (doc, peer);
+        }
+      (void) before;
+    }
   g_object_unref (view);
   g_rand_free (rand);
 }
@@ -246,10 +371,12 @@ test_page_outline_and_words (void)
     GtkTextTag *code = gtk_text_tag_table_lookup (table, "flow-code-block");
     GtkTextTag *h3 = gtk_text_tag_table_lookup (table, "flow-h3");
 
+    run_idles ();
     gtk_text_buffer_get_iter_at_line (buffer, &it, 10);
     g_assert_true (gtk_text_iter_has_tag (&it, h3));
     gtk_text_buffer_get_iter_at_line (buffer, &it, 6);
     gtk_text_buffer_insert (buffer, &it, "```\n", -1);
+    run_idles ();
     /* Now lines 6-7 are an empty fence, "# not a heading" is a heading,
      * the old closing fence opens a new block that runs to the end. */
     gtk_text_buffer_get_iter_at_line (buffer, &it, 11);
@@ -316,6 +443,85 @@ test_page_history (void)
   g_object_unref (view);
 }
 
+static void
+link_cb (FlowPageView *view,
+         int           kind,
+         const char   *target,
+         GString      *log)
+{
+  g_string_append_printf (log, "%d:%s;", kind, target);
+}
+
+/* Links are styled and Ctrl+click follows them. */
+static void
+test_page_links (void)
+{
+  g_autoptr(FlowDoc) doc = flow_doc_new (FLOW_DOC_KIND_PAGE, &page_id, 1);
+  FlowPageView *view = g_object_ref_sink (flow_page_view_new (doc));
+  GtkTextBuffer *buffer = flow_page_view_get_buffer (view);
+  GtkTextTagTable *table = gtk_text_buffer_get_tag_table (buffer);
+  g_autoptr(GString) log = g_string_new (NULL);
+  GtkTextIter it;
+
+  g_signal_connect (view, "link-activated", G_CALLBACK (link_cb), log);
+  gtk_text_buffer_set_text (buffer, "See [[Design Notes]] and #sync, fixes PROJ-42.\n`[[not a link]]`\n", -1);
+  run_idles ();
+  gtk_text_buffer_get_iter_at_offset (buffer, &it, 8);
+  g_assert_true (gtk_text_iter_has_tag (&it, gtk_text_tag_table_lookup (table, "flow-wikilink")));
+  gtk_text_buffer_get_iter_at_offset (buffer, &it, 27);
+  g_assert_true (gtk_text_iter_has_tag (&it, gtk_text_tag_table_lookup (table, "flow-tag")));
+
+  g_assert_true (flow_page_view_activate_link_at (view, 8));
+  g_assert_true (flow_page_view_activate_link_at (view, 27));
+  g_assert_true (flow_page_view_activate_link_at (view, 40));
+  g_assert_false (flow_page_view_activate_link_at (view, 1));
+  g_assert_false (flow_page_view_activate_link_at (view, 52));
+  g_assert_cmpstr (log->str, ==, "0:Design Notes;1:sync;2:PROJ-42;");
+  g_object_unref (view);
+}
+
+/* [[ completion offers the workspace's titles and closes the link. */
+static void
+test_page_completion (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-page-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "w.flowsync", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowWorkspace) ws = flow_workspace_create (path, &error);
+  g_autoptr(FlowPageCompletion) completion = NULL;
+  g_autoptr(GPtrArray) titles = NULL;
+  g_autoptr(GtkTextBuffer) buffer = gtk_text_buffer_new (NULL);
+  GtkTextIter end;
+  g_autofree char *prefix = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (flow_workspace_new_document (ws, FLOW_DOC_KIND_PAGE, "Design Notes", NULL, &error));
+  g_assert_nonnull (flow_workspace_new_document (ws, FLOW_DOC_KIND_PAGE, "Old design", NULL, &error));
+  g_assert_nonnull (flow_workspace_new_document (ws, FLOW_DOC_KIND_BOARD, "Roadmap", NULL, &error));
+  completion = flow_page_completion_new (ws);
+
+  titles = flow_page_completion_match (completion, "des");
+  g_assert_cmpuint (titles->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (titles, 0), ==, "Design Notes");
+  g_assert_cmpstr (g_ptr_array_index (titles, 1), ==, "Old design");
+  g_clear_pointer (&titles, g_ptr_array_unref);
+  titles = flow_page_completion_match (completion, "");
+  g_assert_cmpuint (titles->len, ==, 3);
+
+  gtk_text_buffer_set_text (buffer, "text [[Des", -1);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  prefix = flow_page_completion_get_prefix (&end);
+  g_assert_cmpstr (prefix, ==, "Des");
+  g_clear_pointer (&prefix, g_free);
+  gtk_text_buffer_set_text (buffer, "done [[Design Notes]] more", -1);
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  g_assert_null (flow_page_completion_get_prefix (&end));
+
+  g_assert_true (flow_workspace_close (ws, &error));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -329,9 +535,12 @@ main (int   argc,
   g_test_add_func ("/flow/page/fuzz", test_page_fuzz);
   g_test_add_func ("/flow/page/remote-cursor", test_page_remote_cursor);
   g_test_add_func ("/flow/page/remote-at-cursor", test_page_remote_at_cursor);
+  g_test_add_func ("/flow/page/burst", test_page_burst);
   g_test_add_func ("/flow/page/undo-own-only", test_page_undo_own_only);
   g_test_add_func ("/flow/page/outline-words", test_page_outline_and_words);
   g_test_add_func ("/flow/page/history", test_page_history);
+  g_test_add_func ("/flow/page/links", test_page_links);
+  g_test_add_func ("/flow/page/completion", test_page_completion);
 
   return g_test_run ();
 }

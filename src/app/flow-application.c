@@ -286,6 +286,7 @@ flow_application_startup (GApplication *app)
     { "win.open-workspace", { "<Control>o", NULL } },
     { "win.close-tab", { "<Control>w", NULL } },
     { "win.toggle-sidebar", { "F9", NULL } },
+    { "win.search", { "<Control><Shift>f", NULL } },
     { "win.undo", { "<Control>z", NULL } },
     { "win.redo", { "<Control><Shift>z", "<Control>y", NULL } },
   };

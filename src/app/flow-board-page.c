@@ -25,9 +25,9 @@
 #include "flow-application.h"
 #include "flow-board.h"
 #include "flow-board-page.h"
+#include "flow-history-bar.h"
+#include "flow-save-dialog.h"
 
-#define TIMELAPSE_FRAMES   240
-#define TIMELAPSE_INTERVAL 40 /* ms */
 
 struct _FlowBoardPage
 {
@@ -43,18 +43,11 @@ struct _FlowBoardPage
   GtkWidget       *zoom_button;
   GtkWidget       *history_button;
   GtkWidget       *view;
-  GtkWidget       *history_revealer;
-  GtkWidget       *history_scale;
-  GtkWidget       *history_label;
-  GtkWidget       *play_button;
-  GtkWidget       *restore_button;
+  GtkWidget       *history_bar;
 
   FlowDoc         *doc;
   FlowDoc         *preview;
-  guint64          preview_n;
   guint            watch;
-  guint            play_source;
-  guint64          play_step;
   gboolean         updating;
 };
 
@@ -354,43 +347,14 @@ connect_canvas (FlowBoardPage *self)
  * ------------------------------------------------------------------------ */
 
 static void
-update_history_label (FlowBoardPage *self)
-{
-  guint64 total = flow_doc_get_n_ops (self->doc);
-  g_autofree char *label = NULL;
-
-  if (self->preview == NULL)
-    /* translators: %lu is the number of edits in the board's history */
-    label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Current version · %lu edit",
-                                          "Current version · %lu edits", total),
-                             (gulong) total);
-  else
-    /* translators: a read-only preview of the version after the first %lu of
-     * the board's %lu edits */
-    label = g_strdup_printf (_("Version %lu of %lu · read-only preview"),
-                             (gulong) self->preview_n, (gulong) total);
-  gtk_label_set_text (GTK_LABEL (self->history_label), label);
-  gtk_widget_set_sensitive (self->restore_button, self->preview != NULL);
-}
-
-static void
 show_live (FlowBoardPage *self)
 {
   g_clear_object (&self->preview);
   flow_board_view_set_doc (FLOW_BOARD_VIEW (self->view), self->doc);
   apply_settings (self);
   connect_canvas (self);
-  update_history_label (self);
-}
-
-static void
-set_scale (FlowBoardPage *self,
-           guint64        n)
-{
-  self->updating = TRUE;
-  gtk_range_set_range (GTK_RANGE (self->history_scale), 0, MAX (1, flow_doc_get_n_ops (self->doc)));
-  gtk_range_set_value (GTK_RANGE (self->history_scale), n);
-  self->updating = FALSE;
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
+  flow_history_bar_set_position (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
 }
 
 /**
@@ -427,12 +391,10 @@ flow_board_page_preview_version (FlowBoardPage *self,
     }
   g_clear_object (&self->preview);
   self->preview = checkout;
-  self->preview_n = n_ops;
-  if (!self->updating)
-    set_scale (self, n_ops);
   flow_board_view_set_doc (FLOW_BOARD_VIEW (self->view), checkout);
   connect_canvas (self);
-  update_history_label (self);
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
+  flow_history_bar_set_position (FLOW_HISTORY_BAR (self->history_bar), n_ops);
   return TRUE;
 }
 
@@ -461,70 +423,14 @@ flow_board_page_restore_preview (FlowBoardPage  *self,
 }
 
 static void
-stop_play (FlowBoardPage *self)
+history_preview_cb (FlowBoardPage *self,
+                    guint64        n)
 {
-  g_clear_handle_id (&self->play_source, g_source_remove);
-  self->updating = TRUE;
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->play_button), FALSE);
-  gtk_button_set_icon_name (GTK_BUTTON (self->play_button), "media-playback-start-symbolic");
-  self->updating = FALSE;
+  flow_board_page_preview_version (self, n);
 }
 
 static void
-history_scale_changed_cb (GtkRange      *range,
-                          FlowBoardPage *self)
-{
-  if (self->updating)
-    return;
-  stop_play (self);
-  flow_board_page_preview_version (self, (guint64) gtk_range_get_value (range));
-}
-
-
-static gboolean
-play_tick_cb (gpointer data)
-{
-  FlowBoardPage *self = data;
-  guint64 total = flow_doc_get_n_ops (self->doc);
-  guint64 next = MIN (total, (self->preview ? self->preview_n : 0) + self->play_step);
-
-  flow_board_page_preview_version (self, next);
-  set_scale (self, next);
-  if (next >= total)
-    {
-      self->play_source = 0;
-      stop_play (self);
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-play_toggled_cb (GtkToggleButton *button,
-                 FlowBoardPage   *self)
-{
-  guint64 total = flow_doc_get_n_ops (self->doc);
-
-  if (self->updating)
-    return;
-  if (!gtk_toggle_button_get_active (button))
-    {
-      stop_play (self);
-      return;
-    }
-  /* A time-lapse takes about ten seconds whatever the history's length. */
-  self->play_step = MAX (1, total / TIMELAPSE_FRAMES);
-  if (self->preview == NULL)
-    {
-      flow_board_page_preview_version (self, 0);
-      set_scale (self, 0);
-    }
-  gtk_button_set_icon_name (GTK_BUTTON (button), "media-playback-pause-symbolic");
-  self->play_source = g_timeout_add (TIMELAPSE_INTERVAL, play_tick_cb, self);
-}
-
-static void
-restore_clicked_cb (FlowBoardPage *self)
+history_restore_cb (FlowBoardPage *self)
 {
   g_autoptr(GError) error = NULL;
 
@@ -545,19 +451,17 @@ flow_board_page_show_history (FlowBoardPage *self,
 {
   g_return_if_fail (FLOW_IS_BOARD_PAGE (self));
 
-  gtk_revealer_set_reveal_child (GTK_REVEALER (self->history_revealer), show);
   self->updating = TRUE;
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->history_button), show);
   self->updating = FALSE;
-  stop_play (self);
   if (!show && self->preview != NULL)
     show_live (self);
-  set_scale (self, flow_doc_get_n_ops (self->doc));
-  update_history_label (self);
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
+  flow_history_bar_set_revealed (FLOW_HISTORY_BAR (self->history_bar), show);
 }
 
 static void
-close_history_cb (FlowBoardPage *self)
+history_close_cb (FlowBoardPage *self)
 {
   flow_board_page_show_history (self, FALSE);
 }
@@ -577,13 +481,8 @@ doc_changed_cb (FlowDoc    *doc,
 {
   FlowBoardPage *self = user_data;
 
-  /* The history grows while a preview is shown (a peer's edits); keep the
-   * scale's end at "now". */
-  if (gtk_revealer_get_reveal_child (GTK_REVEALER (self->history_revealer)))
-    {
-      set_scale (self, self->preview ? self->preview_n : flow_doc_get_n_ops (doc));
-      update_history_label (self);
-    }
+  /* The history grows while a preview is shown (a peer's edits). */
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (doc));
 }
 
 /* ------------------------------------------------------------------------
@@ -632,36 +531,6 @@ flow_board_page_export (FlowBoardPage     *self,
 }
 
 static void
-export_written_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(FlowBoardPage) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
-    report_error (self, _("Could not save the export: %s"), error->message);
-}
-
-static void
-export_chooser_response_cb (GtkNativeDialog *dialog,
-                            int              response,
-                            FlowBoardPage   *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      GBytes *bytes = g_object_get_data (G_OBJECT (dialog), "bytes");
-
-      g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
-                                           NULL, export_written_cb, g_object_ref (self));
-    }
-  gtk_native_dialog_destroy (dialog);
-  g_object_unref (dialog);
-  g_object_unref (self);
-}
-
-static void
 export_action_cb (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *param)
@@ -674,7 +543,6 @@ export_action_cb (GtkWidget  *widget,
   g_autoptr(GBytes) bytes = NULL;
   g_autofree char *name = NULL;
   FlowExportFormat format;
-  GtkFileChooserNative *chooser;
   if (!flow_export_format_from_string (ext, &format))
     return;
   bytes = flow_board_page_export (self, format, selection, &error);
@@ -683,19 +551,12 @@ export_action_cb (GtkWidget  *widget,
       report_error (self, _("Could not export the board: %s"), error->message);
       return;
     }
-  chooser = gtk_file_chooser_native_new (selection ? _("Export Selection") : _("Export Board"),
-                                         GTK_WINDOW (gtk_widget_get_root (widget)),
-                                         GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
   name = selection
     /* translators: the default file name of an export; %s is png, svg or pdf */
     ? g_strdup_printf (_("Selection.%s"), ext)
     /* translators: the default file name of an export; %s is png, svg or pdf */
     : g_strdup_printf (_("Board.%s"), ext);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-  g_object_set_data_full (G_OBJECT (chooser), "bytes", g_steal_pointer (&bytes),
-                          (GDestroyNotify) g_bytes_unref);
-  g_signal_connect (chooser, "response", G_CALLBACK (export_chooser_response_cb), g_object_ref (self));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  flow_save_dialog_run (widget, selection ? _("Export Selection") : _("Export Board"), name, bytes);
 }
 
 /* ------------------------------------------------------------------------
@@ -788,7 +649,6 @@ flow_board_page_dispose (GObject *object)
 {
   FlowBoardPage *self = FLOW_BOARD_PAGE (object);
 
-  g_clear_handle_id (&self->play_source, g_source_remove);
   if (self->doc != NULL)
     {
       flow_doc_remove_change_func (self->doc, self->watch);
@@ -820,8 +680,6 @@ flow_board_page_init (FlowBoardPage *self)
   GtkWidget *tool_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   GtkWidget *spacer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   GtkWidget *arrange_button = gtk_menu_button_new ();
-  GtkWidget *history_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  GtkWidget *close_history = gtk_button_new_from_icon_name ("window-close-symbolic");
   g_autoptr(GMenuModel) arrange = arrange_menu ();
   g_autoptr(GMenuModel) zoom = zoom_menu ();
   GtkWidget *group = NULL;
@@ -915,34 +773,9 @@ flow_board_page_init (FlowBoardPage *self)
   gtk_box_append (GTK_BOX (self->box), toolbar);
 
   /* History bar. */
-  gtk_widget_add_css_class (history_bar, "toolbar");
-  self->play_button = gtk_toggle_button_new ();
-  gtk_button_set_icon_name (GTK_BUTTON (self->play_button), "media-playback-start-symbolic");
-  gtk_widget_set_tooltip_text (self->play_button, _("Play the History as a Time-Lapse"));
-  g_signal_connect (self->play_button, "toggled", G_CALLBACK (play_toggled_cb), self);
-  self->history_scale = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
-  gtk_scale_set_draw_value (GTK_SCALE (self->history_scale), FALSE);
-  gtk_widget_set_hexpand (self->history_scale, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->history_scale),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Version"), -1);
-  g_signal_connect (self->history_scale, "value-changed", G_CALLBACK (history_scale_changed_cb), self);
-  self->history_label = gtk_label_new (NULL);
-  gtk_widget_add_css_class (self->history_label, "dim-label");
-  gtk_widget_add_css_class (self->history_label, "numeric");
-  self->restore_button = gtk_button_new_with_mnemonic (_("_Restore This Version"));
-  gtk_widget_add_css_class (self->restore_button, "suggested-action");
-  g_signal_connect_swapped (self->restore_button, "clicked", G_CALLBACK (restore_clicked_cb), self);
-  gtk_widget_add_css_class (close_history, "flat");
-  gtk_widget_set_tooltip_text (close_history, _("Back to the Current Version"));
-  g_signal_connect_swapped (close_history, "clicked", G_CALLBACK (close_history_cb), self);
-  gtk_box_append (GTK_BOX (history_bar), self->play_button);
-  gtk_box_append (GTK_BOX (history_bar), self->history_scale);
-  gtk_box_append (GTK_BOX (history_bar), self->history_label);
-  gtk_box_append (GTK_BOX (history_bar), self->restore_button);
-  gtk_box_append (GTK_BOX (history_bar), close_history);
-  self->history_revealer = gtk_revealer_new ();
-  gtk_revealer_set_transition_type (GTK_REVEALER (self->history_revealer),
-                                    GTK_REVEALER_TRANSITION_TYPE_SLIDE_UP);
-  gtk_revealer_set_child (GTK_REVEALER (self->history_revealer), history_bar);
-  gtk_box_append (GTK_BOX (self->box), self->history_revealer);
+  self->history_bar = flow_history_bar_new (TRUE, _("read-only preview"));
+  g_signal_connect_swapped (self->history_bar, "preview", G_CALLBACK (history_preview_cb), self);
+  g_signal_connect_swapped (self->history_bar, "restore", G_CALLBACK (history_restore_cb), self);
+  g_signal_connect_swapped (self->history_bar, "close", G_CALLBACK (history_close_cb), self);
+  gtk_box_append (GTK_BOX (self->box), self->history_bar);
 }

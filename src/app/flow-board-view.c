@@ -21,6 +21,7 @@
 #include <math.h>
 
 #include "flow-board-view.h"
+#include "flow-window.h"
 #include "flow-canvas-private.h"
 
 struct _FlowBoardView
@@ -367,7 +368,17 @@ drop_cb (GtkDropTarget *target,
       GSList *files = g_value_get_boxed (value);
 
       for (GSList *l = files; l != NULL; l = l->next)
-        load_image_file (self, l->data, x, y);
+        {
+          g_autofree char *name = g_file_get_basename (l->data);
+          GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+          /* Markdown dropped on a board becomes a page, as elsewhere. */
+          if (name != NULL && (g_str_has_suffix (name, ".md") || g_str_has_suffix (name, ".markdown")) &&
+              FLOW_IS_WINDOW (root))
+            flow_window_import_file (FLOW_WINDOW (root), l->data);
+          else
+            load_image_file (self, l->data, x, y);
+        }
       return files != NULL;
     }
   return FALSE;

@@ -42,9 +42,16 @@
 #include <adwaita.h>
 #include <gtksourceview/gtksource.h>
 
+#include "flow-history-bar.h"
 #include "flow-line-diff.h"
+#include "flow-links.h"
 #include "flow-markdown-scan.h"
+#include "flow-page-completion.h"
+#include "flow-page-export.h"
 #include "flow-page-view.h"
+#include "flow-save-dialog.h"
+#include "flow-catalog.h"
+#include "flow-store-search.h"
 
 #define RESTYLE_DELAY_MS 150
 
@@ -62,13 +69,18 @@ struct _FlowPageView
   GtkWidget     *words_label;
   GtkWidget     *outline_button;
   GtkWidget     *history_button;
-  GtkWidget     *history_revealer;
-  GtkWidget     *history_scale;
-  GtkWidget     *history_label;
-  GtkWidget     *restore_button;
+  GtkWidget     *history_bar;
 
   GtkTextTag    *tags[FLOW_MD_N_KINDS];
   GtkTextTag    *fence_tag;
+  GtkTextMark   *dirty_start;
+  GtkTextMark   *dirty_end;
+  gboolean       dirty;
+  guint          restyle_source;
+  int            styled_lines;      /* background styling has done lines < this */
+  guint          background_source;
+  guint          language_source;
+  GtkTextTag    *link_tags[3];   /* FlowLinkKind: wiki, tag, issue */
   GtkTextTag    *removed_tag;
   GtkTextTag    *added_tag;
 
@@ -78,15 +90,31 @@ struct _FlowPageView
   guint          stats_source;
 
   FlowDoc       *doc;
+  FlowWorkspace *workspace;
+  GtkListBox    *backlinks_list;
+  GtkWidget     *backlinks_empty;
+  GCancellable  *backlinks_cancel;
+  guint          catalog_watch;
   FlowDoc       *preview;
-  guint64        preview_n;
   guint          watch;
+  guint          burst_watch;
+  gboolean       in_burst;
+  GArray        *burst_edits;   /* PendingEdit, merged, applied at the burst's end */
+  guint          burst_cursor;
+  guint          burst_bound;
   gboolean       from_buffer;  /* the CRDT edit being made comes from the buffer */
   gboolean       from_doc;     /* the buffer edit being made comes from the CRDT */
   gboolean       updating;
 };
 
 G_DEFINE_FINAL_TYPE (FlowPageView, flow_page_view, GTK_TYPE_WIDGET)
+
+enum {
+  LINK_ACTIVATED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 /* ------------------------------------------------------------------------
  * Live styling
@@ -124,6 +152,8 @@ remove_style (FlowPageView  *self,
 {
   for (guint k = 0; k < FLOW_MD_N_KINDS; k++)
     gtk_text_buffer_remove_tag (buffer, self->tags[k], start, end);
+  for (guint k = 0; k < G_N_ELEMENTS (self->link_tags); k++)
+    gtk_text_buffer_remove_tag (buffer, self->link_tags[k], start, end);
   gtk_text_buffer_remove_tag (buffer, self->fence_tag, start, end);
 }
 
@@ -154,6 +184,20 @@ style_line (FlowPageView  *self,
     open = flow_markdown_scan_line (text, strlen (text), in_fence, apply_span_cb, &ctx);
     if (open)
       gtk_text_buffer_apply_tag (buffer, self->fence_tag, &start, &next);
+    if (!in_fence && !open)
+      {
+        g_autoptr(GArray) links = flow_links_extract (text, -1);
+
+        for (guint i = 0; i < links->len; i++)
+          {
+            const FlowLink *link = &g_array_index (links, FlowLink, i);
+            GtkTextIter ls = start, le = start;
+
+            gtk_text_iter_forward_chars (&ls, link->start);
+            gtk_text_iter_forward_chars (&le, link->end);
+            gtk_text_buffer_apply_tag (buffer, self->link_tags[link->kind], &ls, &le);
+          }
+      }
   }
   return open;
 }
@@ -198,6 +242,91 @@ restyle_all (FlowPageView  *self,
              GtkTextBuffer *buffer)
 {
   restyle_lines (self, buffer, 0, gtk_text_buffer_get_line_count (buffer));
+}
+
+/* Opening a long page styles the first screenful at once and the rest in
+ * slices of a few milliseconds between frames, top to bottom (the fence
+ * state flows downwards). Edits meanwhile restyle their own lines as
+ * usual; the background pass restyles whatever it reaches. */
+#define OPEN_LINES      120
+#define SLICE_BUDGET_US 4000
+
+static gboolean
+background_style_cb (gpointer data)
+{
+  FlowPageView *self = data;
+  gint64 end = g_get_monotonic_time () + SLICE_BUDGET_US;
+  int n_lines = gtk_text_buffer_get_line_count (self->buffer);
+  gboolean open = fence_open_after (self, self->buffer, self->styled_lines - 1);
+
+  while (self->styled_lines < n_lines)
+    {
+      open = style_line (self, self->buffer, self->styled_lines++, open);
+      if ((self->styled_lines & 31) == 0 && g_get_monotonic_time () > end)
+        return G_SOURCE_CONTINUE;
+    }
+  self->background_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_background_styling (FlowPageView *self)
+{
+  self->styled_lines = 0;
+  g_clear_handle_id (&self->background_source, g_source_remove);
+  {
+    gboolean open = FALSE;
+    int n_lines = gtk_text_buffer_get_line_count (self->buffer);
+
+    while (self->styled_lines < MIN (n_lines, OPEN_LINES))
+      open = style_line (self, self->buffer, self->styled_lines++, open);
+  }
+  if (self->styled_lines < gtk_text_buffer_get_line_count (self->buffer))
+    self->background_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, background_style_cb, self, NULL);
+}
+
+/* Edits mark the lines they touch; the marks move with later edits, and
+ * one restyle runs before the next frame is drawn. A burst of remote
+ * edits (catching up on a page) costs one pass over what changed, not a
+ * pass per edit. */
+static gboolean
+restyle_idle_cb (gpointer data)
+{
+  FlowPageView *self = data;
+  GtkTextIter start, end;
+
+  self->restyle_source = 0;
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &start, self->dirty_start);
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &end, self->dirty_end);
+  self->dirty = FALSE;
+  restyle_lines (self, self->buffer, gtk_text_iter_get_line (&start), gtk_text_iter_get_line (&end));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+mark_dirty (FlowPageView *self,
+            GtkTextIter  *start,
+            GtkTextIter  *end)
+{
+  if (!self->dirty)
+    {
+      gtk_text_buffer_move_mark (self->buffer, self->dirty_start, start);
+      gtk_text_buffer_move_mark (self->buffer, self->dirty_end, end);
+      self->dirty = TRUE;
+    }
+  else
+    {
+      GtkTextIter s, e;
+
+      gtk_text_buffer_get_iter_at_mark (self->buffer, &s, self->dirty_start);
+      gtk_text_buffer_get_iter_at_mark (self->buffer, &e, self->dirty_end);
+      if (gtk_text_iter_compare (start, &s) < 0)
+        gtk_text_buffer_move_mark (self->buffer, self->dirty_start, start);
+      if (gtk_text_iter_compare (end, &e) > 0)
+        gtk_text_buffer_move_mark (self->buffer, self->dirty_end, end);
+    }
+  if (self->restyle_source == 0)
+    self->restyle_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, restyle_idle_cb, self, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -342,10 +471,9 @@ insert_text_after_cb (GtkTextBuffer *buffer,
                       FlowPageView  *self)
 {
   GtkTextIter start = *location;
-  int last = gtk_text_iter_get_line (location);
 
   gtk_text_iter_backward_chars (&start, g_utf8_strlen (text, len));
-  restyle_lines (self, buffer, gtk_text_iter_get_line (&start), last);
+  mark_dirty (self, &start, location);
   queue_stats (self);
 }
 
@@ -378,9 +506,7 @@ delete_range_after_cb (GtkTextBuffer *buffer,
                        GtkTextIter   *end,
                        FlowPageView  *self)
 {
-  int line = gtk_text_iter_get_line (start);
-
-  restyle_lines (self, buffer, line, line);
+  mark_dirty (self, start, end);
   queue_stats (self);
 }
 
@@ -397,6 +523,125 @@ map_offset (guint o,
   if (o > pos)
     return pos;
   return o;
+}
+
+/* During a burst (flow_doc_begin_burst(): many remote changes in one
+ * main-loop turn) edits are collected and merged, typing runs into one
+ * insert and backspace runs into one delete, and reach the buffer in one
+ * go at the burst's end. Nothing can edit the buffer meanwhile: a burst
+ * does not run the main loop. */
+typedef struct
+{
+  guint    pos;
+  guint    removed;
+  guint    inserted_chars;
+  GString *inserted;
+} PendingEdit;
+
+static void
+pending_edit_clear (gpointer data)
+{
+  PendingEdit *e = data;
+
+  if (e->inserted != NULL)
+    g_string_free (e->inserted, TRUE);
+}
+
+static void
+collect_edit (FlowPageView       *self,
+              const FlowTextEdit *edit)
+{
+  PendingEdit *last = self->burst_edits->len
+    ? &g_array_index (self->burst_edits, PendingEdit, self->burst_edits->len - 1) : NULL;
+
+  self->burst_cursor = map_offset (self->burst_cursor, edit->pos, edit->removed, edit->inserted_chars);
+  self->burst_bound = map_offset (self->burst_bound, edit->pos, edit->removed, edit->inserted_chars);
+
+  if (last != NULL && edit->removed == 0 && edit->pos == last->pos + last->inserted_chars)
+    {
+      g_string_append_len (last->inserted, edit->inserted, edit->inserted_len);
+      last->inserted_chars += edit->inserted_chars;
+      return;
+    }
+  if (last != NULL && edit->inserted_len == 0 && last->inserted_chars == 0)
+    {
+      if (edit->pos + edit->removed == last->pos)
+        {
+          last->pos = edit->pos;
+          last->removed += edit->removed;
+          return;
+        }
+      if (edit->pos == last->pos)
+        {
+          last->removed += edit->removed;
+          return;
+        }
+    }
+  g_array_append_val (self->burst_edits, ((PendingEdit) {
+    edit->pos, edit->removed, edit->inserted_chars,
+    g_string_new_len (edit->inserted, edit->inserted_len),
+  }));
+}
+
+static void
+place_selection (FlowPageView *self,
+                 guint         cursor,
+                 guint         bound)
+{
+  GtkTextIter ci, bi;
+
+  /* The marks already moved with the text; only an insert exactly at them
+   * leaves them on the wrong side. Moving marks is costly (the view
+   * reacts to each), so only do it when needed. */
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &ci, gtk_text_buffer_get_insert (self->buffer));
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &bi, gtk_text_buffer_get_selection_bound (self->buffer));
+  if ((guint) gtk_text_iter_get_offset (&ci) != cursor || (guint) gtk_text_iter_get_offset (&bi) != bound)
+    {
+      gtk_text_buffer_get_iter_at_offset (self->buffer, &ci, cursor);
+      gtk_text_buffer_get_iter_at_offset (self->buffer, &bi, bound);
+      gtk_text_buffer_select_range (self->buffer, &ci, &bi);
+    }
+}
+
+static void
+burst_cb (FlowDoc  *doc,
+          gboolean  starting,
+          gpointer  user_data)
+{
+  FlowPageView *self = user_data;
+  GtkTextIter it;
+
+  if (starting)
+    {
+      self->in_burst = TRUE;
+      gtk_text_buffer_get_iter_at_mark (self->buffer, &it, gtk_text_buffer_get_insert (self->buffer));
+      self->burst_cursor = gtk_text_iter_get_offset (&it);
+      gtk_text_buffer_get_iter_at_mark (self->buffer, &it, gtk_text_buffer_get_selection_bound (self->buffer));
+      self->burst_bound = gtk_text_iter_get_offset (&it);
+      return;
+    }
+
+  self->in_burst = FALSE;
+  if (self->burst_edits->len == 0)
+    return;
+  self->from_doc = TRUE;
+  for (guint i = 0; i < self->burst_edits->len; i++)
+    {
+      const PendingEdit *e = &g_array_index (self->burst_edits, PendingEdit, i);
+      GtkTextIter start, end;
+
+      gtk_text_buffer_get_iter_at_offset (self->buffer, &start, e->pos);
+      if (e->removed > 0)
+        {
+          gtk_text_buffer_get_iter_at_offset (self->buffer, &end, e->pos + e->removed);
+          gtk_text_buffer_delete (self->buffer, &start, &end);
+        }
+      if (e->inserted->len > 0)
+        gtk_text_buffer_insert (self->buffer, &start, e->inserted->str, e->inserted->len);
+    }
+  self->from_doc = FALSE;
+  g_array_set_size (self->burst_edits, 0);
+  place_selection (self, self->burst_cursor, self->burst_bound);
 }
 
 static void
@@ -416,6 +661,12 @@ doc_changed_cb (FlowDoc    *doc,
   edits = flow_change_get_text_edits (change, &n_edits);
   if (n_edits == 0)
     return;
+  if (self->in_burst)
+    {
+      for (guint i = 0; i < n_edits; i++)
+        collect_edit (self, &edits[i]);
+      return;
+    }
   gtk_text_buffer_get_iter_at_mark (self->buffer, &it, gtk_text_buffer_get_insert (self->buffer));
   cursor = gtk_text_iter_get_offset (&it);
   gtk_text_buffer_get_iter_at_mark (self->buffer, &it, gtk_text_buffer_get_selection_bound (self->buffer));
@@ -442,13 +693,7 @@ doc_changed_cb (FlowDoc    *doc,
   /* Only local undo/redo moves the cursor to the edit; everything else
    * leaves it where the user had it. */
   if (!flow_change_is_local (change) || self->preview != NULL)
-    {
-      GtkTextIter ci, bi;
-
-      gtk_text_buffer_get_iter_at_offset (self->buffer, &ci, cursor);
-      gtk_text_buffer_get_iter_at_offset (self->buffer, &bi, bound);
-      gtk_text_buffer_select_range (self->buffer, &ci, &bi);
-    }
+    place_selection (self, cursor, bound);
   else
     {
       GtkTextIter ci;
@@ -458,6 +703,92 @@ doc_changed_cb (FlowDoc    *doc,
       gtk_text_buffer_place_cursor (self->buffer, &ci);
       gtk_text_view_scroll_mark_onscreen (GTK_TEXT_VIEW (self->view), gtk_text_buffer_get_insert (self->buffer));
     }
+}
+
+/* Ctrl+click on a [[link]], #tag or issue key (or a Markdown link) asks
+ * the window to follow it. */
+static gboolean
+link_at (FlowPageView  *self,
+         GtkTextIter   *iter,
+         FlowLinkKind  *kind,
+         char         **target)
+{
+  GtkTextIter start = *iter, end;
+  g_autofree char *line = NULL;
+  g_autoptr(GArray) links = NULL;
+  guint col;
+
+  gtk_text_iter_set_line_offset (&start, 0);
+  end = start;
+  if (!gtk_text_iter_ends_line (&end))
+    gtk_text_iter_forward_to_line_end (&end);
+  line = gtk_text_buffer_get_slice (gtk_text_iter_get_buffer (iter), &start, &end, TRUE);
+  col = gtk_text_iter_get_line_offset (iter);
+  links = flow_links_extract (line, -1);
+  for (guint i = 0; i < links->len; i++)
+    {
+      FlowLink *link = &g_array_index (links, FlowLink, i);
+
+      if (col >= link->start && col < link->end)
+        {
+          *kind = link->kind;
+          *target = g_steal_pointer (&link->target);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+click_pressed_cb (GtkGestureClick *gesture,
+                  int              n_press,
+                  double           x,
+                  double           y,
+                  FlowPageView    *self)
+{
+  GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
+  g_autofree char *target = NULL;
+  FlowLinkKind kind;
+  GtkTextIter iter;
+  int bx, by;
+
+  if (!(state & GDK_CONTROL_MASK) || n_press != 1)
+    return;
+  gtk_text_view_window_to_buffer_coords (GTK_TEXT_VIEW (self->view), GTK_TEXT_WINDOW_WIDGET,
+                                         (int) x, (int) y, &bx, &by);
+  if (!gtk_text_view_get_iter_at_location (GTK_TEXT_VIEW (self->view), &iter, bx, by))
+    return;
+  if (link_at (self, &iter, &kind, &target))
+    {
+      gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+      g_signal_emit (self, signals[LINK_ACTIVATED], 0, (int) kind, target);
+    }
+}
+
+/**
+ * flow_page_view_activate_link_at:
+ * @self: a page view
+ * @offset: a character offset in the page
+ *
+ * Follows the link at @offset, as Ctrl+click does.
+ *
+ * Returns: %TRUE if there was a link
+ */
+gboolean
+flow_page_view_activate_link_at (FlowPageView *self,
+                                 guint         offset)
+{
+  g_autofree char *target = NULL;
+  FlowLinkKind kind;
+  GtkTextIter iter;
+
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), FALSE);
+
+  gtk_text_buffer_get_iter_at_offset (self->buffer, &iter, offset);
+  if (!link_at (self, &iter, &kind, &target))
+    return FALSE;
+  g_signal_emit (self, signals[LINK_ACTIVATED], 0, (int) kind, target);
+  return TRUE;
 }
 
 /* Ctrl+Z and friends belong to the window's undo, which is the document's;
@@ -483,42 +814,13 @@ key_pressed_cb (GtkEventControllerKey *controller,
  * ------------------------------------------------------------------------ */
 
 static void
-update_history_label (FlowPageView *self)
-{
-  guint64 total = flow_doc_get_n_ops (self->doc);
-  g_autofree char *label = NULL;
-
-  if (self->preview == NULL)
-    /* translators: %lu is the number of edits in the page's history */
-    label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Current version · %lu edit",
-                                          "Current version · %lu edits", total),
-                             (gulong) total);
-  else
-    /* translators: a read-only preview of the version after the first %lu
-     * of the page's %lu edits */
-    label = g_strdup_printf (_("Version %lu of %lu · red: changed since, green: added since"),
-                             (gulong) self->preview_n, (gulong) total);
-  gtk_label_set_text (GTK_LABEL (self->history_label), label);
-  gtk_widget_set_sensitive (self->restore_button, self->preview != NULL);
-}
-
-static void
-set_scale (FlowPageView *self,
-           guint64       n)
-{
-  self->updating = TRUE;
-  gtk_range_set_range (GTK_RANGE (self->history_scale), 0, MAX (1, flow_doc_get_n_ops (self->doc)));
-  gtk_range_set_value (GTK_RANGE (self->history_scale), n);
-  self->updating = FALSE;
-}
-
-static void
 show_live (FlowPageView *self)
 {
   g_clear_object (&self->preview);
   gtk_text_view_set_buffer (GTK_TEXT_VIEW (self->view), self->buffer);
   gtk_text_view_set_editable (GTK_TEXT_VIEW (self->view), !flow_doc_is_read_only (self->doc));
-  update_history_label (self);
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
+  flow_history_bar_set_position (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
   queue_stats (self);
 }
 
@@ -590,15 +892,13 @@ flow_page_view_preview_version (FlowPageView *self,
     }
   g_clear_object (&self->preview);
   self->preview = checkout;
-  self->preview_n = n_ops;
   old_text = flow_doc_dup_text (checkout);
   now_text = flow_doc_dup_text (self->doc);
   fill_preview (self, old_text, now_text);
   gtk_text_view_set_buffer (GTK_TEXT_VIEW (self->view), self->preview_buffer);
   gtk_text_view_set_editable (GTK_TEXT_VIEW (self->view), FALSE);
-  if (!self->updating)
-    set_scale (self, n_ops);
-  update_history_label (self);
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
+  flow_history_bar_set_position (FLOW_HISTORY_BAR (self->history_bar), n_ops);
   return TRUE;
 }
 
@@ -657,11 +957,10 @@ flow_page_view_restore_preview (FlowPageView  *self,
 }
 
 static void
-history_scale_changed_cb (GtkRange     *range,
-                          FlowPageView *self)
+history_preview_cb (FlowPageView *self,
+                    guint64       n)
 {
-  if (!self->updating)
-    flow_page_view_preview_version (self, (guint64) gtk_range_get_value (range));
+  flow_page_view_preview_version (self, n);
 }
 
 static void
@@ -688,14 +987,13 @@ flow_page_view_show_history (FlowPageView *self,
 {
   g_return_if_fail (FLOW_IS_PAGE_VIEW (self));
 
-  gtk_revealer_set_reveal_child (GTK_REVEALER (self->history_revealer), show);
   self->updating = TRUE;
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->history_button), show);
   self->updating = FALSE;
   if (!show && self->preview != NULL)
     show_live (self);
-  set_scale (self, flow_doc_get_n_ops (self->doc));
-  update_history_label (self);
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (self->doc));
+  flow_history_bar_set_revealed (FLOW_HISTORY_BAR (self->history_bar), show);
 }
 
 static void
@@ -710,6 +1008,196 @@ static void
 close_history_cb (FlowPageView *self)
 {
   flow_page_view_show_history (self, FALSE);
+}
+
+/* ------------------------------------------------------------------------
+ * Backlinks: the pages whose [[links]] name this page's title
+ * ------------------------------------------------------------------------ */
+
+static void
+backlink_row_activated_cb (GtkListBox    *list,
+                           GtkListBoxRow *row,
+                           FlowPageView  *self)
+{
+  const char *title = g_object_get_data (G_OBJECT (row), "flow-title");
+
+  if (title != NULL)
+    g_signal_emit (self, signals[LINK_ACTIVATED], 0, (int) FLOW_LINK_WIKI, title);
+}
+
+static void
+backlinks_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(FlowPageView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) ids = flow_store_backlinks_finish (FLOW_STORE (source), result, &error);
+  GtkWidget *child;
+  FlowDoc *catalog;
+
+  if (ids == NULL || self->workspace == NULL || self->doc == NULL)
+    return;
+  catalog = flow_workspace_get_catalog (self->workspace);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->backlinks_list))) != NULL)
+    gtk_list_box_remove (self->backlinks_list, child);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const FlowOpId *id = &g_array_index (ids, FlowOpId, i);
+      FlowCatalogEntry entry;
+      GtkWidget *row, *label;
+
+      if (flow_op_id_equal (id, flow_doc_get_id (self->doc)) || !flow_catalog_get (catalog, id, &entry))
+        continue;
+      label = gtk_label_new (entry.title);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_widget_set_margin_start (label, 6);
+      gtk_widget_set_margin_top (label, 3);
+      gtk_widget_set_margin_bottom (label, 3);
+      row = gtk_list_box_row_new ();
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+      g_object_set_data_full (G_OBJECT (row), "flow-title", g_strdup (entry.title), g_free);
+      gtk_list_box_append (self->backlinks_list, row);
+      flow_catalog_entry_clear (&entry);
+    }
+  gtk_widget_set_visible (self->backlinks_empty,
+                          gtk_widget_get_first_child (GTK_WIDGET (self->backlinks_list)) == NULL);
+}
+
+static void
+refresh_backlinks (FlowPageView *self)
+{
+  FlowCatalogEntry entry;
+
+  if (self->workspace == NULL || self->doc == NULL ||
+      !flow_catalog_get (flow_workspace_get_catalog (self->workspace), flow_doc_get_id (self->doc), &entry))
+    return;
+  g_cancellable_cancel (self->backlinks_cancel);
+  g_clear_object (&self->backlinks_cancel);
+  self->backlinks_cancel = g_cancellable_new ();
+  flow_store_backlinks_async (flow_workspace_get_store (self->workspace), entry.title,
+                              self->backlinks_cancel, backlinks_cb, g_object_ref (self));
+  flow_catalog_entry_clear (&entry);
+}
+
+static void
+catalog_changed_cb (FlowDoc    *catalog,
+                    FlowChange *change,
+                    gpointer    user_data)
+{
+  refresh_backlinks (user_data);
+}
+
+static void
+focus_enter_cb (FlowPageView *self)
+{
+  refresh_backlinks (self);
+}
+
+/**
+ * flow_page_view_set_workspace:
+ * @self: a page view
+ * @workspace: the page's workspace
+ *
+ * Gives the view what it needs beyond the page: titles for [[link]]
+ * completion and the search index for backlinks.
+ */
+void
+flow_page_view_set_workspace (FlowPageView  *self,
+                              FlowWorkspace *workspace)
+{
+  g_return_if_fail (FLOW_IS_PAGE_VIEW (self));
+  g_return_if_fail (self->workspace == NULL);
+
+  self->workspace = g_object_ref (workspace);
+  self->catalog_watch = flow_doc_add_change_func (flow_workspace_get_catalog (workspace),
+                                                  catalog_changed_cb, self, NULL);
+  gtk_source_completion_add_provider (gtk_source_view_get_completion (self->view),
+                                      GTK_SOURCE_COMPLETION_PROVIDER (flow_page_completion_new (workspace)));
+  refresh_backlinks (self);
+}
+
+/* ------------------------------------------------------------------------
+ * Export: Markdown, HTML (cmark) and PDF (Pango on a cairo PDF surface),
+ * rendered in memory, then written asynchronously where the user chooses
+ * ------------------------------------------------------------------------ */
+
+static char *
+page_title (FlowPageView *self)
+{
+  FlowCatalogEntry entry;
+  char *title;
+
+  if (self->workspace == NULL ||
+      !flow_catalog_get (flow_workspace_get_catalog (self->workspace), flow_doc_get_id (self->doc), &entry))
+    return g_strdup (_("Page"));
+  title = g_strdup (entry.title);
+  flow_catalog_entry_clear (&entry);
+  return title;
+}
+
+/**
+ * flow_page_view_export:
+ * @self: a page view
+ * @format: "md", "html" or "pdf"
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the page (or the history preview
+ *   being shown) in that format
+ */
+GBytes *
+flow_page_view_export (FlowPageView  *self,
+                       const char    *format,
+                       GError       **error)
+{
+  g_autofree char *text = flow_doc_dup_text (self->preview ? self->preview : self->doc);
+  g_autofree char *title = page_title (self);
+
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), NULL);
+
+  if (g_str_equal (format, "md"))
+    {
+      gsize len = strlen (text);
+
+      return g_bytes_new_take (g_steal_pointer (&text), len);
+    }
+  if (g_str_equal (format, "html"))
+    return flow_page_export_html (text, title, error);
+  if (g_str_equal (format, "pdf"))
+    {
+      g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable ();
+
+      if (!flow_page_export_pdf (text, title, out, error) || !g_output_stream_close (out, NULL, error))
+        return NULL;
+      return g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (out));
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Unknown export format “%s”", format);
+  return NULL;
+}
+
+static void
+export_action_cb (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  FlowPageView *self = FLOW_PAGE_VIEW (widget);
+  const char *format = g_variant_get_string (param, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = flow_page_view_export (self, format, &error);
+  g_autofree char *title = page_title (self);
+  g_autofree char *name = NULL;
+
+  if (bytes == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not export the page: %s"), error->message);
+
+      gtk_widget_activate_action (widget, "win.show-error", "s", msg);
+      return;
+    }
+  g_strdelimit (title, "/\\", '-');
+  name = g_strdup_printf ("%s.%s", title, format);
+  flow_save_dialog_run (widget, _("Export Page"), name, bytes);
 }
 
 /* ------------------------------------------------------------------------
@@ -753,8 +1241,13 @@ flow_page_view_new (FlowDoc *page)
   self->from_doc = TRUE;
   gtk_text_buffer_set_text (self->buffer, text, -1);
   self->from_doc = FALSE;
-  restyle_all (self, self->buffer);
-  update_stats (self);
+  /* Style everything now, before the first frame, and drop the pending
+   * restyle the load queued. */
+  g_clear_handle_id (&self->restyle_source, g_source_remove);
+  self->dirty = FALSE;
+  g_clear_handle_id (&self->stats_source, g_source_remove);
+  start_background_styling (self);
+  queue_stats (self);
   {
     GtkTextIter start;
 
@@ -763,7 +1256,8 @@ flow_page_view_new (FlowDoc *page)
   }
   gtk_text_view_set_editable (GTK_TEXT_VIEW (self->view), !flow_doc_is_read_only (page));
   self->watch = flow_doc_add_change_func (page, doc_changed_cb, self, NULL);
-  update_history_label (self);
+  self->burst_watch = flow_doc_add_burst_func (page, burst_cb, self, NULL);
+  flow_history_bar_set_total (FLOW_HISTORY_BAR (self->history_bar), flow_doc_get_n_ops (page));
   return self;
 }
 
@@ -842,9 +1336,20 @@ flow_page_view_dispose (GObject *object)
   FlowPageView *self = FLOW_PAGE_VIEW (object);
 
   g_clear_handle_id (&self->stats_source, g_source_remove);
+  g_clear_handle_id (&self->restyle_source, g_source_remove);
+  g_clear_handle_id (&self->background_source, g_source_remove);
+  g_clear_handle_id (&self->language_source, g_source_remove);
+  g_cancellable_cancel (self->backlinks_cancel);
+  g_clear_object (&self->backlinks_cancel);
+  if (self->workspace != NULL)
+    {
+      flow_doc_remove_change_func (flow_workspace_get_catalog (self->workspace), self->catalog_watch);
+      g_clear_object (&self->workspace);
+    }
   if (self->doc != NULL)
     {
       flow_doc_remove_change_func (self->doc, self->watch);
+      flow_doc_remove_burst_func (self->doc, self->burst_watch);
       g_clear_object (&self->doc);
     }
   g_clear_object (&self->preview);
@@ -853,6 +1358,7 @@ flow_page_view_dispose (GObject *object)
   g_clear_object (&self->preview_buffer);
   g_clear_object (&self->outline);
   g_clear_pointer (&self->outline_offsets, g_array_unref);
+  g_clear_pointer (&self->burst_edits, g_array_unref);
 
   G_OBJECT_CLASS (flow_page_view_parent_class)->dispose (object);
 }
@@ -865,6 +1371,16 @@ flow_page_view_class_init (FlowPageViewClass *klass)
 
   object_class->dispose = flow_page_view_dispose;
   widget_class->grab_focus = flow_page_view_grab_focus;
+
+  /**
+   * FlowPageView::link-activated:
+   * @kind: a #FlowLinkKind
+   * @target: the page title, tag or issue key
+   */
+  gtk_widget_class_install_action (widget_class, "page.export", "s", export_action_cb);
+
+  signals[LINK_ACTIVATED] = g_signal_new ("link-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "flowpageview");
 }
@@ -903,12 +1419,31 @@ make_tags (FlowPageView  *self,
   /* Lower priority than the styles above only matters for colours; the
    * fence tag is invisible bookkeeping. */
   self->fence_tag = gtk_text_buffer_create_tag (buffer, "flow-in-fence", NULL);
+  self->link_tags[FLOW_LINK_WIKI] = gtk_text_buffer_create_tag (buffer, "flow-wikilink", "foreground", "#1c71d8",
+                                                                "underline", PANGO_UNDERLINE_SINGLE, NULL);
+  self->link_tags[FLOW_LINK_TAG] = gtk_text_buffer_create_tag (buffer, "flow-tag", "foreground", "#9141ac",
+                                                               "weight", PANGO_WEIGHT_SEMIBOLD, NULL);
+  self->link_tags[FLOW_LINK_ISSUE] = gtk_text_buffer_create_tag (buffer, "flow-issue", "foreground", "#1c71d8",
+                                                                 "underline", PANGO_UNDERLINE_SINGLE, NULL);
   self->removed_tag = gtk_text_buffer_create_tag (buffer, "flow-removed",
                                                   "paragraph-background", "rgba(224,27,36,0.15)",
                                                   "strikethrough", TRUE, NULL);
   self->added_tag = gtk_text_buffer_create_tag (buffer, "flow-added",
                                                 "paragraph-background", "rgba(46,194,126,0.18)", NULL);
   (void) table;
+}
+
+static gboolean
+set_language_cb (gpointer data)
+{
+  FlowPageView *self = data;
+  GtkSourceLanguageManager *lm = gtk_source_language_manager_get_default ();
+  GtkSourceLanguage *markdown = gtk_source_language_manager_get_language (lm, "markdown");
+
+  self->language_source = 0;
+  gtk_source_buffer_set_language (GTK_SOURCE_BUFFER (self->buffer), markdown);
+  gtk_source_buffer_set_language (GTK_SOURCE_BUFFER (self->preview_buffer), markdown);
+  return G_SOURCE_REMOVE;
 }
 
 /* The editor follows the light or dark style with libadwaita's matching
@@ -930,33 +1465,41 @@ update_scheme (FlowPageView *self)
 static void
 flow_page_view_init (FlowPageView *self)
 {
-  GtkSourceLanguageManager *lm = gtk_source_language_manager_get_default ();
-  GtkSourceLanguage *markdown = gtk_source_language_manager_get_language (lm, "markdown");
   GtkWidget *content = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
   GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   GtkWidget *side_title = gtk_label_new (_("Outline"));
   GtkWidget *side_scroller = gtk_scrolled_window_new ();
   GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *history_bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   GtkWidget *spacer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-  GtkWidget *close_history = gtk_button_new_from_icon_name ("window-close-symbolic");
   GtkEventController *key;
   GtkSourceBuffer *buffer;
   GtkSourceBuffer *preview;
 
   self->outline = gtk_string_list_new (NULL);
   self->outline_offsets = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->burst_edits = g_array_new (FALSE, FALSE, sizeof (PendingEdit));
+  g_array_set_clear_func (self->burst_edits, pending_edit_clear);
 
   /* Two buffers sharing one tag table: the page, and the read-only
    * history preview. */
-  buffer = gtk_source_buffer_new_with_language (markdown);
+  buffer = gtk_source_buffer_new (NULL);
   self->buffer = GTK_TEXT_BUFFER (buffer);
   make_tags (self, self->buffer);
   preview = gtk_source_buffer_new (gtk_text_buffer_get_tag_table (self->buffer));
-  gtk_source_buffer_set_language (preview, markdown);
   self->preview_buffer = GTK_TEXT_BUFFER (preview);
+  /* Compiling GtkSourceView's Markdown highlighting takes tens of
+   * milliseconds the first time; the page's own styling already shows,
+   * so it can wait until after the first frame. */
+  self->language_source = g_idle_add_full (G_PRIORITY_LOW, set_language_cb, self, NULL);
   gtk_text_buffer_set_enable_undo (self->buffer, FALSE);
   gtk_text_buffer_set_enable_undo (self->preview_buffer, FALSE);
+  {
+    GtkTextIter start;
+
+    gtk_text_buffer_get_start_iter (self->buffer, &start);
+    self->dirty_start = gtk_text_buffer_create_mark (self->buffer, NULL, &start, TRUE);
+    self->dirty_end = gtk_text_buffer_create_mark (self->buffer, NULL, &start, FALSE);
+  }
 
   self->view = GTK_SOURCE_VIEW (gtk_source_view_new_with_buffer (buffer));
   gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (self->view), GTK_WRAP_WORD_CHAR);
@@ -975,6 +1518,20 @@ flow_page_view_init (FlowPageView *self)
   gtk_event_controller_set_propagation_phase (key, GTK_PHASE_CAPTURE);
   g_signal_connect (key, "key-pressed", G_CALLBACK (key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->view), key);
+  {
+    GtkGesture *click = gtk_gesture_click_new ();
+
+    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_PRIMARY);
+    gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (click), GTK_PHASE_CAPTURE);
+    g_signal_connect (click, "pressed", G_CALLBACK (click_pressed_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->view), GTK_EVENT_CONTROLLER (click));
+  }
+  {
+    GtkEventController *focus = gtk_event_controller_focus_new ();
+
+    g_signal_connect_swapped (focus, "enter", G_CALLBACK (focus_enter_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->view), focus);
+  }
 
   self->scroller = gtk_scrolled_window_new ();
   gtk_widget_set_hexpand (self->scroller, TRUE);
@@ -996,6 +1553,26 @@ flow_page_view_init (FlowPageView *self)
   gtk_widget_set_vexpand (side_scroller, TRUE);
   gtk_box_append (GTK_BOX (side), side_title);
   gtk_box_append (GTK_BOX (side), side_scroller);
+  {
+    GtkWidget *title = gtk_label_new (_("Linked From"));
+
+    gtk_widget_add_css_class (title, "heading");
+    gtk_label_set_xalign (GTK_LABEL (title), 0);
+    gtk_widget_set_margin_start (title, 12);
+    self->backlinks_list = GTK_LIST_BOX (gtk_list_box_new ());
+    gtk_widget_add_css_class (GTK_WIDGET (self->backlinks_list), "navigation-sidebar");
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->backlinks_list),
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, _("Pages linking here"), -1);
+    g_signal_connect (self->backlinks_list, "row-activated", G_CALLBACK (backlink_row_activated_cb), self);
+    self->backlinks_empty = gtk_label_new (_("No page links here yet"));
+    gtk_widget_add_css_class (self->backlinks_empty, "dim-label");
+    gtk_label_set_xalign (GTK_LABEL (self->backlinks_empty), 0);
+    gtk_widget_set_margin_start (self->backlinks_empty, 12);
+    gtk_widget_set_margin_bottom (self->backlinks_empty, 12);
+    gtk_box_append (GTK_BOX (side), title);
+    gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->backlinks_list));
+    gtk_box_append (GTK_BOX (side), self->backlinks_empty);
+  }
   gtk_widget_set_size_request (side, 220, -1);
   gtk_widget_add_css_class (side, "flow-page-side");
   self->side_revealer = gtk_revealer_new ();
@@ -1027,35 +1604,29 @@ flow_page_view_init (FlowPageView *self)
   gtk_box_append (GTK_BOX (bar), spacer);
   gtk_box_append (GTK_BOX (bar), self->outline_button);
   gtk_box_append (GTK_BOX (bar), self->history_button);
+  {
+    g_autoptr(GMenu) menu = g_menu_new ();
+    GtkWidget *export_button = gtk_menu_button_new ();
+
+    g_menu_append (menu, _("Export as _Markdown…"), "page.export::md");
+    g_menu_append (menu, _("Export as _HTML…"), "page.export::html");
+    g_menu_append (menu, _("Export as _PDF…"), "page.export::pdf");
+    gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (export_button), G_MENU_MODEL (menu));
+    gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (export_button), "document-send-symbolic");
+    gtk_widget_set_tooltip_text (export_button, _("Export"));
+    gtk_widget_add_css_class (export_button, "flat");
+    gtk_box_append (GTK_BOX (bar), export_button);
+  }
 
   /* The history bar. */
-  gtk_widget_add_css_class (history_bar, "toolbar");
-  self->history_scale = gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 1);
-  gtk_scale_set_draw_value (GTK_SCALE (self->history_scale), FALSE);
-  gtk_widget_set_hexpand (self->history_scale, TRUE);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->history_scale),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Version"), -1);
-  g_signal_connect (self->history_scale, "value-changed", G_CALLBACK (history_scale_changed_cb), self);
-  self->history_label = gtk_label_new (NULL);
-  gtk_widget_add_css_class (self->history_label, "dim-label");
-  gtk_widget_add_css_class (self->history_label, "numeric");
-  self->restore_button = gtk_button_new_with_mnemonic (_("_Restore This Version"));
-  gtk_widget_add_css_class (self->restore_button, "suggested-action");
-  g_signal_connect_swapped (self->restore_button, "clicked", G_CALLBACK (restore_clicked_cb), self);
-  gtk_widget_add_css_class (close_history, "flat");
-  gtk_widget_set_tooltip_text (close_history, _("Back to the Current Version"));
-  g_signal_connect_swapped (close_history, "clicked", G_CALLBACK (close_history_cb), self);
-  gtk_box_append (GTK_BOX (history_bar), self->history_scale);
-  gtk_box_append (GTK_BOX (history_bar), self->history_label);
-  gtk_box_append (GTK_BOX (history_bar), self->restore_button);
-  gtk_box_append (GTK_BOX (history_bar), close_history);
-  self->history_revealer = gtk_revealer_new ();
-  gtk_revealer_set_transition_type (GTK_REVEALER (self->history_revealer), GTK_REVEALER_TRANSITION_TYPE_SLIDE_UP);
-  gtk_revealer_set_child (GTK_REVEALER (self->history_revealer), history_bar);
+  self->history_bar = flow_history_bar_new (FALSE, _("red: changed since, green: added since"));
+  g_signal_connect_swapped (self->history_bar, "preview", G_CALLBACK (history_preview_cb), self);
+  g_signal_connect_swapped (self->history_bar, "restore", G_CALLBACK (restore_clicked_cb), self);
+  g_signal_connect_swapped (self->history_bar, "close", G_CALLBACK (close_history_cb), self);
 
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_box_append (GTK_BOX (self->box), content);
-  gtk_box_append (GTK_BOX (self->box), self->history_revealer);
+  gtk_box_append (GTK_BOX (self->box), self->history_bar);
   gtk_box_append (GTK_BOX (self->box), bar);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 

@@ -10,6 +10,7 @@
 #include <gtk/gtk.h>
 
 #include "flow-doc.h"
+#include "flow-workspace.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +19,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (FlowPageView, flow_page_view, FLOW, PAGE_VIEW, GtkWidget)
 
 FlowPageView  *flow_page_view_new              (FlowDoc      *page);
+void           flow_page_view_set_workspace    (FlowPageView  *self,
+                                                FlowWorkspace *workspace);
 FlowDoc       *flow_page_view_get_doc          (FlowPageView *self);
 GtkTextBuffer *flow_page_view_get_buffer       (FlowPageView *self);
 GtkTextView   *flow_page_view_get_text_view    (FlowPageView *self);
@@ -29,6 +32,11 @@ gboolean       flow_page_view_preview_version  (FlowPageView *self,
                                                 guint64       n_ops);
 gboolean       flow_page_view_restore_preview  (FlowPageView *self,
                                                 GError      **error);
+gboolean       flow_page_view_activate_link_at (FlowPageView *self,
+                                                guint         offset);
+GBytes        *flow_page_view_export           (FlowPageView  *self,
+                                                const char    *format,
+                                                GError       **error);
 void           flow_page_view_scroll_to_offset (FlowPageView *self,
                                                 guint         offset);
 

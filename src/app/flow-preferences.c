@@ -22,6 +22,7 @@ struct _FlowPreferences
 
   /* Template widgets */
   AdwEntryRow          *name_row;
+  AdwEntryRow          *issue_url_row;
   GtkWidget            *user_color_button;
   AdwComboRow          *scheme_row;
   GtkWidget            *stroke_color_button;
@@ -109,6 +110,8 @@ flow_preferences_new (GSettings *settings)
   gtk_editable_set_text (GTK_EDITABLE (self->name_row), name);
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (name_changed_cb), self);
 
+  g_settings_bind (settings, "issue-url", self->issue_url_row, "text", G_SETTINGS_BIND_DEFAULT);
+
   scheme = g_settings_get_string (settings, "color-scheme");
   for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
     if (g_strcmp0 (scheme, schemes[i]) == 0)
@@ -145,6 +148,7 @@ flow_preferences_class_init (FlowPreferencesClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/flowsync/FlowSync/ui/flow-preferences.ui");
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, name_row);
+  gtk_widget_class_bind_template_child (widget_class, FlowPreferences, issue_url_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, user_color_button);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, scheme_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, stroke_color_button);

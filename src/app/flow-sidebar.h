@@ -10,6 +10,7 @@
 #include <gtk/gtk.h>
 
 #include "flow-doc.h"
+#include "flow-store.h"
 
 G_BEGIN_DECLS
 
@@ -22,6 +23,16 @@ void       flow_sidebar_set_catalog  (FlowSidebar *self,
                                       FlowDoc     *catalog);
 void       flow_sidebar_select       (FlowSidebar    *self,
                                       const FlowOpId *id);
+void       flow_sidebar_set_store    (FlowSidebar    *self,
+                                      FlowStore      *store);
+void       flow_sidebar_show_tag     (FlowSidebar    *self,
+                                      const char     *tag);
+void       flow_sidebar_focus_search (FlowSidebar    *self);
+void       flow_sidebar_search       (FlowSidebar    *self,
+                                      const char     *query);
+guint      flow_sidebar_get_n_results (FlowSidebar   *self);
+void       flow_sidebar_activate_result (FlowSidebar *self,
+                                      guint           index);
 guint      flow_sidebar_get_n_rows   (FlowSidebar *self,
                                       gboolean     trash);
 

@@ -19,9 +19,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "flow-board-page.h"
 #include "flow-catalog.h"
+#include "flow-links.h"
+#include "flow-page-export.h"
 #include "flow-page-view.h"
 #include "flow-sidebar.h"
 #include "flow-window.h"
@@ -49,6 +52,7 @@ struct _FlowWindow
   gboolean              closing;
   gboolean              closed;
   gboolean              disposed;
+  GHashTable           *pending_offsets;  /* doc id string -> offset + 1 */
 };
 
 G_DEFINE_FINAL_TYPE (FlowWindow, flow_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -121,6 +125,8 @@ flow_window_actions_update (FlowWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-board", have_ws);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-page", have_ws);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-markdown", have_ws);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", have_ws);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-tab", page != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", editable && flow_doc_can_undo (doc));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", editable && flow_doc_can_redo (doc));
@@ -206,6 +212,147 @@ find_tab (FlowWindow     *self,
   return NULL;
 }
 
+static void add_tab (FlowWindow *self,
+                     FlowDoc    *doc);
+
+static void
+create_document (FlowWindow  *self,
+                 FlowDocKind  kind,
+                 const char  *title)
+{
+  g_autoptr(GError) error = NULL;
+  FlowDoc *doc = flow_workspace_new_document (self->workspace, kind, title, NULL, &error);
+
+  if (doc == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not create the document: %s"), error->message);
+
+      flow_window_show_error (self, msg);
+      return;
+    }
+  add_tab (self, doc);
+}
+
+/* A search result opens its page at the match, once the page is shown. */
+static void
+apply_pending_offset (FlowWindow *self,
+                      GtkWidget  *child)
+{
+  FlowDoc *doc = g_object_get_data (G_OBJECT (child), "flow-doc");
+  g_autofree char *key = doc ? flow_op_id_to_string (flow_doc_get_id (doc)) : NULL;
+  guint offset;
+
+  if (key == NULL || !g_hash_table_contains (self->pending_offsets, key))
+    return;
+  offset = GPOINTER_TO_UINT (g_hash_table_lookup (self->pending_offsets, key)) - 1;
+  g_hash_table_remove (self->pending_offsets, key);
+  if (FLOW_IS_PAGE_VIEW (child))
+    flow_page_view_scroll_to_offset (FLOW_PAGE_VIEW (child), offset);
+}
+
+/* Finds a live document by title, ignoring case (as [[links]] do); pages
+ * win over boards of the same title. */
+static gboolean
+find_by_title (FlowWindow *self,
+               const char *title,
+               FlowOpId   *id)
+{
+  g_autoptr(GArray) entries = flow_catalog_list (flow_workspace_get_catalog (self->workspace), FALSE);
+  g_autofree char *want = flow_links_fold_title (title);
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      FlowCatalogEntry *e = &g_array_index (entries, FlowCatalogEntry, i);
+      g_autofree char *have = flow_links_fold_title (e->title);
+
+      if (g_strcmp0 (have, want) == 0 && (!found || e->kind == FLOW_DOC_KIND_PAGE))
+        {
+          *id = e->id;
+          found = TRUE;
+        }
+    }
+  for (guint i = 0; i < entries->len; i++)
+    flow_catalog_entry_clear (&g_array_index (entries, FlowCatalogEntry, i));
+  return found;
+}
+
+static void
+create_linked_page_cb (AdwMessageDialog *dialog,
+                       const char       *response,
+                       FlowWindow       *self)
+{
+  const char *title = g_object_get_data (G_OBJECT (dialog), "title");
+
+  if (g_strcmp0 (response, "create") != 0 || self->workspace == NULL)
+    return;
+  create_document (self, FLOW_DOC_KIND_PAGE, title);
+}
+
+static void
+page_link_activated_cb (GtkWidget  *view,
+                        int         kind,
+                        const char *target,
+                        FlowWindow *self)
+{
+  FlowOpId id;
+
+  if (self->workspace == NULL)
+    return;
+  switch ((FlowLinkKind) kind)
+    {
+    case FLOW_LINK_WIKI:
+      if (find_by_title (self, target, &id))
+        flow_window_open_document (self, &id);
+      else
+        {
+          GtkWidget *dialog;
+          g_autofree char *body = NULL;
+
+          /* translators: %s is a page title */
+          body = g_strdup_printf (_("There is no page called “%s” in this workspace yet."), target);
+          dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Create Page?"), body);
+          adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                            "cancel", _("_Cancel"),
+                                            "create", _("C_reate Page"),
+                                            NULL);
+          adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "create",
+                                                      ADW_RESPONSE_SUGGESTED);
+          adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "create");
+          adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+          g_object_set_data_full (G_OBJECT (dialog), "title", g_strdup (target), g_free);
+          g_signal_connect_object (dialog, "response", G_CALLBACK (create_linked_page_cb), self, 0);
+          gtk_window_present (GTK_WINDOW (dialog));
+        }
+      break;
+
+    case FLOW_LINK_ISSUE:
+      {
+        GSettings *settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
+        g_autofree char *pattern = settings ? g_settings_get_string (settings, "issue-url") : g_strdup ("");
+        g_autofree char *key = g_uri_escape_string (target, NULL, FALSE);
+        g_autoptr(GString) uri = g_string_new (pattern);
+
+        if (pattern[0] == '\0' || strstr (pattern, "%s") == NULL)
+          {
+            show_toast (self, _("Set an issue tracker address in Preferences to open issue keys"));
+            break;
+          }
+        g_string_replace (uri, "%s", key, 0);
+        gtk_show_uri (GTK_WINDOW (self), uri->str, GDK_CURRENT_TIME);
+      }
+      break;
+
+    case FLOW_LINK_TAG:
+      flow_sidebar_show_tag (self->sidebar, target);
+      adw_flap_set_reveal_flap (self->flap, TRUE);
+      break;
+
+    default:
+      break;
+    }
+}
+
 static void
 add_tab (FlowWindow *self,
          FlowDoc    *doc)
@@ -228,7 +375,11 @@ add_tab (FlowWindow *self,
   if (flow_doc_get_kind (doc) == FLOW_DOC_KIND_BOARD)
     child = GTK_WIDGET (flow_board_page_new (doc));
   else
-    child = GTK_WIDGET (flow_page_view_new (doc));
+    {
+      child = GTK_WIDGET (flow_page_view_new (doc));
+      flow_page_view_set_workspace (FLOW_PAGE_VIEW (child), self->workspace);
+      g_signal_connect_object (child, "link-activated", G_CALLBACK (page_link_activated_cb), self, 0);
+    }
   g_object_set_data_full (G_OBJECT (child), "flow-doc", g_object_ref (doc), g_object_unref);
   watch = flow_doc_add_change_func (doc, doc_changed_cb, self, NULL);
   g_object_set_data (G_OBJECT (child), "flow-doc-watch", GUINT_TO_POINTER (watch));
@@ -246,6 +397,7 @@ add_tab (FlowWindow *self,
   flow_catalog_entry_clear (&entry);
   update_content (self);
   gtk_widget_grab_focus (child);
+  apply_pending_offset (self, child);
 }
 
 static void
@@ -309,6 +461,39 @@ sidebar_open_document_cb (FlowSidebar *sidebar,
 
   if (flow_op_id_parse (id_str, &id))
     flow_window_open_document (self, &id);
+}
+
+static void
+sidebar_open_result_cb (FlowSidebar *sidebar,
+                        const char  *id_str,
+                        guint        offset,
+                        FlowWindow  *self)
+{
+  FlowOpId id;
+  AdwTabPage *page;
+
+  if (!flow_op_id_parse (id_str, &id))
+    return;
+  g_hash_table_insert (self->pending_offsets, g_strdup (id_str), GUINT_TO_POINTER (offset + 1));
+  page = find_tab (self, &id);
+  if (page != NULL)
+    {
+      adw_tab_view_set_selected_page (self->tab_view, page);
+      apply_pending_offset (self, adw_tab_page_get_child (page));
+      return;
+    }
+  flow_window_open_document (self, &id);
+}
+
+static void
+flow_window_actions_search_cb (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+
+  adw_flap_set_reveal_flap (self->flap, TRUE);
+  flow_sidebar_focus_search (self->sidebar);
 }
 
 GtkWidget *
@@ -388,6 +573,7 @@ set_workspace (FlowWindow    *self,
   }
 
   flow_sidebar_set_catalog (self->sidebar, flow_workspace_get_catalog (workspace));
+  flow_sidebar_set_store (self->sidebar, flow_workspace_get_store (workspace));
   self->catalog_watch = flow_doc_add_change_func (flow_workspace_get_catalog (workspace),
                                                   catalog_changed_cb, self, NULL);
   flow_application_add_recent (FLOW_APPLICATION (g_application_get_default ()), self->path);
@@ -512,20 +698,10 @@ static void
 new_document (FlowWindow  *self,
               FlowDocKind  kind)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *title = unique_title (self, kind == FLOW_DOC_KIND_BOARD ? _("Untitled Board")
                                                                          : _("Untitled Page"));
-  FlowDoc *doc;
 
-  doc = flow_workspace_new_document (self->workspace, kind, title, NULL, &error);
-  if (doc == NULL)
-    {
-      g_autofree char *msg = g_strdup_printf (_("Could not create the document: %s"), error->message);
-
-      flow_window_show_error (self, msg);
-      return;
-    }
-  add_tab (self, doc);
+  create_document (self, kind, title);
 }
 
 static void
@@ -646,6 +822,145 @@ run_chooser (FlowWindow *self,
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), _("Workspace.flowsync"));
   g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ------------------------------------------------------------------------
+ * Importing Markdown files as pages
+ * ------------------------------------------------------------------------ */
+
+static void
+import_loaded_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(FlowWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = g_file_load_bytes_finish (G_FILE (source), result, NULL, &error);
+  g_autofree char *text = NULL;
+  g_autofree char *base = g_file_get_basename (G_FILE (source));
+  g_autofree char *title = NULL;
+  FlowDoc *doc;
+  char *dot;
+
+  if (bytes != NULL)
+    text = flow_page_import_markdown (bytes, &error);
+  if (text == NULL || self->workspace == NULL)
+    {
+      g_autofree char *msg = NULL;
+
+      if (self->workspace == NULL)
+        return;
+      /* translators: %1$s is a file name, %2$s the reason */
+      msg = g_strdup_printf (_("Could not import “%s”: %s"), base, error->message);
+      flow_window_show_error (self, msg);
+      return;
+    }
+  dot = strrchr (base, '.');
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  title = flow_page_title_from_markdown (text, base);
+  doc = flow_workspace_new_document (self->workspace, FLOW_DOC_KIND_PAGE, title, NULL, &error);
+  if (doc == NULL || !flow_doc_insert_text (doc, 0, text, -1, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Could not import “%s”: %s"), base, error->message);
+
+      flow_window_show_error (self, msg);
+      return;
+    }
+  add_tab (self, doc);
+}
+
+/**
+ * flow_window_import_file:
+ * @self: a window showing a workspace
+ * @file: a Markdown file
+ *
+ * Reads @file without blocking and adds it as a new page.
+ */
+void
+flow_window_import_file (FlowWindow *self,
+                         GFile      *file)
+{
+  g_return_if_fail (FLOW_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  if (self->workspace == NULL)
+    return;
+  g_file_load_bytes_async (file, self->cancellable, import_loaded_cb, g_object_ref (self));
+}
+
+static void
+import_chooser_response_cb (GtkNativeDialog *dialog,
+                            int              response,
+                            FlowWindow      *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+
+      for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+        {
+          g_autoptr(GFile) file = g_list_model_get_item (files, i);
+
+          flow_window_import_file (self, file);
+        }
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+flow_window_actions_import_cb (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  chooser = gtk_file_chooser_native_new (_("Import Markdown"), GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (chooser), TRUE);
+  gtk_file_filter_set_name (filter, _("Markdown Files"));
+  gtk_file_filter_add_pattern (filter, "*.md");
+  gtk_file_filter_add_pattern (filter, "*.markdown");
+  gtk_file_filter_add_mime_type (filter, "text/markdown");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+  g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static gboolean
+is_markdown_file (GFile *file)
+{
+  g_autofree char *name = g_file_get_basename (file);
+
+  return name != NULL && (g_str_has_suffix (name, ".md") || g_str_has_suffix (name, ".markdown") ||
+                          g_str_has_suffix (name, ".MD"));
+}
+
+static gboolean
+drop_cb (GtkDropTarget *target,
+         const GValue  *value,
+         double         x,
+         double         y,
+         FlowWindow    *self)
+{
+  GSList *files;
+  gboolean any = FALSE;
+
+  if (self->workspace == NULL || !G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  files = g_value_get_boxed (value);
+  for (GSList *l = files; l != NULL; l = l->next)
+    if (is_markdown_file (l->data))
+      {
+        flow_window_import_file (self, l->data);
+        any = TRUE;
+      }
+  if (!any)
+    show_toast (self, _("Only Markdown files (.md) can be dropped here; drop images on a board"));
+  return any;
 }
 
 static void
@@ -929,6 +1244,7 @@ flow_window_dispose (GObject *object)
         remove_doc_watch (adw_tab_page_get_child (adw_tab_view_get_nth_page (self->tab_view, i)));
       flow_doc_remove_change_func (flow_workspace_get_catalog (self->workspace), self->catalog_watch);
       flow_sidebar_set_catalog (self->sidebar, NULL);
+      flow_sidebar_set_store (self->sidebar, NULL);
       /* Everything was flushed; this writes the closing snapshot. */
       if (!flow_workspace_close (self->workspace, &error))
         g_warning ("Closing %s: %s", self->path, error->message);
@@ -945,6 +1261,7 @@ flow_window_finalize (GObject *object)
   FlowWindow *self = FLOW_WINDOW (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->pending_offsets, g_hash_table_unref);
   g_free (self->path);
 
   G_OBJECT_CLASS (flow_window_parent_class)->finalize (object);
@@ -973,6 +1290,7 @@ flow_window_class_init (FlowWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, tab_view);
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, recent_menu);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_open_document_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sidebar_open_result_cb);
   gtk_widget_class_bind_template_callback (widget_class, tab_view_selected_page_cb);
   gtk_widget_class_bind_template_callback (widget_class, tab_view_close_page_cb);
   gtk_widget_class_bind_template_callback (widget_class, tab_view_page_detached_cb);
@@ -986,6 +1304,8 @@ flow_window_class_init (FlowWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.open-workspace", NULL, flow_window_actions_open_workspace_cb);
   gtk_widget_class_install_action (widget_class, "win.new-workspace", NULL, flow_window_actions_new_workspace_cb);
   gtk_widget_class_install_action (widget_class, "win.show-error", "s", flow_window_actions_show_error_cb);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, flow_window_actions_search_cb);
+  gtk_widget_class_install_action (widget_class, "win.import-markdown", NULL, flow_window_actions_import_cb);
   gtk_widget_class_install_action (widget_class, "win.rename-document", "s", flow_window_actions_rename_document_cb);
   gtk_widget_class_install_action (widget_class, "win.move-document", "s", flow_window_actions_move_document_cb);
   gtk_widget_class_install_action (widget_class, "win.trash-document", "s", flow_window_actions_trash_document_cb);
@@ -1000,6 +1320,13 @@ flow_window_init (FlowWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+  {
+    GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+
+    g_signal_connect (drop, "drop", G_CALLBACK (drop_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+  }
+  self->pending_offsets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
   if (settings != NULL)
     {

@@ -29,6 +29,8 @@ const char    *flow_window_get_path          (FlowWindow      *self);
 FlowWorkspace *flow_window_get_workspace     (FlowWindow      *self);
 void           flow_window_open_document     (FlowWindow      *self,
                                               const FlowOpId  *id);
+void           flow_window_import_file       (FlowWindow      *self,
+                                              GFile           *file);
 GtkWidget     *flow_window_get_current_view  (FlowWindow      *self);
 void           flow_window_show_error        (FlowWindow      *self,
                                               const char      *message);
