@@ -620,6 +620,8 @@ test_app_pages (void)
   spin (100);
   view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
   g_assert_true (flow_page_view_get_doc (view) == notes);
+  spin (300);
+  screenshot (GTK_WIDGET (window), "app-page-backlinks.png");
   {
     g_autoptr(GArray) back = flow_store_backlinks (store, "notes", &error);
 

@@ -94,6 +94,8 @@ struct _FlowPageView
   GtkListBox    *backlinks_list;
   GtkWidget     *backlinks_empty;
   GCancellable  *backlinks_cancel;
+  gulong         committed_id;
+  guint          backlinks_source;
   guint          catalog_watch;
   FlowDoc       *preview;
   guint          watch;
@@ -1095,6 +1097,25 @@ focus_enter_cb (FlowPageView *self)
   refresh_backlinks (self);
 }
 
+/* Other pages gain and lose links to this one as they are edited; the
+ * panel follows a second after edits are saved. */
+static gboolean
+backlinks_timeout_cb (gpointer data)
+{
+  FlowPageView *self = data;
+
+  self->backlinks_source = 0;
+  refresh_backlinks (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+store_committed_cb (FlowPageView *self)
+{
+  if (self->backlinks_source == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->backlinks_source = g_timeout_add_seconds (1, backlinks_timeout_cb, self);
+}
+
 /**
  * flow_page_view_set_workspace:
  * @self: a page view
@@ -1113,6 +1134,8 @@ flow_page_view_set_workspace (FlowPageView  *self,
   self->workspace = g_object_ref (workspace);
   self->catalog_watch = flow_doc_add_change_func (flow_workspace_get_catalog (workspace),
                                                   catalog_changed_cb, self, NULL);
+  self->committed_id = g_signal_connect_object (flow_workspace_get_store (workspace), "committed",
+                                               G_CALLBACK (store_committed_cb), self, G_CONNECT_SWAPPED);
   gtk_source_completion_add_provider (gtk_source_view_get_completion (self->view),
                                       GTK_SOURCE_COMPLETION_PROVIDER (flow_page_completion_new (workspace)));
   refresh_backlinks (self);
@@ -1339,6 +1362,7 @@ flow_page_view_dispose (GObject *object)
   g_clear_handle_id (&self->restyle_source, g_source_remove);
   g_clear_handle_id (&self->background_source, g_source_remove);
   g_clear_handle_id (&self->language_source, g_source_remove);
+  g_clear_handle_id (&self->backlinks_source, g_source_remove);
   g_cancellable_cancel (self->backlinks_cancel);
   g_clear_object (&self->backlinks_cancel);
   if (self->workspace != NULL)

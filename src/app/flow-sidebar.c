@@ -38,6 +38,8 @@ struct _FlowSidebar
   GtkListBox  *tags_list;
   GtkWidget   *tags_expander;
   FlowStore   *store;
+  gulong       committed_id;
+  guint        tags_source;
   GCancellable *search_cancel;
   GtkWidget   *scroller;
   GtkListBox  *list;
@@ -640,6 +642,25 @@ flow_sidebar_focus_search (FlowSidebar *self)
   gtk_widget_grab_focus (self->search_entry);
 }
 
+/* Tags change as pages are edited, here or by peers; the list follows a
+ * second after the edits are saved (queries index what is pending first). */
+static gboolean
+tags_timeout_cb (gpointer data)
+{
+  FlowSidebar *self = data;
+
+  self->tags_source = 0;
+  refresh_tags (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+store_committed_cb (FlowSidebar *self)
+{
+  if (self->tags_source == 0)
+    self->tags_source = g_timeout_add_seconds (1, tags_timeout_cb, self);
+}
+
 /**
  * flow_sidebar_set_store:
  * @self: a sidebar
@@ -652,7 +673,12 @@ flow_sidebar_set_store (FlowSidebar *self,
   g_return_if_fail (FLOW_IS_SIDEBAR (self));
 
   g_cancellable_cancel (self->search_cancel);
+  g_clear_handle_id (&self->tags_source, g_source_remove);
+  if (self->store != NULL)
+    g_clear_signal_handler (&self->committed_id, self->store);
   g_set_object (&self->store, store);
+  if (store != NULL)
+    self->committed_id = g_signal_connect_swapped (store, "committed", G_CALLBACK (store_committed_cb), self);
   refresh_tags (self);
 }
 
@@ -662,9 +688,9 @@ flow_sidebar_dispose (GObject *object)
   FlowSidebar *self = FLOW_SIDEBAR (object);
 
   flow_sidebar_set_catalog (self, NULL);
+  flow_sidebar_set_store (self, NULL);
   g_cancellable_cancel (self->search_cancel);
   g_clear_object (&self->search_cancel);
-  g_clear_object (&self->store);
   g_clear_pointer (&self->box, gtk_widget_unparent);
 
   G_OBJECT_CLASS (flow_sidebar_parent_class)->dispose (object);

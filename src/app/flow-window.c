@@ -52,6 +52,7 @@ struct _FlowWindow
   gboolean              closing;
   gboolean              closed;
   gboolean              disposed;
+  gboolean              write_error_shown;
   GHashTable           *pending_offsets;  /* doc id string -> offset + 1 */
 };
 
@@ -545,6 +546,36 @@ tab_view_page_detached_cb (FlowWindow *self,
  * Opening the workspace
  * ------------------------------------------------------------------------ */
 
+/* The disk refused a commit (full, read-only, gone): say so once until a
+ * commit succeeds again. The edits stay queued and are retried. */
+static void
+store_write_error_cb (FlowStore    *store,
+                      const GError *error,
+                      FlowWindow   *self)
+{
+  g_autofree char *msg = NULL;
+
+  if (self->write_error_shown)
+    return;
+  self->write_error_shown = TRUE;
+  /* translators: %s is the reason */
+  msg = g_strdup_printf (_("Could not save: %s. Your edits are kept and will be saved when the disk allows it."),
+                         error->message);
+  flow_window_show_error (self, msg);
+}
+
+static void
+store_committed_cb (FlowStore  *store,
+                    guint64     committed,
+                    FlowWindow *self)
+{
+  if (self->write_error_shown)
+    {
+      self->write_error_shown = FALSE;
+      show_toast (self, _("All edits are saved again"));
+    }
+}
+
 static void
 set_workspace (FlowWindow    *self,
                FlowWorkspace *workspace)
@@ -574,6 +605,10 @@ set_workspace (FlowWindow    *self,
 
   flow_sidebar_set_catalog (self->sidebar, flow_workspace_get_catalog (workspace));
   flow_sidebar_set_store (self->sidebar, flow_workspace_get_store (workspace));
+  g_signal_connect_object (flow_workspace_get_store (workspace), "write-error",
+                           G_CALLBACK (store_write_error_cb), self, 0);
+  g_signal_connect_object (flow_workspace_get_store (workspace), "committed",
+                           G_CALLBACK (store_committed_cb), self, 0);
   self->catalog_watch = flow_doc_add_change_func (flow_workspace_get_catalog (workspace),
                                                   catalog_changed_cb, self, NULL);
   flow_application_add_recent (FLOW_APPLICATION (g_application_get_default ()), self->path);
