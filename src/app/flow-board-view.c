@@ -826,6 +826,7 @@ flow_board_view_set_doc (FlowBoardView *self,
       g_clear_object (&self->canvas);
     }
   self->canvas = flow_canvas_new (board);
+  _flow_canvas_set_zoom_settle (self->canvas, 150 * G_TIME_SPAN_MILLISECOND);
   g_signal_connect_swapped (self->canvas, "invalidate", G_CALLBACK (invalidate_cb), self);
   g_signal_connect (self->canvas, "edit-text", G_CALLBACK (edit_text_cb), self);
   g_signal_connect (self->canvas, "image-requested", G_CALLBACK (image_requested_cb), self);

@@ -75,6 +75,9 @@ struct _FlowCanvas
   FlowTileCache   *tiles;        /* the board's pixels, see flow_canvas_draw() */
   guint            change_func;
   guint            redraw_id;    /* idle: the last frame was incomplete */
+  guint            settle_id;    /* timeout: the zoom has settled, draw exact tiles */
+  gint64           zoom_settle_us;
+  gint64           zoom_changed_at;
   gint64           tile_budget;  /* µs per frame, negative: unlimited */
   int              scale_factor; /* device pixels per widget pixel */
 
@@ -155,5 +158,8 @@ gboolean  _flow_canvas_paste_node        (FlowCanvas       *self,
                                           double            bx,
                                           double            by,
                                           GError          **error);
+
+void      _flow_canvas_set_zoom_settle (FlowCanvas *self,
+                                        gint64      settle_us);
 
 G_END_DECLS

@@ -492,6 +492,7 @@ flow_canvas_dispose (GObject *object)
       self->change_func = 0;
     }
   g_clear_handle_id (&self->redraw_id, g_source_remove);
+  g_clear_handle_id (&self->settle_id, g_source_remove);
   g_clear_pointer (&self->tiles, flow_tile_cache_free);
   g_clear_pointer (&self->scene, flow_scene_free);
   g_clear_object (&self->doc);
@@ -752,6 +753,7 @@ flow_canvas_zoom_at (FlowCanvas *self,
   self->zoom = zoom;
   self->offset_x = bx - wx / zoom;
   self->offset_y = by - wy / zoom;
+  self->zoom_changed_at = g_get_monotonic_time ();
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
   _flow_canvas_invalidate (self);
 }
@@ -771,7 +773,8 @@ flow_canvas_zoom_to_fit (FlowCanvas *self)
     {
       self->zoom = 1.0;
       self->offset_x = self->offset_y = 0;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+      self->zoom_changed_at = g_get_monotonic_time ();
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
       _flow_canvas_invalidate (self);
       return;
     }
@@ -782,6 +785,7 @@ flow_canvas_zoom_to_fit (FlowCanvas *self)
   self->zoom = zoom;
   self->offset_x = bounds.x + bounds.width / 2 - self->width / 2 / zoom;
   self->offset_y = bounds.y + bounds.height / 2 - self->height / 2 / zoom;
+  self->zoom_changed_at = g_get_monotonic_time ();
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
   _flow_canvas_invalidate (self);
 }
@@ -2909,6 +2913,28 @@ redraw_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+settle_cb (gpointer data)
+{
+  FlowCanvas *self = data;
+
+  self->settle_id = 0;
+  _flow_canvas_invalidate (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* How long after the last zoom change frames keep scaling cached tiles
+ * instead of drawing new ones (0, the default: never; the board widget
+ * turns it on, tests compare exact frames). */
+void
+_flow_canvas_set_zoom_settle (FlowCanvas *self,
+                              gint64      settle_us)
+{
+  g_return_if_fail (FLOW_IS_CANVAS (self));
+
+  self->zoom_settle_us = MAX (settle_us, 0);
+}
+
 /**
  * flow_canvas_draw:
  * @self: a canvas
@@ -2927,6 +2953,7 @@ flow_canvas_draw (FlowCanvas *self,
 {
   g_autoptr(GArray) hidden = NULL;
   double sf, zoom, dx, dy;
+  gboolean settling;
 
   g_return_if_fail (FLOW_IS_CANVAS (self));
   g_return_if_fail (cr != NULL);
@@ -2935,6 +2962,11 @@ flow_canvas_draw (FlowCanvas *self,
   zoom = self->zoom * sf;
   hidden = dup_hidden_ids (self);
 
+  /* While the zoom keeps changing (a pinch, Ctrl+scroll), frames scale the
+   * tiles they have; the exact ones are drawn once it settles. */
+  settling = self->zoom_settle_us > 0 &&
+             g_get_monotonic_time () - self->zoom_changed_at < self->zoom_settle_us;
+  flow_tile_cache_set_frozen (self->tiles, settling);
   cairo_save (cr);
   cairo_scale (cr, 1 / sf, 1 / sf);
   self->frame_complete =
@@ -2943,6 +2975,7 @@ flow_canvas_draw (FlowCanvas *self,
                           self->tile_budget, (const FlowOpId *) (gpointer) hidden->data,
                           hidden->len);
   cairo_restore (cr);
+  flow_tile_cache_set_frozen (self->tiles, FALSE);
   dx = (self->offset_x * zoom - round (self->offset_x * zoom)) / sf;
   dy = (self->offset_y * zoom - round (self->offset_y * zoom)) / sf;
 
@@ -2957,7 +2990,12 @@ flow_canvas_draw (FlowCanvas *self,
   draw_overlays (self, cr);
   cairo_restore (cr);
 
-  if (!self->frame_complete && self->redraw_id == 0)
+  if (settling)
+    {
+      if (self->settle_id == 0)
+        self->settle_id = g_timeout_add (self->zoom_settle_us / 1000 + 1, settle_cb, self);
+    }
+  else if (!self->frame_complete && self->redraw_id == 0)
     self->redraw_id = g_idle_add (redraw_cb, self);
 }
 

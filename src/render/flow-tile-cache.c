@@ -103,6 +103,7 @@ struct _FlowTileCache
   Tile               *rendering;       /* the tile being drawn, and where */
   const cairo_region_t *rendering_region;
   FlowTileCacheStats  stats;
+  gboolean            frozen;          /* draw only what is cached */
 };
 
 /* ------------------------------------------------------------------------
@@ -440,6 +441,11 @@ update_tiles (FlowTileCache *cache,
         if (tile != NULL)
           touch (cache, tile);
       }
+  /* During a zoom gesture every frame is at a new zoom: tiles drawn now
+   * would be thrown away by the next frame, so show scaled tiles of the
+   * zoom before and draw once the gesture settles. */
+  if (cache->frozen)
+    return;
   while (busy)
     {
       busy = FALSE;
@@ -547,8 +553,10 @@ paint_tile (FlowTileCache  *cache,
           touch (cache, tile);
         }
       cairo_set_source_surface (cr, tile->surface, 0, 0);
+      /* Mid-gesture frames last a frame each: the cheapest scaling will do. */
       if (f != 1.0)
-        cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_BILINEAR);
+        cairo_pattern_set_filter (cairo_get_source (cr), cache->frozen ? CAIRO_FILTER_FAST
+                                                                       : CAIRO_FILTER_BILINEAR);
       cairo_paint (cr);
       cairo_restore (cr);
       cairo_region_subtract (uncovered, part);
@@ -801,4 +809,22 @@ flow_tile_cache_get_stats (FlowTileCache      *cache,
 
   *stats = cache->stats;
   stats->n_levels = cache->levels->len;
+}
+
+/**
+ * flow_tile_cache_set_frozen:
+ * @cache: a tile cache
+ * @frozen: draw only tiles already rendered (scaled from other zooms where
+ *   the current zoom has none), render nothing new
+ *
+ * For frames during a zoom gesture: they stay cheap and slightly blurry,
+ * and the first frame after the gesture settles renders the exact tiles.
+ */
+void
+flow_tile_cache_set_frozen (FlowTileCache *cache,
+                            gboolean       frozen)
+{
+  g_return_if_fail (cache != NULL);
+
+  cache->frozen = !!frozen;
 }

@@ -53,4 +53,7 @@ void           flow_tile_cache_get_stats     (FlowTileCache      *cache,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlowTileCache, flow_tile_cache_free)
 
+void            flow_tile_cache_set_frozen (FlowTileCache *cache,
+                                            gboolean       frozen);
+
 G_END_DECLS
