@@ -464,7 +464,8 @@ test_page_links (void)
   GtkTextIter it;
 
   g_signal_connect (view, "link-activated", G_CALLBACK (link_cb), log);
-  gtk_text_buffer_set_text (buffer, "See [[Design Notes]] and #sync, fixes PROJ-42.\n`[[not a link]]`\n", -1);
+  gtk_text_buffer_set_text (buffer, "See [[Design Notes]] and #sync, fixes PROJ-42.\n`[[not a link]]`\n"
+                            "Read [the guide](https://gnome.org/guide) or https://flowsync.test/x.\n", -1);
   run_idles ();
   gtk_text_buffer_get_iter_at_offset (buffer, &it, 8);
   g_assert_true (gtk_text_iter_has_tag (&it, gtk_text_tag_table_lookup (table, "flow-wikilink")));
@@ -477,6 +478,12 @@ test_page_links (void)
   g_assert_false (flow_page_view_activate_link_at (view, 1));
   g_assert_false (flow_page_view_activate_link_at (view, 52));
   g_assert_cmpstr (log->str, ==, "0:Design Notes;1:sync;2:PROJ-42;");
+  g_string_truncate (log, 0);
+  /* Web addresses, in a Markdown link or bare. */
+  g_assert_true (flow_page_view_activate_link_at (view, 64 + 8));
+  g_assert_true (flow_page_view_activate_link_at (view, 64 + 50));
+  g_assert_false (flow_page_view_activate_link_at (view, 64 + 1));
+  g_assert_cmpstr (log->str, ==, "100:https://gnome.org/guide;100:https://flowsync.test/x;");
   g_object_unref (view);
 }
 

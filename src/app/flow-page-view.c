@@ -349,7 +349,7 @@ outline_row_activated_cb (GtkListBox    *list,
 static void
 update_stats (FlowPageView *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->view));
+  GtkTextBuffer *buffer = self->buffer;
   GtkTextIter start, end;
   g_autofree char *text = NULL;
   g_autofree char *label = NULL;
@@ -709,6 +709,44 @@ doc_changed_cb (FlowDoc    *doc,
 
 /* Ctrl+click on a [[link]], #tag or issue key (or a Markdown link) asks
  * the window to follow it. */
+/* A web address under @col in @line: inside [text](url), <url>, or bare. */
+static char *
+url_at (const char *line,
+        guint       col)
+{
+  glong n_chars = g_utf8_strlen (line, -1);
+  const char *at;
+  const char *start, *end;
+
+  if (col >= (guint) n_chars)
+    return NULL;
+  at = g_utf8_offset_to_pointer (line, col);
+
+  /* [text](url): from the "[" to the ")". */
+  for (const char *p = strstr (line, "]("); p != NULL; p = strstr (p + 2, "]("))
+    {
+      const char *open = p;
+      const char *close = strchr (p + 2, ')');
+
+      while (open > line && *open != '[')
+        open--;
+      if (close != NULL && *open == '[' && at >= open && at <= close)
+        return g_strndup (p + 2, close - (p + 2));
+    }
+  /* A bare or <bracketed> address. */
+  start = at;
+  while (start > line && !g_ascii_isspace (start[-1]) && start[-1] != '<' && start[-1] != '(')
+    start--;
+  end = at;
+  while (*end && !g_ascii_isspace (*end) && *end != '>' && *end != ')')
+    end++;
+  while (end > start && strchr (".,;:!?", end[-1]) != NULL)
+    end--;
+  if (g_str_has_prefix (start, "https://") || g_str_has_prefix (start, "http://"))
+    return g_strndup (start, end - start);
+  return NULL;
+}
+
 static gboolean
 link_at (FlowPageView  *self,
          GtkTextIter   *iter,
@@ -737,6 +775,11 @@ link_at (FlowPageView  *self,
           *target = g_steal_pointer (&link->target);
           return TRUE;
         }
+    }
+  if ((*target = url_at (line, col)) != NULL)
+    {
+      *kind = FLOW_PAGE_LINK_URL;
+      return TRUE;
     }
   return FALSE;
 }
@@ -1586,7 +1629,7 @@ flow_page_view_init (FlowPageView *self)
     self->backlinks_list = GTK_LIST_BOX (gtk_list_box_new ());
     gtk_widget_add_css_class (GTK_WIDGET (self->backlinks_list), "navigation-sidebar");
     gtk_accessible_update_property (GTK_ACCESSIBLE (self->backlinks_list),
-                                    GTK_ACCESSIBLE_PROPERTY_LABEL, _("Pages linking here"), -1);
+                                    GTK_ACCESSIBLE_PROPERTY_LABEL, _("Documents linking here"), -1);
     g_signal_connect (self->backlinks_list, "row-activated", G_CALLBACK (backlink_row_activated_cb), self);
     self->backlinks_empty = gtk_label_new (_("No page links here yet"));
     gtk_widget_add_css_class (self->backlinks_empty, "dim-label");

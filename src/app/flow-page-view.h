@@ -14,6 +14,10 @@
 
 G_BEGIN_DECLS
 
+/* The kind "link-activated" reports for a web address (besides the
+ * FlowLinkKind values). */
+#define FLOW_PAGE_LINK_URL 100
+
 #define FLOW_TYPE_PAGE_VIEW (flow_page_view_get_type ())
 
 G_DECLARE_FINAL_TYPE (FlowPageView, flow_page_view, FLOW, PAGE_VIEW, GtkWidget)

@@ -300,6 +300,11 @@ page_link_activated_cb (GtkWidget  *view,
 
   if (self->workspace == NULL)
     return;
+  if (kind == FLOW_PAGE_LINK_URL)
+    {
+      gtk_show_uri (GTK_WINDOW (self), target, GDK_CURRENT_TIME);
+      return;
+    }
   switch ((FlowLinkKind) kind)
     {
     case FLOW_LINK_WIKI:
@@ -893,7 +898,13 @@ import_loaded_cb (GObject      *source,
   dot = strrchr (base, '.');
   if (dot != NULL && dot != base)
     *dot = '\0';
-  title = flow_page_title_from_markdown (text, base);
+  {
+    g_autofree char *wanted = flow_page_title_from_markdown (text, base);
+
+    /* Importing a file twice gives "Plan" and "Plan 2", so [[links]]
+     * stay unambiguous. */
+    title = unique_title (self, wanted);
+  }
   doc = flow_workspace_new_document (self->workspace, FLOW_DOC_KIND_PAGE, title, NULL, &error);
   if (doc == NULL || !flow_doc_insert_text (doc, 0, text, -1, &error))
     {
@@ -970,8 +981,9 @@ is_markdown_file (GFile *file)
 {
   g_autofree char *name = g_file_get_basename (file);
 
-  return name != NULL && (g_str_has_suffix (name, ".md") || g_str_has_suffix (name, ".markdown") ||
-                          g_str_has_suffix (name, ".MD"));
+  const char *dot = name ? strrchr (name, '.') : NULL;
+
+  return dot != NULL && (g_ascii_strcasecmp (dot, ".md") == 0 || g_ascii_strcasecmp (dot, ".markdown") == 0);
 }
 
 static gboolean
