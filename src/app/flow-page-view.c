@@ -1155,8 +1155,11 @@ backlinks_timeout_cb (gpointer data)
 static void
 store_committed_cb (FlowPageView *self)
 {
-  if (self->backlinks_source == 0 && gtk_widget_get_mapped (GTK_WIDGET (self)))
-    self->backlinks_source = g_timeout_add_seconds (1, backlinks_timeout_cb, self);
+  /* A query makes the index catch up, which is work for the writer: wait
+   * for edits to pause. */
+  g_clear_handle_id (&self->backlinks_source, g_source_remove);
+  if (gtk_widget_get_mapped (GTK_WIDGET (self)))
+    self->backlinks_source = g_timeout_add (1500, backlinks_timeout_cb, self);
 }
 
 /**

@@ -657,8 +657,10 @@ tags_timeout_cb (gpointer data)
 static void
 store_committed_cb (FlowSidebar *self)
 {
-  if (self->tags_source == 0)
-    self->tags_source = g_timeout_add_seconds (1, tags_timeout_cb, self);
+  /* A query makes the index catch up, which is work for the writer: wait
+   * for edits to pause. */
+  g_clear_handle_id (&self->tags_source, g_source_remove);
+  self->tags_source = g_timeout_add (1500, tags_timeout_cb, self);
 }
 
 /**

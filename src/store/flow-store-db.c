@@ -621,7 +621,11 @@ open_connection (FlowDb    *self,
     }
 
   /* synchronous stays FULL until the replica is claimed (see there). */
+  /* Checkpoints run when the writer is idle (flow_db_checkpoint()), so a
+   * commit does not stall copying the WAL back; SQLite's own automatic
+   * checkpoint stays as a cap on the WAL's size (64 MiB of 4 KiB pages). */
   if (!exec (self->db, "PRAGMA journal_mode = WAL", error) ||
+      !exec (self->db, "PRAGMA wal_autocheckpoint = 16384", error) ||
       !exec (self->db, "PRAGMA synchronous = FULL", error) ||
       !exec (self->db, "PRAGMA foreign_keys = ON", error))
     return FALSE;
@@ -1294,4 +1298,18 @@ flow_db_version_at (FlowDb          *self,
       return NULL;
     }
   return g_steal_pointer (&vv);
+}
+
+/**
+ * flow_db_checkpoint:
+ * @db: a workspace database
+ *
+ * Copies what the WAL holds back into the file, as far as readers allow,
+ * without blocking anyone (a passive checkpoint). For the writer's idle
+ * moments; failures are harmless and ignored.
+ */
+void
+flow_db_checkpoint (FlowDb *db)
+{
+  sqlite3_wal_checkpoint_v2 (db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }

@@ -73,6 +73,7 @@ gboolean  flow_db_begin         (FlowDb          *db,
 gboolean  flow_db_commit        (FlowDb          *db,
                                  GError         **error);
 void      flow_db_rollback      (FlowDb          *db);
+void      flow_db_checkpoint    (FlowDb          *db);
 gboolean  flow_db_register_doc  (FlowDb          *db,
                                  const char      *doc,
                                  FlowDocKind      kind,

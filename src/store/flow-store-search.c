@@ -12,9 +12,8 @@
  * Upkeep, on the thread that owns the store (FlowIndex):
  *  - a change of a tracked page or board marks it dirty; a change of the
  *    tracked catalog marks the catalog dirty (titles, trash, restore);
- *  - 300 ms after the first mark (so at most about three times a second
- *    while someone types), and on flush, untrack, close and before every
- *    query, the dirty documents' text, links and tags are read from the
+ *  - a second after the last mark (once typing pauses), and on flush,
+ *    untrack, close and before every query, the dirty documents' text, links and tags are read from the
  *    FlowDocs, here, and handed to the writer thread as a job. The caller
  *    never waits for the file.
  *
@@ -39,7 +38,7 @@
 #include "flow-links.h"
 #include "flow-store-search-private.h"
 
-#define REINDEX_DELAY_MS 300
+#define REINDEX_DELAY_MS 1000
 #define STEP_BUDGET_US   (10 * 1000)
 
 static const FlowOpId catalog_id = { 0, 0 };
@@ -53,6 +52,7 @@ struct _FlowIndex
   FlowDoc    *catalog;        /* borrowed: tracked, so alive */
   gboolean    catalog_dirty;
   GSource    *timer;
+  gint64      last_mark;      /* when a document was last marked dirty */
 
   /* Both threads. */
   gint        closing;        /* atomic */
@@ -402,7 +402,12 @@ static gboolean
 timer_cb (gpointer data)
 {
   FlowIndex *self = data;
+  gint64 due = self->last_mark + REINDEX_DELAY_MS * G_TIME_SPAN_MILLISECOND;
 
+  /* Still typing: look again a delay later (checking here rather than
+   * re-arming on every change keeps marking cheap). */
+  if (g_get_monotonic_time () < due)
+    return G_SOURCE_CONTINUE;
   g_clear_pointer (&self->timer, g_source_unref);
   flow_index_flush (self);
   return G_SOURCE_REMOVE;
@@ -419,8 +424,11 @@ mark_dirty (FlowIndex *self,
   else if (!g_hash_table_contains (self->dirty, doc))
     g_hash_table_add (self->dirty, g_object_ref (doc));
 
-  /* Not pushed back by later changes: typing refreshes the index a few
-   * times a second rather than never. */
+  /* Pushed back by every change: a long page costs tens of milliseconds
+   * of the writer's time to re-index, and an op commit waiting behind
+   * that would make typing lag. So the index catches up when typing
+   * pauses; queries catch up first anyway, so they are never stale. */
+  self->last_mark = g_get_monotonic_time ();
   if (self->timer == NULL)
     {
       self->timer = g_timeout_source_new (REINDEX_DELAY_MS);

@@ -45,6 +45,7 @@
 #define DEFAULT_SNAPSHOT_INTERVAL 10000
 #define MAX_JOBS_PER_COMMIT       20000
 #define RETRY_INTERVAL_US         (1 * G_USEC_PER_SEC)
+#define IDLE_CHECKPOINT_US        (500 * G_TIME_SPAN_MILLISECOND)
 
 typedef enum
 {
@@ -549,16 +550,31 @@ writer_thread (gpointer data)
 {
   FlowStore *self = data;
 
+  gboolean wrote = FALSE;
+
   for (;;)
     {
       Job *job;
       gboolean go_on = TRUE;
 
-      /* While commits fail, wake up every second to try again. */
+      /* While commits fail, wake up every second to try again. After
+       * writing, wait a little for more work and checkpoint the WAL if
+       * none comes, so commits never pay for it while someone types. */
       if (self->retry.length > 0)
         job = g_async_queue_timeout_pop (self->queue, RETRY_INTERVAL_US);
+      else if (wrote)
+        {
+          job = g_async_queue_timeout_pop (self->queue, IDLE_CHECKPOINT_US);
+          if (job == NULL)
+            {
+              flow_db_checkpoint (self->db);
+              wrote = FALSE;
+              continue;
+            }
+        }
       else
         job = g_async_queue_pop (self->queue);
+      wrote = TRUE;
 
       /* Take every write job that is queued, up to a limit: one commit. */
       while (job != NULL && is_write (job) && self->retry.length < MAX_JOBS_PER_COMMIT)
