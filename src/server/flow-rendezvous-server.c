@@ -37,8 +37,10 @@
  * shut its socket down. */
 #define CLOSE_GRACE_USEC (2 * G_USEC_PER_SEC)
 
-/* RFC 6455 registry; libsoup 3.2 has no name for it. */
-#define CLOSE_TRY_AGAIN_LATER 1013
+/* "Try again later" would be 1013, but libsoup 3.2 clients (our app among
+ * them) fail such a close as a protocol error (1002), so full rooms and a
+ * full server close with 1008 after their error message. */
+#define CLOSE_TRY_AGAIN_LATER SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION
 
 static const char * const rejection_reasons[] = {
   "bad-json", "bad-message", "unknown-type", "too-large", "rate-limited", "room-full",

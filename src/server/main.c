@@ -42,12 +42,6 @@ log_writer_cb (GLogLevelFlags   log_level,
   g_autoptr(GDateTime) now = NULL;
   g_autofree char *stamp = NULL;
 
-  if ((log_level & G_LOG_LEVEL_DEBUG) && !verbose)
-    return G_LOG_WRITER_HANDLED;
-
-  if (g_log_writer_is_journald (fileno (stderr)))
-    return g_log_writer_journald (log_level, fields, n_fields, user_data);
-
   for (gsize i = 0; i < n_fields; i++)
     {
       if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
@@ -56,13 +50,24 @@ log_writer_cb (GLogLevelFlags   log_level,
         domain = fields[i].value;
     }
 
+  /* Per-connection events (info) and our debug output only with
+   * --verbose; libsoup's frame-by-frame debug output never. */
+  if ((log_level & (G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG)) &&
+      (!verbose || g_strcmp0 (domain, G_LOG_DOMAIN) != 0))
+    return G_LOG_WRITER_HANDLED;
+
+  if (g_log_writer_is_journald (fileno (stderr)))
+    return g_log_writer_journald (log_level, fields, n_fields, user_data);
+
   if (log_level & G_LOG_LEVEL_ERROR)
     level = "error";
   else if (log_level & G_LOG_LEVEL_CRITICAL)
     level = "critical";
   else if (log_level & G_LOG_LEVEL_WARNING)
     level = "warning";
-  else if (log_level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+  else if (log_level & G_LOG_LEVEL_MESSAGE)
+    level = "notice";
+  else if (log_level & G_LOG_LEVEL_INFO)
     level = "info";
   else
     level = "debug";
@@ -176,6 +181,11 @@ main (int   argc,
         }
       g_free (config->token);
       config->token = g_strdup (g_strstrip (contents));
+      if (config->token[0] == '\0')
+        {
+          fprintf (stderr, "flowsync-rendezvous: %s: the token file is empty\n", token_file);
+          return 1;
+        }
     }
   if (port >= 0 && port <= 65535) config->port = port;
   if (stun_port >= 0 && stun_port <= 65535)
