@@ -35,6 +35,7 @@
  * Nothing here asserts on time.
  *
  * Usage: bench-rendezvous [--clients N] [--held N] [--relay-messages M]
+ *                         [--relay-per-ms K] [--source-addresses K]
  *                         [--server PATH] [--server-arg ARG ...]
  */
 
@@ -1240,9 +1241,11 @@ capacity_note (const Limits *l,
   if (l->soft < (rlim_t) n + 64)
     {
       g_snprintf (note, sizeof note,
-                  "RLIMIT_NOFILE %lu (hard %lu) is below the %u clients needed; "
-                  "run as root or raise the hard limit",
-                  (unsigned long) l->soft, (unsigned long) l->hard, n);
+                  "RLIMIT_NOFILE %lu (hard %lu) is below the %u clients needed, in this "
+                  "process and in the server: at most about %lu can connect. Raising the "
+                  "hard limit needs CAP_SYS_RESOURCE (or ulimit -Hn / LimitNOFILE first)",
+                  (unsigned long) l->soft, (unsigned long) l->hard, n,
+                  (unsigned long) (l->soft > 64 ? l->soft - 64 : 0));
       return note;
     }
   return NULL;
@@ -1257,6 +1260,7 @@ typedef struct {
   guint       held;
   guint       relay_messages;
   guint       relay_per_ms;
+  guint       source_addresses;
   Limits      limits;
 } Options;
 
@@ -1269,7 +1273,7 @@ connect_run (Out     *b,
              Server  *s)
 {
   g_autoptr(GError) error = NULL;
-  guint n_addrs = addrs_for (n, o->limits.port_range);
+  guint n_addrs = o->source_addresses > 0 ? o->source_addresses : addrs_for (n, o->limits.port_range);
   double cpu_c0, cpu_s0, connect_s;
   gint64 rss0, rss1;
   Gen *g;
@@ -1438,6 +1442,7 @@ main (int   argc,
   static int held = 0;
   static int relay_messages = 2000;
   static int relay_per_ms = 10;
+  static int source_addresses = 0;
   static char *server = NULL;
   static char **server_args = NULL;
   static const GOptionEntry entries[] = {
@@ -1445,6 +1450,8 @@ main (int   argc,
     { "held", 0, 0, G_OPTION_ARG_INT, &held, "Also hold N clients for 10 s on a fresh server (0: skip)", "N" },
     { "relay-messages", 0, 0, G_OPTION_ARG_INT, &relay_messages, "Signals timed under load (2000)", "M" },
     { "relay-per-ms", 0, 0, G_OPTION_ARG_INT, &relay_per_ms, "Signals sent per millisecond (10)", "K" },
+    { "source-addresses", 0, 0, G_OPTION_ARG_INT, &source_addresses,
+      "Spread clients over 127.0.0.1..K (0: as many as the ephemeral port range needs)", "K" },
     { "server", 0, 0, G_OPTION_ARG_FILENAME, &server, "The flowsync-rendezvous binary", "PATH" },
     { "server-arg", 0, 0, G_OPTION_ARG_STRING_ARRAY, &server_args,
       "Extra server argument (repeatable; @N@ = clients of the run); replaces the default limit flags", "ARG" },
@@ -1493,6 +1500,7 @@ main (int   argc,
   o.held = held;
   o.relay_messages = relay_messages;
   o.relay_per_ms = relay_per_ms;
+  o.source_addresses = CLAMP (source_addresses, 0, 254);
   raise_nofile (&o.limits, MAX (o.clients, o.held));
   o.limits.port_range = ephemeral_ports ();
 
