@@ -86,18 +86,25 @@ flow_rv_is_valid_peer (const char *peer)
   return TRUE;
 }
 
-/* Returns the string member @name of @obj, or NULL when it is missing or
- * not a string. */
+/* Returns the string member @name of @obj, or NULL when it is missing, not
+ * a string, or not valid UTF-8. json-glib turns some invalid escapes (a lone
+ * surrogate followed by a bad escape, found by fuzz-rendezvous) into bytes
+ * that are not UTF-8; relaying those would send clients a frame they cannot
+ * parse. */
 static const char *
 get_string_member (JsonObject *obj,
                    const char *name)
 {
   JsonNode *node = json_object_get_member (obj, name);
+  const char *str;
 
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
       json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
-  return json_node_get_string (node);
+  str = json_node_get_string (node);
+  if (str == NULL || !g_utf8_validate (str, -1, NULL))
+    return NULL;
+  return str;
 }
 
 static const char *
