@@ -88,6 +88,8 @@ struct _FlowRendezvousServer
   GHashTable           *rooms;          /* id → Room */
   GHashTable           *per_address;    /* address → count */
   GQueue                connections;    /* of Conn */
+  GSocket              *listener;       /* plain HTTP: we accept ourselves */
+  GSource              *accept_source;
   guint                 sweep_id;
 
   /* Metrics */
@@ -558,6 +560,25 @@ ws_closed_cb (SoupWebsocketConnection *ws,
   conn_destroy (conn);
 }
 
+/* Returns: (transfer none) (nullable): the GSocket under @io. */
+static GSocket *
+socket_of_stream (GIOStream *io)
+{
+  for (guint depth = 0; io != NULL && depth < 4; depth++)
+    {
+      g_autoptr(GIOStream) base = NULL;
+
+      if (G_IS_SOCKET_CONNECTION (io))
+        return g_socket_connection_get_socket (G_SOCKET_CONNECTION (io));
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (io), "base-iostream") == NULL)
+        return NULL;
+      g_object_get (io, "base-iostream", &base, NULL);
+      /* The base outlives this call: @io holds it. */
+      io = base;
+    }
+  return NULL;
+}
+
 static void
 websocket_cb (SoupServer              *soup,
               SoupServerMessage       *msg,
@@ -571,6 +592,11 @@ websocket_cb (SoupServer              *soup,
   const char *host = soup_server_message_get_remote_host (msg);
   GSocket *socket = soup_server_message_get_socket (msg);
   guint count;
+
+  /* Connections we accepted ourselves reach libsoup as a stream, which it
+   * wraps in its SoupIOStream ("base-iostream"). */
+  if (socket == NULL)
+    socket = socket_of_stream (soup_websocket_connection_get_io_stream (ws));
 
   conn->server = self;
   conn->ws = g_object_ref (ws);
@@ -765,6 +791,49 @@ sweep_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Accepts every pending connection in one main-loop turn. libsoup's own
+ * listener takes one connection per turn, and with thousands of open
+ * WebSockets each turn costs a poll over all of them: connecting 10,000
+ * clients became quadratic. (Used for plain HTTP; with TLS libsoup's
+ * listener also does the TLS handshake, so we keep it.) */
+#define MAX_ACCEPTS_PER_TURN 256
+
+static gboolean
+listener_ready_cb (GSocket      *listener,
+                   GIOCondition  condition,
+                   gpointer      user_data)
+{
+  FlowRendezvousServer *self = user_data;
+
+  for (guint i = 0; i < MAX_ACCEPTS_PER_TURN; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) socket = g_socket_accept (listener, NULL, &error);
+      g_autoptr(GSocketConnection) connection = NULL;
+      g_autoptr(GSocketAddress) local = NULL;
+      g_autoptr(GSocketAddress) remote = NULL;
+
+      if (socket == NULL)
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+                              "MESSAGE", "event=accept-error detail=\"%s\"", error->message);
+          break;
+        }
+
+      local = g_socket_get_local_address (socket, NULL);
+      remote = g_socket_get_remote_address (socket, NULL);
+      if (local == NULL || remote == NULL)
+        continue;
+      connection = g_socket_connection_factory_create_connection (socket);
+      if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
+        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+                          "MESSAGE", "event=accept-error detail=\"%s\"", error->message);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
 static GSocket *
 listen_socket_new (const FlowRendezvousConfig  *config,
                    GInetAddress                *address,
@@ -911,8 +980,21 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
   soup_server_add_handler (soup, NULL, http_cb, self, NULL);
 
   socket = listen_socket_new (config, address, error);
-  if (socket == NULL || !soup_server_listen_socket (soup, socket, options, error))
+  if (socket == NULL)
     return FALSE;
+  if (options & SOUP_SERVER_LISTEN_HTTPS)
+    {
+      if (!soup_server_listen_socket (soup, socket, options, error))
+        return FALSE;
+    }
+  else
+    {
+      g_socket_set_blocking (socket, FALSE);
+      self->listener = g_object_ref (socket);
+      self->accept_source = g_socket_create_source (socket, G_IO_IN, NULL);
+      g_source_set_callback (self->accept_source, G_SOURCE_FUNC (listener_ready_cb), self, NULL);
+      g_source_attach (self->accept_source, g_main_context_get_thread_default ());
+    }
   local = g_socket_get_local_address (socket, error);
   if (local == NULL)
     return FALSE;
@@ -963,6 +1045,12 @@ flow_rendezvous_server_stop (FlowRendezvousServer *self)
       conn_destroy (conn);
     }
 
+  if (self->accept_source != NULL)
+    g_source_destroy (self->accept_source);
+  g_clear_pointer (&self->accept_source, g_source_unref);
+  if (self->listener != NULL)
+    g_socket_close (self->listener, NULL);
+  g_clear_object (&self->listener);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_clear_object (&self->soup);
