@@ -69,6 +69,7 @@ typedef struct
   guint                    dropped;
   guint                    closing : 1;
   guint                    aborted : 1;
+  guint                    pinging : 1;
 } Conn;
 
 struct _Room
@@ -488,6 +489,22 @@ handle_text (Conn       *conn,
   flow_rv_message_clear (&msg);
 }
 
+/* We ping only connections that have been quiet for a third of the
+ * heartbeat timeout, and stop once they answer: a keepalive timer on every
+ * connection would be one more GSource per connection on the main context,
+ * and every main-loop turn walks all of them. */
+static void
+conn_seen (Conn   *conn,
+           gint64  now)
+{
+  conn->last_seen = now;
+  if (conn->pinging)
+    {
+      conn->pinging = FALSE;
+      soup_websocket_connection_set_keepalive_interval (conn->ws, 0);
+    }
+}
+
 static void
 ws_message_cb (SoupWebsocketConnection *ws,
                gint                     type,
@@ -501,7 +518,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
 
   if (conn->closing)
     return;
-  conn->last_seen = now;
+  conn_seen (conn, now);
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT)
     {
@@ -531,7 +548,8 @@ ws_pong_cb (SoupWebsocketConnection *ws,
 {
   Conn *conn = user_data;
 
-  conn->last_seen = g_get_monotonic_time ();
+  if (!conn->closing)
+    conn_seen (conn, g_get_monotonic_time ());
 }
 
 static void
@@ -612,7 +630,6 @@ websocket_cb (SoupServer              *soup,
   g_hash_table_insert (self->per_address, g_strdup (conn->address), GUINT_TO_POINTER (count + 1));
 
   soup_websocket_connection_set_max_incoming_payload_size (ws, 2 * config->max_message_size + 64);
-  soup_websocket_connection_set_keepalive_interval (ws, MAX (1, config->heartbeat_timeout_ms / 3000));
 
   g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), conn);
   g_signal_connect (ws, "pong", G_CALLBACK (ws_pong_cb), conn);
@@ -786,6 +803,13 @@ sweep_cb (gpointer user_data)
       else if (now - conn->last_seen > heartbeat)
         conn_reject (conn, "timeout", "no sign of life within the heartbeat time",
                      SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+      else if (!conn->pinging && now - conn->last_seen > heartbeat / 3)
+        {
+          /* libsoup sends the first ping one interval from now. */
+          conn->pinging = TRUE;
+          soup_websocket_connection_set_keepalive_interval (
+            conn->ws, MAX (1, self->config->heartbeat_timeout_ms / 6000));
+        }
     }
 
   return G_SOURCE_CONTINUE;
