@@ -11,7 +11,7 @@
  * sessions on the same main context act as peers. Where a peer must misbehave
  * below the WebSocket layer (never read, never answer pings) a raw TCP client
  * speaks just enough of RFC 6455. The load test spawns the real executable
- * and connects to it from this process. Every wait is bounded by a watchdog;
+ * (with several worker threads) and connects to it from this process. Every wait is bounded by a watchdog;
  * nothing asserts on wall time. */
 
 #include "config.h"
@@ -1147,7 +1147,8 @@ test_load (Fixture       *f,
 
   child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
                             "--listen", "127.0.0.1", "--port", "0", "--stun-port", "0",
-                            "--max-connections-per-address", "0", "--config", conf, NULL);
+                            "--max-connections-per-address", "0", "--threads", "4",
+                            "--config", conf, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
   line = g_data_input_stream_read_line (out, NULL, NULL, &error);

@@ -36,6 +36,7 @@ flow_rendezvous_config_new (void)
   config->handshake_timeout_ms = 10 * 1000;
   config->heartbeat_timeout_ms = 60 * 1000;
   config->max_send_queue = 1024 * 1024;
+  config->threads = 1;
   return config;
 }
 
@@ -184,6 +185,7 @@ flow_rendezvous_config_load_keyfile (FlowRendezvousConfig  *config,
   UINT_KEY ("max-connections", max_connections, G_MAXUINT);
   UINT_KEY ("max-connections-per-address", max_connections_per_address, G_MAXUINT);
   UINT_KEY ("max-send-queue", max_send_queue, G_MAXUINT);
+  UINT_KEY ("threads", threads, 256);
 #undef UINT_KEY
 
   if (g_key_file_has_key (kf, FLOW_RENDEZVOUS_CONFIG_GROUP, "stun-port", NULL))

@@ -36,6 +36,7 @@ typedef struct
   guint    handshake_timeout_ms;
   guint    heartbeat_timeout_ms;
   gsize    max_send_queue;          /* bytes queued per connection */
+  guint    threads;                 /* worker threads; 1 = run on the caller's context */
 } FlowRendezvousConfig;
 
 FlowRendezvousConfig *flow_rendezvous_config_new          (void);

@@ -50,16 +50,19 @@ static const char * const rejection_reasons[] = {
 #define N_REJECTIONS G_N_ELEMENTS (rejection_reasons)
 
 typedef struct _Room Room;
+typedef struct _Worker Worker;
 
 typedef struct
 {
   FlowRendezvousServer    *server;   /* borrowed */
+  Worker                  *worker;   /* borrowed; the only thread that touches ws */
+  guint                    refs;     /* under server->lock */
   SoupWebsocketConnection *ws;
   GSocket                 *socket;
   char                    *address;
   Room                    *room;     /* borrowed; NULL until joined */
   char                    *peer;
-  GList                    link;     /* in server->connections */
+  GList                    link;     /* in worker->connections */
   gint64                   created;
   gint64                   last_seen;
   gint64                   last_refill;
@@ -70,7 +73,37 @@ typedef struct
   guint                    closing : 1;
   guint                    aborted : 1;
   guint                    pinging : 1;
+  guint                    destroyed : 1;
 } Conn;
+
+/* A message for a connection of another worker, handed over through that
+ * worker's mailbox. */
+typedef struct
+{
+  Conn *conn;                         /* a reference */
+  char *text;
+} Delivery;
+
+/* One main context with its own SoupServer and connections. Every turn of
+ * a GLib main loop walks all of its sources, and libsoup re-creates a
+ * connection's input source after each read (an O(n) insertion into the
+ * context's poll list), so the cost of a message grows with the number of
+ * connections on its context. Workers split the connections over several
+ * contexts; all shared state (rooms, counters, every Conn field) is only
+ * touched under server->lock, so the logic stays that of one thread. */
+struct _Worker
+{
+  FlowRendezvousServer *server;
+  GMainContext         *context;
+  GMainLoop            *loop;           /* NULL: runs on the caller's context */
+  GThread              *thread;
+  SoupServer           *soup;
+  GSource              *accept_source;
+  GSource              *mailbox_source;
+  GSource              *sweep_source;
+  GQueue                connections;    /* of Conn */
+  GQueue                mailbox;        /* of Delivery, under server->lock */
+};
 
 struct _Room
 {
@@ -84,14 +117,15 @@ struct _FlowRendezvousServer
 
   /* Owned */
   FlowRendezvousConfig *config;
-  SoupServer           *soup;
+  GRecMutex             lock;
   FlowStunResponder    *stun;
   GHashTable           *rooms;          /* id → Room */
   GHashTable           *per_address;    /* address → count */
-  GQueue                connections;    /* of Conn */
   GSocket              *listener;       /* plain HTTP: we accept ourselves */
-  GSource              *accept_source;
-  guint                 sweep_id;
+  Worker              **workers;
+  guint                 n_workers;
+  guint                 n_connections;
+  gboolean              stopping;
 
   /* Metrics */
   guint64               messages_relayed;
@@ -160,8 +194,22 @@ conn_send (Conn       *conn,
 {
   gsize len;
 
-  if (conn->closing ||
-      soup_websocket_connection_get_state (conn->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+  if (conn->closing || conn->destroyed || conn->server->stopping)
+    return;
+
+  if (!g_main_context_is_owner (conn->worker->context))
+    {
+      Delivery *d = g_new (Delivery, 1);
+
+      d->conn = conn;
+      d->text = g_strdup (text);
+      conn->refs++;
+      g_queue_push_tail (&conn->worker->mailbox, d);
+      g_source_set_ready_time (conn->worker->mailbox_source, 0);
+      return;
+    }
+
+  if (soup_websocket_connection_get_state (conn->ws) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
 
   len = strlen (text);
@@ -280,14 +328,27 @@ conn_reject (Conn       *conn,
 }
 
 static void
+conn_unref (Conn *conn)
+{
+  g_assert (conn->refs > 0);
+  if (--conn->refs > 0)
+    return;
+  g_free (conn->address);
+  g_free (conn->peer);
+  g_free (conn);
+}
+
+static void
 conn_destroy (Conn *conn)
 {
   FlowRendezvousServer *self = conn->server;
   guint count;
 
   conn_leave (conn);
-  g_queue_unlink (&self->connections, &conn->link);
+  g_queue_unlink (&conn->worker->connections, &conn->link);
   g_signal_handlers_disconnect_by_data (conn->ws, conn);
+  conn->destroyed = TRUE;
+  self->n_connections--;
 
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, conn->address));
   if (count <= 1)
@@ -297,9 +358,7 @@ conn_destroy (Conn *conn)
 
   g_clear_object (&conn->ws);
   g_clear_object (&conn->socket);
-  g_free (conn->address);
-  g_free (conn->peer);
-  g_free (conn);
+  conn_unref (conn);
 }
 
 /* Takes one token from the bucket. Returns FALSE when the message must be
@@ -512,6 +571,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
                gpointer                 user_data)
 {
   Conn *conn = user_data;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&conn->server->lock);
   gint64 now = g_get_monotonic_time ();
   gsize len;
   const char *text;
@@ -547,6 +607,7 @@ ws_pong_cb (SoupWebsocketConnection *ws,
             gpointer                 user_data)
 {
   Conn *conn = user_data;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&conn->server->lock);
 
   if (!conn->closing)
     conn_seen (conn, g_get_monotonic_time ());
@@ -558,6 +619,7 @@ ws_error_cb (SoupWebsocketConnection *ws,
              gpointer                 user_data)
 {
   Conn *conn = user_data;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&conn->server->lock);
 
   /* libsoup closes frames beyond its own cap (twice ours) with 1009. */
   if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_CLOSE_TOO_BIG))
@@ -572,6 +634,7 @@ ws_closed_cb (SoupWebsocketConnection *ws,
               gpointer                 user_data)
 {
   Conn *conn = user_data;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&conn->server->lock);
 
   if (!conn->closing)
     log_event ("leave", conn, NULL);
@@ -604,7 +667,9 @@ websocket_cb (SoupServer              *soup,
               SoupWebsocketConnection *ws,
               gpointer                 user_data)
 {
-  FlowRendezvousServer *self = user_data;
+  Worker *worker = user_data;
+  FlowRendezvousServer *self = worker->server;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&self->lock);
   const FlowRendezvousConfig *config = self->config;
   Conn *conn = g_new0 (Conn, 1);
   const char *host = soup_server_message_get_remote_host (msg);
@@ -617,13 +682,16 @@ websocket_cb (SoupServer              *soup,
     socket = socket_of_stream (soup_websocket_connection_get_io_stream (ws));
 
   conn->server = self;
+  conn->worker = worker;
+  conn->refs = 1;
   conn->ws = g_object_ref (ws);
   conn->socket = socket ? g_object_ref (socket) : NULL;
   conn->address = g_strdup (host ? host : "unknown");
   conn->created = conn->last_seen = conn->last_refill = g_get_monotonic_time ();
   conn->tokens = config->burst;
   conn->link.data = conn;
-  g_queue_push_tail_link (&self->connections, &conn->link);
+  g_queue_push_tail_link (&worker->connections, &conn->link);
+  self->n_connections++;
   self->handshakes++;
 
   count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, conn->address));
@@ -687,7 +755,9 @@ ws_early_cb (SoupServer        *soup,
              GHashTable        *query,
              gpointer           user_data)
 {
-  FlowRendezvousServer *self = user_data;
+  Worker *worker = user_data;
+  FlowRendezvousServer *self = worker->server;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&self->lock);
   const char *host = soup_server_message_get_remote_host (msg);
   guint per_address;
 
@@ -701,7 +771,7 @@ ws_early_cb (SoupServer        *soup,
     }
 
   per_address = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, host ? host : "unknown"));
-  if (self->connections.length >= self->config->max_connections ||
+  if (self->n_connections >= self->config->max_connections ||
       (self->config->max_connections_per_address != 0 &&
        per_address >= self->config->max_connections_per_address))
     {
@@ -728,7 +798,9 @@ http_cb (SoupServer        *soup,
          GHashTable        *query,
          gpointer           user_data)
 {
-  FlowRendezvousServer *self = user_data;
+  Worker *worker = user_data;
+  FlowRendezvousServer *self = worker->server;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&self->lock);
   const char *method = soup_server_message_get_method (msg);
 
   if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0)
@@ -754,7 +826,7 @@ http_cb (SoupServer        *soup,
                                    "See also <a href=\"/metrics\">/metrics</a> and "
                                    "<a href=\"/healthz\">/healthz</a>.</p>\n</body></html>\n",
                                    PACKAGE_VERSION,
-                                   self->connections.length,
+                                   self->n_connections,
                                    g_hash_table_size (self->rooms),
                                    self->messages_relayed,
                                    FLOW_RENDEZVOUS_SUBPROTOCOL));
@@ -767,11 +839,13 @@ http_cb (SoupServer        *soup,
 static gboolean
 sweep_cb (gpointer user_data)
 {
-  FlowRendezvousServer *self = user_data;
+  Worker *worker = user_data;
+  FlowRendezvousServer *self = worker->server;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&self->lock);
   gint64 now = g_get_monotonic_time ();
   gint64 handshake = (gint64) self->config->handshake_timeout_ms * 1000;
   gint64 heartbeat = (gint64) self->config->heartbeat_timeout_ms * 1000;
-  GList *l = self->connections.head;
+  GList *l = worker->connections.head;
 
   while (l != NULL)
     {
@@ -827,9 +901,11 @@ listener_ready_cb (GSocket      *listener,
                    GIOCondition  condition,
                    gpointer      user_data)
 {
-  FlowRendezvousServer *self = user_data;
+  Worker *worker = user_data;
+  /* Several workers share the socket: take a share each. */
+  guint max = worker->server->n_workers > 1 ? 16 : MAX_ACCEPTS_PER_TURN;
 
-  for (guint i = 0; i < MAX_ACCEPTS_PER_TURN; i++)
+  for (guint i = 0; i < max; i++)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GSocket) socket = g_socket_accept (listener, NULL, &error);
@@ -850,7 +926,7 @@ listener_ready_cb (GSocket      *listener,
       if (local == NULL || remote == NULL)
         continue;
       connection = g_socket_connection_factory_create_connection (socket);
-      if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
+      if (!soup_server_accept_iostream (worker->soup, G_IO_STREAM (connection), local, remote, &error))
         g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
                           "MESSAGE", "event=accept-error detail=\"%s\"", error->message);
     }
@@ -882,6 +958,147 @@ listen_socket_new (const FlowRendezvousConfig  *config,
 }
 
 /* ---------------------------------------------------------------------
+ * workers
+ * --------------------------------------------------------------------- */
+
+static gboolean
+mailbox_dispatch (GSource     *source,
+                  GSourceFunc  callback,
+                  gpointer     user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs mailbox_funcs = { NULL, NULL, mailbox_dispatch, NULL, NULL, NULL };
+
+static void
+delivery_free (Delivery *d)
+{
+  conn_unref (d->conn);
+  g_free (d->text);
+  g_free (d);
+}
+
+/* Runs on the worker's context: sends what other workers queued for its
+ * connections. */
+static gboolean
+mailbox_cb (gpointer user_data)
+{
+  Worker *worker = user_data;
+  g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&worker->server->lock);
+  Delivery *d;
+
+  while ((d = g_queue_pop_head (&worker->mailbox)) != NULL)
+    {
+      conn_send (d->conn, d->text);
+      delivery_free (d);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  Worker *worker = data;
+
+  g_main_context_push_thread_default (worker->context);
+  g_main_loop_run (worker->loop);
+  g_main_context_pop_thread_default (worker->context);
+  return NULL;
+}
+
+static GSource *
+attach_source (Worker      *worker,
+               GSource     *source,
+               GSourceFunc  func)
+{
+  g_source_set_callback (source, func, worker, NULL);
+  g_source_attach (source, worker->context);
+  return source;
+}
+
+static Worker *
+worker_new (FlowRendezvousServer *self,
+            gboolean              threaded,
+            GTlsCertificate      *cert)
+{
+  Worker *worker = g_new0 (Worker, 1);
+  guint sweep_ms = MIN (self->config->handshake_timeout_ms, self->config->heartbeat_timeout_ms) / 4;
+
+  worker->server = self;
+  worker->context = threaded ? g_main_context_new () : g_main_context_ref_thread_default ();
+  worker->loop = threaded ? g_main_loop_new (worker->context, FALSE) : NULL;
+  g_queue_init (&worker->connections);
+  g_queue_init (&worker->mailbox);
+
+  worker->soup = soup_server_new ("server-header", "flowsync-rendezvous/" PACKAGE_VERSION, NULL);
+  if (cert != NULL)
+    g_object_set (worker->soup, "tls-certificate", cert, NULL);
+  soup_server_add_early_handler (worker->soup, "/ws", ws_early_cb, worker, NULL);
+  soup_server_add_websocket_handler (worker->soup, "/ws", NULL,
+                                     (char *[]) { (char *) FLOW_RENDEZVOUS_SUBPROTOCOL, NULL },
+                                     websocket_cb, worker, NULL);
+  soup_server_add_handler (worker->soup, NULL, http_cb, worker, NULL);
+
+  worker->mailbox_source = attach_source (worker, g_source_new (&mailbox_funcs, sizeof (GSource)),
+                                          mailbox_cb);
+  worker->sweep_source = attach_source (worker, g_timeout_source_new (CLAMP (sweep_ms, 20, 1000)),
+                                        sweep_cb);
+  return worker;
+}
+
+static void
+destroy_source (GSource **source)
+{
+  if (*source != NULL)
+    g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+/* Called with the worker's thread stopped (or never started). */
+static void
+worker_free (Worker *worker)
+{
+  FlowRendezvousServer *self = worker->server;
+
+  g_rec_mutex_lock (&self->lock);
+  destroy_source (&worker->accept_source);
+  destroy_source (&worker->sweep_source);
+  destroy_source (&worker->mailbox_source);
+  while (worker->connections.head != NULL)
+    {
+      Conn *conn = worker->connections.head->data;
+
+      conn->closing = TRUE;
+      if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stops");
+      conn_destroy (conn);
+    }
+  g_queue_clear_full (&worker->mailbox, (GDestroyNotify) delivery_free);
+  g_rec_mutex_unlock (&self->lock);
+
+  soup_server_disconnect (worker->soup);
+  g_clear_object (&worker->soup);
+
+  /* Let libsoup finish the closes it started on this context. */
+  if (worker->loop != NULL)
+    for (guint i = 0; i < 100 && g_main_context_iteration (worker->context, FALSE); i++)
+      ;
+
+  g_clear_pointer (&worker->loop, g_main_loop_unref);
+  g_clear_pointer (&worker->context, g_main_context_unref);
+  g_free (worker);
+}
+
+static gboolean
+quit_loop_cb (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---------------------------------------------------------------------
  * GObject
  * --------------------------------------------------------------------- */
 
@@ -903,6 +1120,7 @@ flow_rendezvous_server_finalize (GObject *object)
   g_clear_pointer (&self->rooms, g_hash_table_unref);
   g_clear_pointer (&self->per_address, g_hash_table_unref);
   g_clear_pointer (&self->config, flow_rendezvous_config_free);
+  g_rec_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (flow_rendezvous_server_parent_class)->finalize (object);
 }
@@ -921,7 +1139,7 @@ flow_rendezvous_server_init (FlowRendezvousServer *self)
 {
   self->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) room_free);
   self->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_queue_init (&self->connections);
+  g_rec_mutex_init (&self->lock);
 }
 
 /* ---------------------------------------------------------------------
@@ -961,13 +1179,12 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
   g_autoptr(GInetAddress) address = NULL;
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GSocketAddress) local = NULL;
-  g_autoptr(SoupServer) soup = NULL;
+  g_autoptr(GTlsCertificate) cert = NULL;
   g_autoptr(FlowStunResponder) stun = NULL;
-  SoupServerListenOptions options = 0;
-  guint sweep_ms;
+  guint n_workers;
 
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), FALSE);
-  g_return_val_if_fail (self->soup == NULL, FALSE);
+  g_return_val_if_fail (self->workers == NULL, FALSE);
 
   config = self->config;
   address = g_inet_address_new_from_string (config->listen ? config->listen : "127.0.0.1");
@@ -978,12 +1195,8 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
       return FALSE;
     }
 
-  soup = soup_server_new ("server-header", "flowsync-rendezvous/" PACKAGE_VERSION, NULL);
-
   if (config->tls_cert != NULL || config->tls_key != NULL)
     {
-      g_autoptr(GTlsCertificate) cert = NULL;
-
       if (config->tls_cert == NULL || config->tls_key == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -993,32 +1206,11 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
       cert = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, error);
       if (cert == NULL)
         return FALSE;
-      g_object_set (soup, "tls-certificate", cert, NULL);
-      options |= SOUP_SERVER_LISTEN_HTTPS;
     }
-
-  soup_server_add_early_handler (soup, "/ws", ws_early_cb, self, NULL);
-  soup_server_add_websocket_handler (soup, "/ws", NULL,
-                                     (char *[]) { (char *) FLOW_RENDEZVOUS_SUBPROTOCOL, NULL },
-                                     websocket_cb, self, NULL);
-  soup_server_add_handler (soup, NULL, http_cb, self, NULL);
 
   socket = listen_socket_new (config, address, error);
   if (socket == NULL)
     return FALSE;
-  if (options & SOUP_SERVER_LISTEN_HTTPS)
-    {
-      if (!soup_server_listen_socket (soup, socket, options, error))
-        return FALSE;
-    }
-  else
-    {
-      g_socket_set_blocking (socket, FALSE);
-      self->listener = g_object_ref (socket);
-      self->accept_source = g_socket_create_source (socket, G_IO_IN, NULL);
-      g_source_set_callback (self->accept_source, G_SOURCE_FUNC (listener_ready_cb), self, NULL);
-      g_source_attach (self->accept_source, g_main_context_get_thread_default ());
-    }
   local = g_socket_get_local_address (socket, error);
   if (local == NULL)
     return FALSE;
@@ -1030,18 +1222,43 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
         return FALSE;
     }
 
+  /* With TLS, libsoup's listener accepts and runs the TLS handshake, on one
+   * context. */
+  n_workers = cert != NULL ? 1 : CLAMP (config->threads, 1, 256);
+  self->workers = g_new0 (Worker *, n_workers);
+  self->n_workers = n_workers;
+  for (guint i = 0; i < n_workers; i++)
+    self->workers[i] = worker_new (self, n_workers > 1, cert);
+
+  if (cert != NULL)
+    {
+      if (!soup_server_listen_socket (self->workers[0]->soup, socket, SOUP_SERVER_LISTEN_HTTPS, error))
+        {
+          flow_rendezvous_server_stop (self);
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_socket_set_blocking (socket, FALSE);
+      self->listener = g_object_ref (socket);
+      for (guint i = 0; i < n_workers; i++)
+        self->workers[i]->accept_source =
+          attach_source (self->workers[i], g_socket_create_source (socket, G_IO_IN, NULL),
+                         G_SOURCE_FUNC (listener_ready_cb));
+    }
+
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-  self->soup = g_steal_pointer (&soup);
   self->stun = g_steal_pointer (&stun);
 
-  sweep_ms = MIN (config->handshake_timeout_ms, config->heartbeat_timeout_ms) / 4;
-  self->sweep_id = g_timeout_add (CLAMP (sweep_ms, 20, 1000), sweep_cb, self);
+  for (guint i = 0; n_workers > 1 && i < n_workers; i++)
+    self->workers[i]->thread = g_thread_new ("rendezvous-worker", worker_thread, self->workers[i]);
 
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-                    "MESSAGE", "event=listening addr=%s port=%u tls=%s stun-port=%u token=%s",
-                    config->listen, self->port, options ? "yes" : "no",
+                    "MESSAGE", "event=listening addr=%s port=%u tls=%s stun-port=%u token=%s threads=%u",
+                    config->listen, self->port, cert ? "yes" : "no",
                     flow_rendezvous_server_get_stun_port (self),
-                    config->token ? "yes" : "no");
+                    config->token ? "yes" : "no", n_workers);
   return TRUE;
 }
 
@@ -1049,35 +1266,36 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
  * flow_rendezvous_server_stop:
  * @self: a #FlowRendezvousServer
  *
- * Closes every connection (1001, going away) and the listen sockets. Safe to
- * call more than once.
+ * Stops the worker threads, closes every connection (1001, going away) and
+ * the listen sockets. Safe to call more than once.
  */
 void
 flow_rendezvous_server_stop (FlowRendezvousServer *self)
 {
   g_return_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self));
 
-  g_clear_handle_id (&self->sweep_id, g_source_remove);
-
-  while (self->connections.head != NULL)
+  for (guint i = 0; i < self->n_workers; i++)
     {
-      Conn *conn = self->connections.head->data;
+      Worker *worker = self->workers[i];
 
-      conn->closing = TRUE;
-      if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stops");
-      conn_destroy (conn);
+      if (worker->thread == NULL)
+        continue;
+      /* Quits the loop even if it has not started running yet. */
+      g_main_context_invoke (worker->context, quit_loop_cb, worker->loop);
+      g_thread_join (g_steal_pointer (&worker->thread));
     }
 
-  if (self->accept_source != NULL)
-    g_source_destroy (self->accept_source);
-  g_clear_pointer (&self->accept_source, g_source_unref);
+  /* Nobody hears the goodbyes of a stopping server. */
+  self->stopping = TRUE;
+  for (guint i = 0; i < self->n_workers; i++)
+    worker_free (self->workers[i]);
+  g_clear_pointer (&self->workers, g_free);
+  self->n_workers = 0;
+  self->stopping = FALSE;
+
   if (self->listener != NULL)
     g_socket_close (self->listener, NULL);
   g_clear_object (&self->listener);
-  if (self->soup != NULL)
-    soup_server_disconnect (self->soup);
-  g_clear_object (&self->soup);
   g_clear_pointer (&self->stun, flow_stun_responder_free);
   if (self->rooms != NULL)
     g_hash_table_remove_all (self->rooms);
@@ -1100,28 +1318,40 @@ flow_rendezvous_server_get_stun_port (FlowRendezvousServer *self)
 guint
 flow_rendezvous_server_get_n_connections (FlowRendezvousServer *self)
 {
+  g_autoptr(GRecMutexLocker) locker = NULL;
+
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), 0);
-  return self->connections.length;
+  locker = g_rec_mutex_locker_new (&self->lock);
+  return self->n_connections;
 }
 
 guint
 flow_rendezvous_server_get_n_rooms (FlowRendezvousServer *self)
 {
+  g_autoptr(GRecMutexLocker) locker = NULL;
+
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), 0);
+  locker = g_rec_mutex_locker_new (&self->lock);
   return g_hash_table_size (self->rooms);
 }
 
 guint64
 flow_rendezvous_server_get_messages_relayed (FlowRendezvousServer *self)
 {
+  g_autoptr(GRecMutexLocker) locker = NULL;
+
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), 0);
+  locker = g_rec_mutex_locker_new (&self->lock);
   return self->messages_relayed;
 }
 
 guint64
 flow_rendezvous_server_get_bytes_relayed (FlowRendezvousServer *self)
 {
+  g_autoptr(GRecMutexLocker) locker = NULL;
+
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), 0);
+  locker = g_rec_mutex_locker_new (&self->lock);
   return self->bytes_relayed;
 }
 
@@ -1137,9 +1367,12 @@ guint64
 flow_rendezvous_server_get_rejections (FlowRendezvousServer *self,
                                        const char           *reason)
 {
+  g_autoptr(GRecMutexLocker) locker = NULL;
+
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), 0);
   g_return_val_if_fail (reason != NULL, 0);
 
+  locker = g_rec_mutex_locker_new (&self->lock);
   for (guint i = 0; i < N_REJECTIONS; i++)
     if (strcmp (rejection_reasons[i], reason) == 0)
       return self->rejections[i];
@@ -1157,12 +1390,15 @@ flow_rendezvous_server_get_rejections (FlowRendezvousServer *self,
 gsize
 flow_rendezvous_server_get_retained_bytes (FlowRendezvousServer *self)
 {
+  g_autoptr(GRecMutexLocker) locker = NULL;
   gsize total = 0;
 
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), 0);
 
-  for (GList *l = self->connections.head; l != NULL; l = l->next)
-    total += ((Conn *) l->data)->unflushed;
+  locker = g_rec_mutex_locker_new (&self->lock);
+  for (guint i = 0; i < self->n_workers; i++)
+    for (GList *l = self->workers[i]->connections.head; l != NULL; l = l->next)
+      total += ((Conn *) l->data)->unflushed;
   return total;
 }
 
@@ -1175,13 +1411,17 @@ flow_rendezvous_server_get_retained_bytes (FlowRendezvousServer *self)
 char *
 flow_rendezvous_server_dup_metrics (FlowRendezvousServer *self)
 {
-  GString *out = g_string_new (NULL);
+  g_autoptr(GRecMutexLocker) locker = NULL;
+  GString *out;
   guint joined = 0;
 
   g_return_val_if_fail (FLOW_IS_RENDEZVOUS_SERVER (self), NULL);
 
-  for (GList *l = self->connections.head; l != NULL; l = l->next)
-    joined += ((Conn *) l->data)->room != NULL;
+  locker = g_rec_mutex_locker_new (&self->lock);
+  out = g_string_new (NULL);
+  for (guint i = 0; i < self->n_workers; i++)
+    for (GList *l = self->workers[i]->connections.head; l != NULL; l = l->next)
+      joined += ((Conn *) l->data)->room != NULL;
 
   g_string_append_printf (out,
                           "# HELP flowsync_rendezvous_connections Open WebSocket connections.\n"
@@ -1207,7 +1447,7 @@ flow_rendezvous_server_dup_metrics (FlowRendezvousServer *self)
                           "flowsync_rendezvous_stun_requests_total %" G_GUINT64_FORMAT "\n"
                           "# HELP flowsync_rendezvous_rejections_total Refused requests and messages by reason.\n"
                           "# TYPE flowsync_rendezvous_rejections_total counter\n",
-                          self->connections.length, joined, g_hash_table_size (self->rooms),
+                          self->n_connections, joined, g_hash_table_size (self->rooms),
                           self->handshakes, self->messages_relayed, self->bytes_relayed,
                           self->stun ? flow_stun_responder_get_requests (self->stun) : 0);
   for (guint i = 0; i < N_REJECTIONS; i++)

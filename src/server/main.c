@@ -95,7 +95,7 @@ main (int   argc,
   g_autofree char *token_file = NULL;
   gint port = -1, stun_port = -1;
   gint64 max_message_size = -1, max_peers = -1, max_rooms = -1, max_conns = -1;
-  gint64 max_per_address = -1, max_send_queue = -1;
+  gint64 max_per_address = -1, max_send_queue = -1, threads = -1;
   double rate = -1, burst = -1, handshake = -1, heartbeat = -1;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
@@ -124,6 +124,9 @@ main (int   argc,
       "Drop clients silent for this long (default 60)", "SECONDS" },
     { "max-send-queue", 0, 0, G_OPTION_ARG_INT64, &max_send_queue,
       "Disconnect clients with more than this many bytes waiting for them (default 1048576)", "BYTES" },
+    { "threads", 0, 0, G_OPTION_ARG_INT64, &threads,
+      "Worker threads, each with its own share of the connections (default 4 per CPU, at most 32; "
+      "TLS uses one)", "N" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every join, leave and close", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -159,6 +162,7 @@ main (int   argc,
   config->port = 8443;
   config->stun_port = 3478;
   config->stun_enabled = TRUE;
+  config->threads = MIN (4 * g_get_num_processors (), 32);
   if (config_path == NULL && g_file_test (FLOW_RENDEZVOUS_DEFAULT_CONFIG, G_FILE_TEST_EXISTS))
     config_path = g_strdup (FLOW_RENDEZVOUS_DEFAULT_CONFIG);
   if (config_path != NULL && !flow_rendezvous_config_load_keyfile (config, config_path, &error))
@@ -201,6 +205,7 @@ main (int   argc,
   if (max_conns >= 0) config->max_connections = MIN (max_conns, G_MAXUINT);
   if (max_per_address >= 0) config->max_connections_per_address = MIN (max_per_address, G_MAXUINT);
   if (max_send_queue > 0) config->max_send_queue = max_send_queue;
+  if (threads > 0) config->threads = MIN (threads, 256);
   if (handshake > 0) config->handshake_timeout_ms = MIN (handshake, 86400) * 1000;
   if (heartbeat > 0) config->heartbeat_timeout_ms = MIN (heartbeat, 86400) * 1000;
 
