@@ -666,6 +666,53 @@ test_app_pages (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* Renaming from the sidebar's prompt by pressing Enter in the entry
+ * applies the new title once, and the dialog's close does not answer a
+ * second time. */
+static void
+test_app_rename_prompt (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-app-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Rename.flowsync", NULL);
+  g_autofree char *id = NULL;
+  FlowWindow *window;
+  FlowDoc *doc;
+  AdwMessageDialog *dialog = NULL;
+  FlowCatalogEntry entry;
+
+  window = flow_window_new (app);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (has_workspace, window);
+  doc = new_page (window, "Draft", "text");
+  id = flow_op_id_to_string (flow_doc_get_id (doc));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.rename-document", "s", id));
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+        if (ADW_IS_MESSAGE_DIALOG (w))
+          dialog = ADW_MESSAGE_DIALOG (w);
+      }
+  }
+  g_assert_nonnull (dialog);
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "Final");
+  g_signal_emit_by_name (adw_message_dialog_get_extra_child (dialog), "activate");
+  spin (100);
+  g_assert_true (flow_catalog_get (flow_workspace_get_catalog (flow_window_get_workspace (window)),
+                                   flow_doc_get_id (doc), &entry));
+  g_assert_cmpstr (entry.title, ==, "Final");
+  flow_catalog_entry_clear (&entry);
+
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_close (GTK_WINDOW (window));
+  while (window != NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 /* A damaged file is refused with a clear message, and left untouched. */
 static void
 test_app_bad_file (void)
@@ -715,6 +762,7 @@ main (int   argc,
   g_test_add_func ("/flow/app/window", test_app_window);
   g_test_add_func ("/flow/app/pages", test_app_pages);
   g_test_add_func ("/flow/app/bad-file", test_app_bad_file);
+  g_test_add_func ("/flow/app/rename-prompt", test_app_rename_prompt);
 
   ret = g_test_run ();
   g_clear_object (&app);

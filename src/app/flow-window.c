@@ -1077,6 +1077,9 @@ prompt_response_cb (AdwMessageDialog *dialog,
           flow_window_show_error (data->self, msg);
         }
     }
+  /* Enter in the entry answers, then closes the dialog, which answers
+   * again with the close response: only the first answer counts. */
+  g_signal_handlers_disconnect_by_func (dialog, prompt_response_cb, data);
   g_object_unref (data->self);
   g_free (data);
 }
