@@ -713,6 +713,35 @@ test_app_rename_prompt (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* Closing a window with a page open lets go of the workspace. */
+static void
+test_app_workspace_released (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-app-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Release.flowsync", NULL);
+  FlowWorkspace *ws;
+  FlowWindow *window;
+  FlowDoc *doc;
+
+  window = flow_window_new (app);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  iterate_until (has_workspace, window);
+  ws = flow_window_get_workspace (window);
+  g_object_add_weak_pointer (G_OBJECT (ws), (gpointer *) &ws);
+  doc = new_page (window, "Page", "# Page\n");
+  flow_window_open_document (window, flow_doc_get_id (doc));
+  iterate_until (has_view, window);
+  g_assert_true (FLOW_IS_PAGE_VIEW (flow_window_get_current_view (window)));
+
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
+  gtk_window_close (GTK_WINDOW (window));
+  while (window != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  spin (100);
+  g_assert_null (ws);
+}
+
 /* A damaged file is refused with a clear message, and left untouched. */
 static void
 test_app_bad_file (void)
@@ -763,6 +792,7 @@ main (int   argc,
   g_test_add_func ("/flow/app/pages", test_app_pages);
   g_test_add_func ("/flow/app/bad-file", test_app_bad_file);
   g_test_add_func ("/flow/app/rename-prompt", test_app_rename_prompt);
+  g_test_add_func ("/flow/app/workspace-released", test_app_workspace_released);
 
   ret = g_test_run ();
   g_clear_object (&app);

@@ -1182,8 +1182,13 @@ flow_page_view_set_workspace (FlowPageView  *self,
                                                   catalog_changed_cb, self, NULL);
   self->committed_id = g_signal_connect_object (flow_workspace_get_store (workspace), "committed",
                                                G_CALLBACK (store_committed_cb), self, G_CONNECT_SWAPPED);
-  gtk_source_completion_add_provider (gtk_source_view_get_completion (self->view),
-                                      GTK_SOURCE_COMPLETION_PROVIDER (flow_page_completion_new (workspace)));
+  {
+    /* The completion takes its own reference. */
+    g_autoptr(FlowPageCompletion) completion = flow_page_completion_new (workspace);
+
+    gtk_source_completion_add_provider (gtk_source_view_get_completion (self->view),
+                                        GTK_SOURCE_COMPLETION_PROVIDER (completion));
+  }
   refresh_backlinks (self);
 }
 
