@@ -84,13 +84,21 @@ screenshot (GtkWidget  *widget,
   if (dir == NULL)
     return;
   spin (200);
+  gtk_widget_queue_draw (widget);
+  gtk_test_widget_wait_for_draw (widget);
   w = gtk_widget_get_width (widget);
   h = gtk_widget_get_height (widget);
   paintable = gtk_widget_paintable_new (widget);
   snapshot = gtk_snapshot_new ();
   gdk_paintable_snapshot (paintable, snapshot, w, h);
   node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
+  /* Screenshots are for people to look at, not assertions: a window that
+   * has not drawn yet (slow sanitizer builds) just gets none. */
+  if (node == NULL)
+    {
+      g_test_message ("screenshot %s skipped: the window has not drawn", name);
+      return;
+    }
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
   g_mkdir_with_parents (dir, 0755);

@@ -457,8 +457,13 @@ tag_docs_cb (GObject      *source,
       FlowCatalogEntry entry;
       GtkWidget *row;
 
-      if (!flow_catalog_get (self->catalog, id, &entry) || entry.deleted)
+      if (!flow_catalog_get (self->catalog, id, &entry))
         continue;
+      if (entry.deleted)
+        {
+          flow_catalog_entry_clear (&entry);
+          continue;
+        }
       row = result_row (entry.title, entry.kind, NULL);
       g_object_set_data_full (G_OBJECT (row), "flow-doc-id", flow_op_id_to_string (id), g_free);
       gtk_list_box_append (self->results_list, row);

@@ -839,6 +839,7 @@ chooser_response_cb (GtkNativeDialog *dialog,
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
+  g_object_unref (self);
 }
 
 static void
@@ -860,7 +861,7 @@ run_chooser (FlowWindow *self,
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
   if (create)
     gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), _("Workspace.flowsync"));
-  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  g_signal_connect (chooser, "response", G_CALLBACK (chooser_response_cb), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
@@ -953,6 +954,7 @@ import_chooser_response_cb (GtkNativeDialog *dialog,
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
+  g_object_unref (self);
 }
 
 static void
@@ -972,7 +974,7 @@ flow_window_actions_import_cb (GtkWidget  *widget,
   gtk_file_filter_add_pattern (filter, "*.markdown");
   gtk_file_filter_add_mime_type (filter, "text/markdown");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-  g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_response_cb), self);
+  g_signal_connect (chooser, "response", G_CALLBACK (import_chooser_response_cb), g_object_ref (self));
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
