@@ -37,6 +37,7 @@ flow_rendezvous_config_new (void)
   config->heartbeat_timeout_ms = 60 * 1000;
   config->max_send_queue = 1024 * 1024;
   config->threads = 1;
+  config->engine = FLOW_RENDEZVOUS_ENGINE_AUTO;
   return config;
 }
 
@@ -62,6 +63,43 @@ flow_rendezvous_config_free (FlowRendezvousConfig *config)
   g_free (config->tls_key);
   g_free (config->token);
   g_free (config);
+}
+
+/**
+ * flow_rendezvous_engine_from_string:
+ * @name: `auto`, `soup` or `epoll`
+ * @out: (out): the engine
+ *
+ * Returns: %TRUE if @name is an engine.
+ */
+gboolean
+flow_rendezvous_engine_from_string (const char           *name,
+                                    FlowRendezvousEngine *out)
+{
+  static const char * const names[] = { "auto", "soup", "epoll" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (name, names[i]) == 0)
+      {
+        *out = (FlowRendezvousEngine) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+flow_rendezvous_engine_to_string (FlowRendezvousEngine engine)
+{
+  switch (engine)
+    {
+    case FLOW_RENDEZVOUS_ENGINE_SOUP:
+      return "soup";
+    case FLOW_RENDEZVOUS_ENGINE_EPOLL:
+      return "epoll";
+    case FLOW_RENDEZVOUS_ENGINE_AUTO:
+    default:
+      return "auto";
+    }
 }
 
 static gboolean
@@ -160,6 +198,16 @@ flow_rendezvous_config_load_keyfile (FlowRendezvousConfig  *config,
   read_string (kf, "tls-key", &config->tls_key);
   read_string (kf, "token", &config->token);
   read_string (kf, "token-file", &token_file);
+  {
+    g_autofree char *engine = g_key_file_get_string (kf, FLOW_RENDEZVOUS_CONFIG_GROUP, "engine", NULL);
+
+    if (engine != NULL && !flow_rendezvous_engine_from_string (g_strstrip (engine), &config->engine))
+      {
+        g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                     "engine: expected auto, soup or epoll");
+        return FALSE;
+      }
+  }
   if (token_file != NULL)
     {
       g_autofree char *contents = NULL;

@@ -14,6 +14,15 @@ G_BEGIN_DECLS
 #define FLOW_RENDEZVOUS_CONFIG_GROUP "rendezvous"
 #define FLOW_RENDEZVOUS_DEFAULT_CONFIG "/etc/flowsync/rendezvous.conf"
 
+/* How connections are served (docs/rendezvous.md, "Performance"): AUTO is
+ * epoll on Linux without TLS, soup otherwise. */
+typedef enum
+{
+  FLOW_RENDEZVOUS_ENGINE_AUTO,
+  FLOW_RENDEZVOUS_ENGINE_SOUP,
+  FLOW_RENDEZVOUS_ENGINE_EPOLL,
+} FlowRendezvousEngine;
+
 /* Everything the server can be told. Plain fields: the executable fills it
  * from the keyfile and the flags, the app and the tests fill it in code. */
 typedef struct
@@ -37,6 +46,7 @@ typedef struct
   guint    heartbeat_timeout_ms;
   gsize    max_send_queue;          /* bytes queued per connection */
   guint    threads;                 /* worker threads; 1 = run on the caller's context */
+  FlowRendezvousEngine engine;
 } FlowRendezvousConfig;
 
 FlowRendezvousConfig *flow_rendezvous_config_new          (void);
@@ -45,6 +55,10 @@ void                  flow_rendezvous_config_free         (FlowRendezvousConfig 
 gboolean              flow_rendezvous_config_load_keyfile (FlowRendezvousConfig       *config,
                                                            const char                 *path,
                                                            GError                    **error);
+
+gboolean              flow_rendezvous_engine_from_string  (const char                 *name,
+                                                           FlowRendezvousEngine       *out);
+const char           *flow_rendezvous_engine_to_string    (FlowRendezvousEngine        engine);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlowRendezvousConfig, flow_rendezvous_config_free)
 

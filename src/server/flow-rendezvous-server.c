@@ -26,11 +26,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include <libsoup/soup.h>
 
 #include "flow-rendezvous-message-private.h"
-#include "flow-rendezvous-server.h"
+#include "flow-rendezvous-server-private.h"
 #include "flow-stun-responder-private.h"
 
 /* How long a closing connection may take for its close handshake before we
@@ -48,95 +49,19 @@ static const char * const rejection_reasons[] = {
   "too-many-connections", "slow-reader", "binary", "unauthorized",
 };
 #define N_REJECTIONS G_N_ELEMENTS (rejection_reasons)
-
-typedef struct _Room Room;
-typedef struct _Worker Worker;
-
-typedef struct
-{
-  FlowRendezvousServer    *server;   /* borrowed */
-  Worker                  *worker;   /* borrowed; the only thread that touches ws */
-  guint                    refs;     /* under server->lock */
-  SoupWebsocketConnection *ws;
-  GSocket                 *socket;
-  char                    *address;
-  Room                    *room;     /* borrowed; NULL until joined */
-  char                    *peer;
-  GList                    link;     /* in worker->connections */
-  gint64                   created;
-  gint64                   last_seen;
-  gint64                   last_refill;
-  gint64                   close_deadline;
-  double                   tokens;
-  gsize                    unflushed;
-  guint                    dropped;
-  guint                    closing : 1;
-  guint                    aborted : 1;
-  guint                    pinging : 1;
-  guint                    destroyed : 1;
-} Conn;
-
-/* A message for a connection of another worker, handed over through that
- * worker's mailbox. */
-typedef struct
-{
-  Conn *conn;                         /* a reference */
-  char *text;
-} Delivery;
-
-/* One main context with its own SoupServer and connections. Every turn of
- * a GLib main loop walks all of its sources, and libsoup re-creates a
- * connection's input source after each read (an O(n) insertion into the
- * context's poll list), so the cost of a message grows with the number of
- * connections on its context. Workers split the connections over several
- * contexts; all shared state (rooms, counters, every Conn field) is only
- * touched under server->lock, so the logic stays that of one thread. */
-struct _Worker
-{
-  FlowRendezvousServer *server;
-  GMainContext         *context;
-  GMainLoop            *loop;           /* NULL: runs on the caller's context */
-  GThread              *thread;
-  SoupServer           *soup;
-  GSource              *accept_source;
-  GSource              *mailbox_source;
-  GSource              *sweep_source;
-  GQueue                connections;    /* of Conn */
-  GQueue                mailbox;        /* of Delivery, under server->lock */
-};
-
-struct _Room
-{
-  char       *id;
-  GHashTable *peers;                  /* peer id (borrowed from Conn) → Conn */
-};
-
-struct _FlowRendezvousServer
-{
-  GObject               parent_instance;
-
-  /* Owned */
-  FlowRendezvousConfig *config;
-  GRecMutex             lock;
-  FlowStunResponder    *stun;
-  GHashTable           *rooms;          /* id → Room */
-  GHashTable           *per_address;    /* address → count */
-  GSocket              *listener;       /* plain HTTP: we accept ourselves */
-  Worker              **workers;
-  guint                 n_workers;
-  guint                 n_connections;
-  gboolean              stopping;
-
-  /* Metrics */
-  guint64               messages_relayed;
-  guint64               bytes_relayed;
-  guint64               handshakes;
-  guint64               rejections[N_REJECTIONS];
-
-  guint                 port;
-};
+G_STATIC_ASSERT (N_REJECTIONS == FLOW_RV_N_REJECTIONS);
 
 G_DEFINE_FINAL_TYPE (FlowRendezvousServer, flow_rendezvous_server, G_TYPE_OBJECT)
+
+#define count_rejection flow_rv_count_rejection
+#define log_event flow_rv_log_event
+#define conn_close flow_rv_conn_close
+#define conn_abort flow_rv_conn_abort
+#define conn_reject flow_rv_conn_reject
+#define conn_destroy flow_rv_conn_destroy
+#define conn_take_token flow_rv_conn_take_token
+#define handle_text flow_rv_conn_handle_text
+#define conn_seen flow_rv_conn_seen
 
 /* ---------------------------------------------------------------------
  * private functions
@@ -152,17 +77,17 @@ rejection_index (const char *reason)
   return 0;
 }
 
-static void
-count_rejection (FlowRendezvousServer *self,
-                 const char           *reason)
+void
+flow_rv_count_rejection (FlowRendezvousServer *self,
+                         const char           *reason)
 {
   self->rejections[rejection_index (reason)]++;
 }
 
-static void
-log_event (const char *event,
-           Conn       *conn,
-           const char *detail)
+void
+flow_rv_log_event (const char *event,
+                   Conn       *conn,
+                   const char *detail)
 {
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO,
                     "FLOWSYNC_EVENT", event,
@@ -185,8 +110,8 @@ room_free (Room *room)
 
 /* Queues @text to @conn. When the socket cannot take more, the bytes wait in
  * libsoup's output queue; we add them up until the socket is writable again
- * (see sweep) and cut the connection off beyond max-send-queue. */
-static void conn_abort (Conn *conn, const char *reason);
+ * (see sweep) and cut the connection off beyond max-send-queue. The epoll
+ * engine owns its write queue and counts exactly. */
 
 static void
 conn_send (Conn       *conn,
@@ -209,10 +134,19 @@ conn_send (Conn       *conn,
       return;
     }
 
+  len = strlen (text);
+  if (conn->ws == NULL)
+    {
+      /* The epoll engine owns its write queue: the count is exact. */
+      flow_rv_epoll_send_text (conn, text, len);
+      if (conn->unflushed > conn->server->config->max_send_queue)
+        conn_abort (conn, "slow-reader");
+      return;
+    }
+
   if (soup_websocket_connection_get_state (conn->ws) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
 
-  len = strlen (text);
   if (conn->socket != NULL && !g_socket_condition_check (conn->socket, G_IO_OUT))
     conn->unflushed += len;
   else
@@ -278,10 +212,10 @@ conn_leave (Conn *conn)
 
 /* Sends a close frame; the connection stays listed until libsoup reports
  * it closed, or CLOSE_GRACE_USEC passes. */
-static void
-conn_close (Conn       *conn,
-            gushort     code,
-            const char *reason)
+void
+flow_rv_conn_close (Conn       *conn,
+                    gushort     code,
+                    const char *reason)
 {
   if (conn->closing)
     return;
@@ -290,7 +224,9 @@ conn_close (Conn       *conn,
   conn_leave (conn);
   conn->closing = TRUE;
   conn->close_deadline = g_get_monotonic_time () + CLOSE_GRACE_USEC;
-  if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+  if (conn->ws == NULL)
+    flow_rv_epoll_send_close (conn, code, reason);
+  else if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (conn->ws, code, reason);
 }
 
@@ -298,9 +234,9 @@ conn_close (Conn       *conn,
  * libsoup sees the end of the stream and reports the connection closed; the
  * room hears peer-left then. We do not leave the room here, because we may
  * be called while a broadcast walks it. */
-static void
-conn_abort (Conn       *conn,
-            const char *reason)
+void
+flow_rv_conn_abort (Conn       *conn,
+                    const char *reason)
 {
   if (reason != NULL)
     {
@@ -312,14 +248,16 @@ conn_abort (Conn       *conn,
   conn->close_deadline = g_get_monotonic_time () + CLOSE_GRACE_USEC;
   if (conn->socket != NULL)
     g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+  else if (conn->ws == NULL && conn->fd >= 0)
+    shutdown (conn->fd, SHUT_RDWR);
 }
 
 /* Sends error @code, counts it, and closes with @close_code (0 = stay open). */
-static void
-conn_reject (Conn       *conn,
-             const char *code,
-             const char *message,
-             gushort     close_code)
+void
+flow_rv_conn_reject (Conn       *conn,
+                     const char *code,
+                     const char *message,
+                     gushort     close_code)
 {
   count_rejection (conn->server, code);
   conn_send_error (conn, code, message);
@@ -338,15 +276,18 @@ conn_unref (Conn *conn)
   g_free (conn);
 }
 
-static void
-conn_destroy (Conn *conn)
+void
+flow_rv_conn_destroy (Conn *conn)
 {
   FlowRendezvousServer *self = conn->server;
   guint count;
 
   conn_leave (conn);
   g_queue_unlink (&conn->worker->connections, &conn->link);
-  g_signal_handlers_disconnect_by_data (conn->ws, conn);
+  if (conn->ws != NULL)
+    g_signal_handlers_disconnect_by_data (conn->ws, conn);
+  else
+    flow_rv_epoll_release (conn);
   conn->destroyed = TRUE;
   self->n_connections--;
 
@@ -363,9 +304,9 @@ conn_destroy (Conn *conn)
 
 /* Takes one token from the bucket. Returns FALSE when the message must be
  * dropped. */
-static gboolean
-conn_take_token (Conn   *conn,
-                 gint64  now)
+gboolean
+flow_rv_conn_take_token (Conn   *conn,
+                         gint64  now)
 {
   const FlowRendezvousConfig *config = conn->server->config;
   double elapsed = (now - conn->last_refill) / (double) G_USEC_PER_SEC;
@@ -503,10 +444,10 @@ handle_presence (Conn          *conn,
   self->bytes_relayed += (guint64) others * strlen (msg->data);
 }
 
-static void
-handle_text (Conn       *conn,
-             const char *text,
-             gsize       len)
+void
+flow_rv_conn_handle_text (Conn       *conn,
+                          const char *text,
+                          gsize       len)
 {
   FlowRvMessage msg;
   const char *code;
@@ -552,15 +493,16 @@ handle_text (Conn       *conn,
  * heartbeat timeout, and stop once they answer: a keepalive timer on every
  * connection would be one more GSource per connection on the main context,
  * and every main-loop turn walks all of them. */
-static void
-conn_seen (Conn   *conn,
-           gint64  now)
+void
+flow_rv_conn_seen (Conn   *conn,
+                   gint64  now)
 {
   conn->last_seen = now;
   if (conn->pinging)
     {
       conn->pinging = FALSE;
-      soup_websocket_connection_set_keepalive_interval (conn->ws, 0);
+      if (conn->ws != NULL)
+        soup_websocket_connection_set_keepalive_interval (conn->ws, 0);
     }
 }
 
@@ -674,28 +616,17 @@ websocket_cb (SoupServer              *soup,
   Conn *conn = g_new0 (Conn, 1);
   const char *host = soup_server_message_get_remote_host (msg);
   GSocket *socket = soup_server_message_get_socket (msg);
-  guint count;
 
   /* Connections we accepted ourselves reach libsoup as a stream, which it
    * wraps in its SoupIOStream ("base-iostream"). */
   if (socket == NULL)
     socket = socket_of_stream (soup_websocket_connection_get_io_stream (ws));
 
-  conn->server = self;
-  conn->worker = worker;
-  conn->refs = 1;
   conn->ws = g_object_ref (ws);
   conn->socket = socket ? g_object_ref (socket) : NULL;
+  conn->fd = -1;
   conn->address = g_strdup (host ? host : "unknown");
-  conn->created = conn->last_seen = conn->last_refill = g_get_monotonic_time ();
-  conn->tokens = config->burst;
-  conn->link.data = conn;
-  g_queue_push_tail_link (&worker->connections, &conn->link);
-  self->n_connections++;
-  self->handshakes++;
-
-  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, conn->address));
-  g_hash_table_insert (self->per_address, g_strdup (conn->address), GUINT_TO_POINTER (count + 1));
+  flow_rv_conn_register (worker, conn);
 
   soup_websocket_connection_set_max_incoming_payload_size (ws, 2 * config->max_message_size + 64);
 
@@ -703,6 +634,29 @@ websocket_cb (SoupServer              *soup,
   g_signal_connect (ws, "pong", G_CALLBACK (ws_pong_cb), conn);
   g_signal_connect (ws, "error", G_CALLBACK (ws_error_cb), conn);
   g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), conn);
+}
+
+/* Counts @conn (server, address, refs set up; ws or fd set) as an open
+ * WebSocket connection of @worker. */
+void
+flow_rv_conn_register (Worker *worker,
+                       Conn   *conn)
+{
+  FlowRendezvousServer *self = worker->server;
+  guint count;
+
+  conn->server = self;
+  conn->worker = worker;
+  conn->refs = 1;
+  conn->created = conn->last_seen = conn->last_refill = g_get_monotonic_time ();
+  conn->tokens = self->config->burst;
+  conn->link.data = conn;
+  g_queue_push_tail_link (&worker->connections, &conn->link);
+  self->n_connections++;
+  self->handshakes++;
+
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, conn->address));
+  g_hash_table_insert (self->per_address, g_strdup (conn->address), GUINT_TO_POINTER (count + 1));
 }
 
 /* Compares without leaking the token's length or prefix through timing. */
@@ -719,15 +673,13 @@ token_equal (const char *expected,
   return diff == 0 && m > 0;
 }
 
-static gboolean
-request_is_authorized (FlowRendezvousServer *self,
-                       SoupServerMessage    *msg)
+/* @authorization: the Authorization header or NULL; @query: the URI's
+ * query (without "?") or NULL. */
+gboolean
+flow_rv_is_authorized (FlowRendezvousServer *self,
+                       const char           *auth,
+                       const char           *query)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *auth = soup_message_headers_get_one (headers, "Authorization");
-  GUri *uri = soup_server_message_get_uri (msg);
-  const char *query = g_uri_get_query (uri);
-
   if (self->config->token == NULL || self->config->token[0] == '\0')
     return TRUE;
 
@@ -746,6 +698,18 @@ request_is_authorized (FlowRendezvousServer *self,
   return FALSE;
 }
 
+/* Whether one more connection from @address is within the limits. */
+gboolean
+flow_rv_has_room_for (FlowRendezvousServer *self,
+                      const char           *address)
+{
+  guint per_address = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, address));
+
+  return self->n_connections < self->config->max_connections &&
+         (self->config->max_connections_per_address == 0 ||
+          per_address < self->config->max_connections_per_address);
+}
+
 /* Runs after the request headers, before libsoup upgrades /ws: refusals
  * here are plain HTTP answers. */
 static void
@@ -759,9 +723,10 @@ ws_early_cb (SoupServer        *soup,
   FlowRendezvousServer *self = worker->server;
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&self->lock);
   const char *host = soup_server_message_get_remote_host (msg);
-  guint per_address;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
-  if (!request_is_authorized (self, msg))
+  if (!flow_rv_is_authorized (self, soup_message_headers_get_one (headers, "Authorization"),
+                              g_uri_get_query (soup_server_message_get_uri (msg))))
     {
       count_rejection (self, "unauthorized");
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -770,10 +735,7 @@ ws_early_cb (SoupServer        *soup,
       return;
     }
 
-  per_address = GPOINTER_TO_UINT (g_hash_table_lookup (self->per_address, host ? host : "unknown"));
-  if (self->n_connections >= self->config->max_connections ||
-      (self->config->max_connections_per_address != 0 &&
-       per_address >= self->config->max_connections_per_address))
+  if (!flow_rv_has_room_for (self, host ? host : "unknown"))
     {
       count_rejection (self, "too-many-connections");
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -867,7 +829,7 @@ sweep_cb (gpointer user_data)
           continue;
         }
 
-      if (conn->unflushed > 0 && conn->socket != NULL &&
+      if (conn->unflushed > 0 && conn->ws != NULL && conn->socket != NULL &&
           g_socket_condition_check (conn->socket, G_IO_OUT))
         conn->unflushed = 0;
 
@@ -877,6 +839,17 @@ sweep_cb (gpointer user_data)
       else if (now - conn->last_seen > heartbeat)
         conn_reject (conn, "timeout", "no sign of life within the heartbeat time",
                      SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+      else if (conn->ws == NULL)
+        {
+          /* Our own pings, every heartbeat/6 (at least 1 s) while quiet. */
+          if (now - conn->last_seen > heartbeat / 3 &&
+              now - conn->last_ping >= MAX (G_USEC_PER_SEC, heartbeat / 6))
+            {
+              conn->pinging = TRUE;
+              conn->last_ping = now;
+              flow_rv_epoll_send_ping (conn);
+            }
+        }
       else if (!conn->pinging && now - conn->last_seen > heartbeat / 3)
         {
           /* libsoup sends the first ping one interval from now. */
@@ -886,7 +859,28 @@ sweep_cb (gpointer user_data)
         }
     }
 
+  if (self->engine == FLOW_RENDEZVOUS_ENGINE_EPOLL)
+    flow_rv_epoll_sweep_pending (worker, now);
+
   return G_SOURCE_CONTINUE;
+}
+
+/* Hands an accepted connection to the worker's SoupServer. */
+void
+flow_rv_worker_serve_http (Worker  *worker,
+                           GSocket *socket)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GSocketAddress) local = g_socket_get_local_address (socket, NULL);
+  g_autoptr(GSocketAddress) remote = g_socket_get_remote_address (socket, NULL);
+
+  if (local == NULL || remote == NULL)
+    return;
+  connection = g_socket_connection_factory_create_connection (socket);
+  if (!soup_server_accept_iostream (worker->soup, G_IO_STREAM (connection), local, remote, &error))
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
+                      "MESSAGE", "event=accept-error detail=\"%s\"", error->message);
 }
 
 /* Accepts every pending connection in one main-loop turn. libsoup's own
@@ -905,13 +899,18 @@ listener_ready_cb (GSocket      *listener,
   /* Several workers share the socket: take a share each. */
   guint max = worker->server->n_workers > 1 ? 16 : MAX_ACCEPTS_PER_TURN;
 
+  if (worker->server->engine == FLOW_RENDEZVOUS_ENGINE_EPOLL)
+    {
+      g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&worker->server->lock);
+
+      flow_rv_epoll_accept (worker, g_socket_get_fd (listener));
+      return G_SOURCE_CONTINUE;
+    }
+
   for (guint i = 0; i < max; i++)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GSocket) socket = g_socket_accept (listener, NULL, &error);
-      g_autoptr(GSocketConnection) connection = NULL;
-      g_autoptr(GSocketAddress) local = NULL;
-      g_autoptr(GSocketAddress) remote = NULL;
 
       if (socket == NULL)
         {
@@ -921,14 +920,7 @@ listener_ready_cb (GSocket      *listener,
           break;
         }
 
-      local = g_socket_get_local_address (socket, NULL);
-      remote = g_socket_get_remote_address (socket, NULL);
-      if (local == NULL || remote == NULL)
-        continue;
-      connection = g_socket_connection_factory_create_connection (socket);
-      if (!soup_server_accept_iostream (worker->soup, G_IO_STREAM (connection), local, remote, &error))
-        g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_DEBUG,
-                          "MESSAGE", "event=accept-error detail=\"%s\"", error->message);
+      flow_rv_worker_serve_http (worker, socket);
     }
 
   return G_SOURCE_CONTINUE;
@@ -1031,6 +1023,8 @@ worker_new (FlowRendezvousServer *self,
   worker->loop = threaded ? g_main_loop_new (worker->context, FALSE) : NULL;
   g_queue_init (&worker->connections);
   g_queue_init (&worker->mailbox);
+  g_queue_init (&worker->pending);
+  worker->epfd = -1;
 
   worker->soup = soup_server_new ("server-header", "flowsync-rendezvous/" PACKAGE_VERSION, NULL);
   if (cert != NULL)
@@ -1070,12 +1064,18 @@ worker_free (Worker *worker)
     {
       Conn *conn = worker->connections.head->data;
 
-      conn->closing = TRUE;
-      if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+      if (conn->ws == NULL)
+        {
+          if (!conn->closing)
+            flow_rv_epoll_send_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stops");
+        }
+      else if (soup_websocket_connection_get_state (conn->ws) == SOUP_WEBSOCKET_STATE_OPEN)
         soup_websocket_connection_close (conn->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "server stops");
+      conn->closing = TRUE;
       conn_destroy (conn);
     }
   g_queue_clear_full (&worker->mailbox, (GDestroyNotify) delivery_free);
+  flow_rv_epoll_worker_free (worker);
   g_rec_mutex_unlock (&self->lock);
 
   soup_server_disconnect (worker->soup);
@@ -1195,6 +1195,31 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
       return FALSE;
     }
 
+  self->engine = config->engine;
+  if (self->engine == FLOW_RENDEZVOUS_ENGINE_AUTO)
+    {
+#ifdef __linux__
+      self->engine = config->tls_cert != NULL || config->tls_key != NULL ? FLOW_RENDEZVOUS_ENGINE_SOUP : FLOW_RENDEZVOUS_ENGINE_EPOLL;
+#else
+      self->engine = FLOW_RENDEZVOUS_ENGINE_SOUP;
+#endif
+    }
+  if (self->engine == FLOW_RENDEZVOUS_ENGINE_EPOLL)
+    {
+#ifdef __linux__
+      if (config->tls_cert != NULL || config->tls_key != NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                       "the epoll engine does not do TLS: use --engine=soup");
+          return FALSE;
+        }
+#else
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "the epoll engine needs Linux: use --engine=soup");
+      return FALSE;
+#endif
+    }
+
   if (config->tls_cert != NULL || config->tls_key != NULL)
     {
       if (config->tls_cert == NULL || config->tls_key == NULL)
@@ -1229,6 +1254,12 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
   self->n_workers = n_workers;
   for (guint i = 0; i < n_workers; i++)
     self->workers[i] = worker_new (self, n_workers > 1, cert);
+  for (guint i = 0; self->engine == FLOW_RENDEZVOUS_ENGINE_EPOLL && i < n_workers; i++)
+    if (!flow_rv_epoll_worker_init (self->workers[i], error))
+      {
+        flow_rendezvous_server_stop (self);
+        return FALSE;
+      }
 
   if (cert != NULL)
     {
@@ -1255,10 +1286,11 @@ flow_rendezvous_server_start (FlowRendezvousServer  *self,
     self->workers[i]->thread = g_thread_new ("rendezvous-worker", worker_thread, self->workers[i]);
 
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE,
-                    "MESSAGE", "event=listening addr=%s port=%u tls=%s stun-port=%u token=%s threads=%u",
+                    "MESSAGE", "event=listening addr=%s port=%u tls=%s stun-port=%u token=%s threads=%u engine=%s",
                     config->listen, self->port, cert ? "yes" : "no",
                     flow_rendezvous_server_get_stun_port (self),
-                    config->token ? "yes" : "no", n_workers);
+                    config->token ? "yes" : "no", n_workers,
+                    flow_rendezvous_engine_to_string (self->engine));
   return TRUE;
 }
 

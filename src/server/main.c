@@ -93,6 +93,7 @@ main (int   argc,
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
   g_autofree char *token_file = NULL;
+  g_autofree char *engine = NULL;
   gint port = -1, stun_port = -1;
   gint64 max_message_size = -1, max_peers = -1, max_rooms = -1, max_conns = -1;
   gint64 max_per_address = -1, max_send_queue = -1, threads = -1;
@@ -125,8 +126,11 @@ main (int   argc,
     { "max-send-queue", 0, 0, G_OPTION_ARG_INT64, &max_send_queue,
       "Disconnect clients with more than this many bytes waiting for them (default 1048576)", "BYTES" },
     { "threads", 0, 0, G_OPTION_ARG_INT64, &threads,
-      "Worker threads, each with its own share of the connections (default 4 per CPU, at most 32; "
-      "TLS uses one)", "N" },
+      "Worker threads, each with its own share of the connections (default: 1 per CPU with the "
+      "epoll engine, 4 per CPU with soup, at most 32; TLS uses one)", "N" },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine,
+      "How connections are served: epoll (our own WebSocket layer on one epoll fd per worker; "
+      "Linux, no TLS), soup (libsoup, also does TLS) or auto (default: epoll unless TLS)", "ENGINE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log every join, leave and close", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
@@ -162,7 +166,7 @@ main (int   argc,
   config->port = 8443;
   config->stun_port = 3478;
   config->stun_enabled = TRUE;
-  config->threads = MIN (4 * g_get_num_processors (), 32);
+  config->threads = 0;  /* by engine, below */
   if (config_path == NULL && g_file_test (FLOW_RENDEZVOUS_DEFAULT_CONFIG, G_FILE_TEST_EXISTS))
     config_path = g_strdup (FLOW_RENDEZVOUS_DEFAULT_CONFIG);
   if (config_path != NULL && !flow_rendezvous_config_load_keyfile (config, config_path, &error))
@@ -191,6 +195,11 @@ main (int   argc,
           return 1;
         }
     }
+  if (engine != NULL && !flow_rendezvous_engine_from_string (engine, &config->engine))
+    {
+      fprintf (stderr, "flowsync-rendezvous: --engine: expected auto, soup or epoll (see --help)\n");
+      return 1;
+    }
   if (port >= 0 && port <= 65535) config->port = port;
   if (stun_port >= 0 && stun_port <= 65535)
     {
@@ -206,6 +215,19 @@ main (int   argc,
   if (max_per_address >= 0) config->max_connections_per_address = MIN (max_per_address, G_MAXUINT);
   if (max_send_queue > 0) config->max_send_queue = max_send_queue;
   if (threads > 0) config->threads = MIN (threads, 256);
+  if (config->threads == 0)
+    {
+      /* The soup engine's cost per message grows with the connections of a
+       * context, so it spreads them thin; the epoll engine's does not, and
+       * more threads than CPUs only add cross-thread hand-overs. */
+      gboolean soup = config->engine == FLOW_RENDEZVOUS_ENGINE_SOUP ||
+                      (config->engine == FLOW_RENDEZVOUS_ENGINE_AUTO &&
+                       (config->tls_cert != NULL || config->tls_key != NULL));
+#ifndef __linux__
+      soup = TRUE;
+#endif
+      config->threads = MIN ((soup ? 4 : 1) * g_get_num_processors (), 32);
+    }
   if (handshake > 0) config->handshake_timeout_ms = MIN (handshake, 86400) * 1000;
   if (heartbeat > 0) config->heartbeat_timeout_ms = MIN (heartbeat, 86400) * 1000;
 
