@@ -12,7 +12,13 @@
  * below the WebSocket layer (never read, never answer pings) a raw TCP client
  * speaks just enough of RFC 6455. The load test spawns the real executable
  * (with several worker threads) and connects to it from this process. Every wait is bounded by a watchdog;
- * nothing asserts on wall time. */
+ * nothing asserts on wall time.
+ *
+ * The server has two engines (libsoup, and our own RFC 6455 layer on
+ * epoll): every conformance, limit, HTTP, STUN and load test runs against
+ * both, under /flow/server/soup/... and /flow/server/epoll/...; the
+ * /flow/server/epoll/ws/... tests drive the epoll engine's framing with a
+ * raw socket. */
 
 #include "config.h"
 
@@ -78,6 +84,7 @@ fixture_setup (Fixture       *f,
                gconstpointer  data)
 {
   f->config = flow_rendezvous_config_new ();
+  f->config->engine = GPOINTER_TO_INT (data);
   f->config->listen = (g_free (f->config->listen), g_strdup ("127.0.0.1"));
   f->scheme = g_strdup ("ws");
   f->session = soup_session_new_with_options ("max-conns", 1024, "max-conns-per-host", 1024, NULL);
@@ -337,18 +344,24 @@ build_signal (const char *to,
 
 /* --- a raw RFC 6455 client that can refuse to read or to answer pings --- */
 
+#define RAW_REQUEST(headers) \
+  "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n" headers "\r\n"
+#define RAW_UPGRADE \
+  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" \
+  "Sec-WebSocket-Version: 13\r\n"
+
+/* Sends @request on a new connection and returns it with the response head
+ * in @head; the frames behind the head stay unread. */
 static GSocket *
-raw_connect (Fixture *f,
-             int      rcvbuf)
+raw_connect_request (Fixture     *f,
+                     int          rcvbuf,
+                     const char  *request,
+                     char       **head)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, flow_rendezvous_server_get_port (f->server));
   GSocket *sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  const char *request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                        "Sec-WebSocket-Version: 13\r\n"
-                        "Sec-WebSocket-Protocol: " FLOW_RENDEZVOUS_SUBPROTOCOL "\r\n\r\n";
   GString *response = g_string_new (NULL);
 
   g_assert_no_error (error);
@@ -370,8 +383,21 @@ raw_connect (Fixture *f,
       else
         g_main_context_iteration (NULL, TRUE);
     }
-  g_assert_true (g_str_has_prefix (response->str, "HTTP/1.1 101"));
-  g_string_free (response, TRUE);
+  *head = g_string_free (response, FALSE);
+  return sock;
+}
+
+static GSocket *
+raw_connect (Fixture *f,
+             int      rcvbuf)
+{
+  g_autofree char *head = NULL;
+  GSocket *sock = raw_connect_request (f, rcvbuf,
+                                       RAW_REQUEST (RAW_UPGRADE "Sec-WebSocket-Protocol: "
+                                                    FLOW_RENDEZVOUS_SUBPROTOCOL "\r\n"),
+                                       &head);
+
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 101"));
   return sock;
 }
 
@@ -407,6 +433,194 @@ raw_send_text (GSocket    *sock,
   g_socket_set_blocking (sock, TRUE);
   g_assert_cmpint (g_socket_send (sock, (char *) frame->data, frame->len, NULL, NULL), ==, frame->len);
   g_socket_set_blocking (sock, FALSE);
+}
+
+
+/* Builds a client frame: @b0 is FIN/RSV/opcode; @claimed_len, if not -1,
+ * is written into the header instead of @len. */
+static GByteArray *
+raw_frame (guint8      b0,
+           const void *payload,
+           gsize       len,
+           gboolean    masked,
+           gint64      claimed_len)
+{
+  GByteArray *frame = g_byte_array_new ();
+  const guint8 mask[4] = { 0x37, 0xfa, 0x21, 0x3d };
+  guint64 hlen = claimed_len >= 0 ? (guint64) claimed_len : len;
+  guint8 head[10];
+
+  head[0] = b0;
+  if (hlen < 126)
+    {
+      head[1] = (masked ? 0x80 : 0) | hlen;
+      g_byte_array_append (frame, head, 2);
+    }
+  else if (hlen <= 0xffff)
+    {
+      head[1] = (masked ? 0x80 : 0) | 126;
+      head[2] = hlen >> 8;
+      head[3] = hlen & 0xff;
+      g_byte_array_append (frame, head, 4);
+    }
+  else
+    {
+      head[1] = (masked ? 0x80 : 0) | 127;
+      for (guint i = 0; i < 8; i++)
+        head[2 + i] = (hlen >> (56 - 8 * i)) & 0xff;
+      g_byte_array_append (frame, head, 10);
+    }
+  if (masked)
+    g_byte_array_append (frame, mask, 4);
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 b = ((const guint8 *) payload)[i] ^ (masked ? mask[i % 4] : 0);
+
+      g_byte_array_append (frame, &b, 1);
+    }
+  return frame;
+}
+
+static void
+raw_send_bytes (GSocket      *sock,
+                const guint8 *data,
+                gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_socket_set_blocking (sock, TRUE);
+  g_assert_cmpint (g_socket_send (sock, (const char *) data, len, NULL, &error), ==, len);
+  g_assert_no_error (error);
+  g_socket_set_blocking (sock, FALSE);
+}
+
+static void
+raw_send_frame (GSocket    *sock,
+                guint8      b0,
+                const char *payload,
+                gsize       len)
+{
+  g_autoptr(GByteArray) frame = raw_frame (b0, payload, len, TRUE, -1);
+
+  raw_send_bytes (sock, frame->data, frame->len);
+}
+
+/* Reads exactly @n bytes, running the main context (the server's) while
+ * waiting. Returns FALSE on the end of the stream. */
+static gboolean
+raw_recv_exact (GSocket *sock,
+                guint8  *buf,
+                gsize    n)
+{
+  gsize got = 0;
+
+  while (got < n)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize r = g_socket_receive (sock, (char *) buf + got, n - got, NULL, &error);
+
+      if (r == 0)
+        return FALSE;
+      if (r > 0)
+        got += r;
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        g_main_context_iteration (NULL, TRUE);
+      else
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Reads one server frame (which must not be masked). Returns FALSE on the
+ * end of the stream. */
+static gboolean
+raw_read_frame (GSocket  *sock,
+                guint8   *opcode,
+                char    **payload,
+                gsize    *len)
+{
+  guint8 head[8];
+  guint64 n;
+
+  if (!raw_recv_exact (sock, head, 2))
+    return FALSE;
+  g_assert_cmpuint (head[1] & 0x80, ==, 0);
+  g_assert_true (head[0] & 0x80);
+  *opcode = head[0] & 0x0f;
+  n = head[1] & 0x7f;
+  if (n == 126)
+    {
+      g_assert_true (raw_recv_exact (sock, head, 2));
+      n = (head[0] << 8) | head[1];
+    }
+  else if (n == 127)
+    {
+      g_assert_true (raw_recv_exact (sock, head, 8));
+      n = 0;
+      for (guint i = 0; i < 8; i++)
+        n = (n << 8) | head[i];
+    }
+  g_assert_cmpuint (n, <, 16 * 1024 * 1024);
+  *payload = g_malloc (n + 1);
+  (*payload)[n] = '\0';
+  *len = n;
+  g_assert_true (raw_recv_exact (sock, (guint8 *) *payload, n));
+  return TRUE;
+}
+
+/* Skips pings and pongs; returns the next text message's type, and fills
+ * @node if given. */
+static char *
+raw_next_text (GSocket   *sock,
+               JsonNode **node)
+{
+  for (;;)
+    {
+      g_autofree char *payload = NULL;
+      g_autoptr(JsonNode) parsed = NULL;
+      g_autoptr(GError) error = NULL;
+      guint8 opcode;
+      gsize len;
+
+      g_assert_true (raw_read_frame (sock, &opcode, &payload, &len));
+      if (opcode == 0x9 || opcode == 0xa)
+        continue;
+      g_assert_cmpuint (opcode, ==, 0x1);
+      parsed = json_from_string (payload, &error);
+      g_assert_no_error (error);
+      if (node != NULL)
+        *node = json_node_ref (parsed);
+      return g_strdup (member (parsed, "type"));
+    }
+}
+
+/* Reads frames until a close frame; returns its code (1005: none). Text
+ * frames before it are skipped. */
+static gushort
+raw_expect_close (GSocket *sock)
+{
+  for (;;)
+    {
+      g_autofree char *payload = NULL;
+      guint8 opcode;
+      gsize len;
+
+      g_assert_true (raw_read_frame (sock, &opcode, &payload, &len));
+      if (opcode != 0x8)
+        continue;
+      if (len < 2)
+        return 1005;
+      return ((guint8) payload[0] << 8) | (guint8) payload[1];
+    }
+}
+
+static void
+raw_wait_eof (GSocket *sock)
+{
+  guint8 byte;
+
+  while (raw_recv_exact (sock, &byte, 1))
+    ;
 }
 
 /* ---------------------------------------------------------------------
@@ -505,7 +719,9 @@ test_signal_relay (Fixture       *f,
 /* The server keeps no copy of relayed data: nothing it accounts as held
  * (bytes waiting in send queues) remains once the receivers have read, and
  * the per-connection state holds no message strings by construction (see
- * flow-rendezvous-server.c: Conn has no buffer). */
+ * flow-rendezvous-server-private.h: the soup engine's Conn has no buffer,
+ * the epoll engine's buffers only hold bytes the kernel has not taken yet
+ * and are freed when empty). */
 static void
 test_no_copy (Fixture       *f,
               gconstpointer  data)
@@ -776,6 +992,7 @@ test_limit_slow_reader (Fixture       *f,
   g_autoptr(GSocket) raw = NULL;
   g_autofree char *payload = g_strnfill (32 * 1024, 'z');
   g_autofree char *msg = build_signal ("slow", payload);
+  gsize retained_max = 0;
   guint sent = 0;
 
   f->config->rate = 100000;
@@ -795,8 +1012,17 @@ test_limit_slow_reader (Fixture       *f,
       sent++;
       while (g_main_context_iteration (NULL, FALSE))
         ;
+      retained_max = MAX (retained_max, flow_rendezvous_server_get_retained_bytes (f->server));
     }
   g_assert_cmpuint (flow_rendezvous_server_get_rejections (f->server, "slow-reader"), ==, 1);
+
+  /* The epoll engine owns the write queue: what it counts is what waits,
+   * never more than the limit plus the message that crossed it. */
+  if (f->config->engine == FLOW_RENDEZVOUS_ENGINE_EPOLL)
+    {
+      g_assert_cmpuint (retained_max, >, 0);
+      g_assert_cmpuint (retained_max, <=, 256 * 1024 + strlen (msg) + 64);
+    }
 
   /* alice hears the reader leave; unknown-peer errors may come first. */
   for (;;)
@@ -807,6 +1033,7 @@ test_limit_slow_reader (Fixture       *f,
         break;
     }
   g_assert_false (a->closed);
+  WAIT_UNTIL (flow_rendezvous_server_get_retained_bytes (f->server) == 0);
   client_free (a);
 }
 
@@ -1148,6 +1375,7 @@ test_load (Fixture       *f,
   child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, binary,
                             "--listen", "127.0.0.1", "--port", "0", "--stun-port", "0",
                             "--max-connections-per-address", "0", "--threads", "4",
+                            "--engine", flow_rendezvous_engine_to_string (f->config->engine),
                             "--config", conf, NULL);
   g_assert_no_error (error);
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
@@ -1222,33 +1450,320 @@ test_load (Fixture       *f,
   g_unlink (conf);
 }
 
+/* ---------------------------------------------------------------------
+ * the epoll engine's own HTTP and RFC 6455 layer, from a raw socket
+ * --------------------------------------------------------------------- */
+
+#define JOIN_TEXT(peer) "{\"type\":\"join\",\"room\":\"" ROOM "\",\"peer\":\"" peer "\"}"
+
+static void
+expect_text (GSocket    *sock,
+             const char *type)
+{
+  g_autofree char *got = raw_next_text (sock, NULL);
+
+  g_assert_cmpstr (got, ==, type);
+}
+
+static void
+test_ws_handshake (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GSocket) good = NULL;
+  g_autoptr(GSocket) bare = NULL;
+  g_autoptr(GSocket) other = NULL;
+  g_autoptr(GSocket) nokey = NULL;
+  g_autoptr(GSocket) oldver = NULL;
+  g_autofree char *head = NULL;
+  g_autofree char *head2 = NULL;
+  g_autofree char *head3 = NULL;
+  g_autofree char *head4 = NULL;
+  g_autofree char *head5 = NULL;
+
+  fixture_start (f);
+
+  /* RFC 6455's example key and its accept value. */
+  good = raw_connect_request (f, 0, RAW_REQUEST (RAW_UPGRADE "Sec-WebSocket-Protocol: x, "
+                                                 FLOW_RENDEZVOUS_SUBPROTOCOL "\r\n"), &head);
+  g_assert_true (g_str_has_prefix (head, "HTTP/1.1 101"));
+  g_assert_nonnull (strstr (head, "\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+  g_assert_nonnull (strstr (head, "\r\nSec-WebSocket-Protocol: " FLOW_RENDEZVOUS_SUBPROTOCOL "\r\n"));
+
+  /* No subprotocol offered: accepted without one. */
+  bare = raw_connect_request (f, 0, RAW_REQUEST (RAW_UPGRADE), &head2);
+  g_assert_true (g_str_has_prefix (head2, "HTTP/1.1 101"));
+  g_assert_null (strstr (head2, "Sec-WebSocket-Protocol"));
+  raw_send_text (bare, "{\"type\":\"ping\"}");
+  expect_text (bare, "pong");
+
+  /* Only other subprotocols, no key, wrong version: refused. */
+  other = raw_connect_request (f, 0, RAW_REQUEST (RAW_UPGRADE "Sec-WebSocket-Protocol: chat\r\n"), &head3);
+  g_assert_true (g_str_has_prefix (head3, "HTTP/1.1 400"));
+  nokey = raw_connect_request (f, 0, RAW_REQUEST ("Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                                  "Sec-WebSocket-Version: 13\r\n"), &head4);
+  g_assert_true (g_str_has_prefix (head4, "HTTP/1.1 400"));
+  oldver = raw_connect_request (f, 0, RAW_REQUEST ("Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                                   "Sec-WebSocket-Version: 8\r\n"), &head5);
+  g_assert_true (g_str_has_prefix (head5, "HTTP/1.1 400"));
+  WAIT_UNTIL (flow_rendezvous_server_get_n_connections (f->server) == 2);
+}
+
+static void
+test_ws_fragmented (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GSocket) raw = NULL;
+  g_autoptr(JsonNode) joined = NULL;
+  g_autofree char *type = NULL;
+  const char *join = JOIN_TEXT ("frag");
+  gsize len = strlen (join);
+
+  fixture_start (f);
+  raw = raw_connect (f, 0);
+
+  /* text (no FIN), ping, continuation (no FIN), empty continuation, final
+   * continuation. The ping is answered at once, the message once whole. */
+  raw_send_frame (raw, 0x01, join, 5);
+  raw_send_frame (raw, 0x89, "hi", 2);
+  raw_send_frame (raw, 0x00, join + 5, 10);
+  raw_send_frame (raw, 0x00, "", 0);
+  raw_send_frame (raw, 0x80, join + 15, len - 15);
+  {
+    g_autofree char *payload = NULL;
+    guint8 opcode;
+    gsize n;
+
+    g_assert_true (raw_read_frame (raw, &opcode, &payload, &n));
+    g_assert_cmpuint (opcode, ==, 0xa);
+    g_assert_cmpmem (payload, n, "hi", 2);
+  }
+  type = raw_next_text (raw, &joined);
+  g_assert_cmpstr (type, ==, "joined");
+  g_assert_cmpstr (member (joined, "peer"), ==, "frag");
+
+  /* A message whose fragments add up beyond the limit. */
+  {
+    g_autofree char *half = g_strnfill (40 * 1024, 'x');
+
+    raw_send_frame (raw, 0x01, half, strlen (half));
+    raw_send_frame (raw, 0x80, half, strlen (half));
+    g_assert_cmpuint (raw_expect_close (raw), ==, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+    g_assert_cmpuint (flow_rendezvous_server_get_rejections (f->server, "too-large"), ==, 1);
+  }
+}
+
+static void
+test_ws_unmasked (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GSocket) raw = NULL;
+  g_autoptr(GByteArray) frame = NULL;
+  const char *ping = "{\"type\":\"ping\"}";
+
+  fixture_start (f);
+  raw = raw_connect (f, 0);
+  frame = raw_frame (0x81, ping, strlen (ping), FALSE, -1);
+  raw_send_bytes (raw, frame->data, frame->len);
+  g_assert_cmpuint (raw_expect_close (raw), ==, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+  WAIT_UNTIL (flow_rendezvous_server_get_n_connections (f->server) == 0);
+}
+
+static void
+test_ws_close_handshake (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GSocket) a = NULL;
+  g_autoptr(GSocket) b = NULL;
+  Client *watcher;
+
+  fixture_start (f);
+  watcher = client_join (f, ROOM, "watcher");
+
+  /* The client closes: the server echoes the code and hangs up; the room
+   * hears peer-left. */
+  a = raw_connect (f, 0);
+  raw_send_text (a, JOIN_TEXT ("a"));
+  expect_text (a, "joined");
+  client_expect_peer_event (watcher, "peer-joined", "a");
+  raw_send_frame (a, 0x88, "\x03\xe8" "bye", 5);
+  g_assert_cmpuint (raw_expect_close (a), ==, 1000);
+  raw_wait_eof (a);
+  client_expect_peer_event (watcher, "peer-left", "a");
+
+  /* The server closes (bad JSON): error, close 1008; our answer ends it. */
+  b = raw_connect (f, 0);
+  raw_send_text (b, "{\"type\":");
+  expect_text (b, "error");
+  g_assert_cmpuint (raw_expect_close (b), ==, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  raw_send_frame (b, 0x88, "\x03\xf0", 2);
+  raw_wait_eof (b);
+  WAIT_UNTIL (flow_rendezvous_server_get_n_connections (f->server) == 1);
+  client_free (watcher);
+}
+
+static void
+test_ws_partial (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GSocket) raw = NULL;
+  g_autoptr(GByteArray) frame = NULL;
+  const char *join = JOIN_TEXT ("slowpoke");
+
+  fixture_start (f);
+  raw = raw_connect (f, 0);
+  frame = raw_frame (0x81, join, strlen (join), TRUE, -1);
+  for (guint i = 0; i < frame->len; i++)
+    {
+      raw_send_bytes (raw, frame->data + i, 1);
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+    }
+  expect_text (raw, "joined");
+}
+
+static void
+test_ws_pipelined (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GSocket) raw = NULL;
+  g_autoptr(GByteArray) all = g_byte_array_new ();
+  const char *texts[] = {
+    JOIN_TEXT ("pipe"), "{\"type\":\"ping\"}",
+    "{\"type\":\"signal\",\"to\":\"nobody\",\"data\":\"x\"}",
+  };
+  g_autofree char *payload = NULL;
+  guint8 opcode;
+  gsize n;
+
+  fixture_start (f);
+  raw = raw_connect (f, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(GByteArray) frame = raw_frame (0x81, texts[i], strlen (texts[i]), TRUE, -1);
+
+      g_byte_array_append (all, frame->data, frame->len);
+      if (i == 1)
+        {
+          g_autoptr(GByteArray) ping = raw_frame (0x89, "p", 1, TRUE, -1);
+
+          g_byte_array_append (all, ping->data, ping->len);
+        }
+    }
+  raw_send_bytes (raw, all->data, all->len);
+
+  /* In order: joined, pong (JSON), pong (frame), error. */
+  expect_text (raw, "joined");
+  expect_text (raw, "pong");
+  g_assert_true (raw_read_frame (raw, &opcode, &payload, &n));
+  g_assert_cmpuint (opcode, ==, 0xa);
+  expect_text (raw, "error");
+}
+
+static void
+test_ws_invalid_utf8 (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GSocket) raw = NULL;
+
+  fixture_start (f);
+  raw = raw_connect (f, 0);
+  raw_send_frame (raw, 0x81, "{\"type\":\"\xff\xfe\"}", 14);
+  g_assert_cmpuint (raw_expect_close (raw), ==, SOUP_WEBSOCKET_CLOSE_BAD_DATA);
+  raw_send_frame (raw, 0x88, "\x03\xef", 2);
+  raw_wait_eof (raw);
+}
+
+static void
+test_ws_huge_length (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GSocket) big = NULL;
+  g_autoptr(GSocket) bad = NULL;
+  g_autoptr(GByteArray) frame = NULL;
+  g_autoptr(GByteArray) frame2 = NULL;
+
+  fixture_start (f);
+
+  /* A 1 TB frame announced in the 64-bit length: refused from the header. */
+  big = raw_connect (f, 0);
+  frame = raw_frame (0x81, "{}", 2, TRUE, G_GINT64_CONSTANT (1) << 40);
+  raw_send_bytes (big, frame->data, frame->len);
+  expect_text (big, "error");
+  g_assert_cmpuint (raw_expect_close (big), ==, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+  g_assert_cmpuint (flow_rendezvous_server_get_rejections (f->server, "too-large"), ==, 1);
+
+  /* The most significant bit must be 0. */
+  bad = raw_connect (f, 0);
+  frame2 = raw_frame (0x81, "{}", 2, TRUE, G_MAXINT64);
+  frame2->data[2] |= 0x80;
+  raw_send_bytes (bad, frame2->data, frame2->len);
+  g_assert_cmpuint (raw_expect_close (bad), ==, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+}
+
+static void
+test_epoll_refuses_tls (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->config->tls_cert = g_strdup ("/nonexistent/cert.pem");
+  f->config->tls_key = g_strdup ("/nonexistent/key.pem");
+  f->server = flow_rendezvous_server_new (f->config);
+  g_assert_false (flow_rendezvous_server_start (f->server, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
-  ADD ("/flow/server/protocol/join-leave", test_join_leave);
-  ADD ("/flow/server/protocol/signal-relay", test_signal_relay);
-  ADD ("/flow/server/protocol/no-copy", test_no_copy);
-  ADD ("/flow/server/protocol/presence", test_presence);
-  ADD ("/flow/server/protocol/duplicate-peer", test_duplicate_peer);
-  ADD ("/flow/server/protocol/heartbeat-timeout", test_heartbeat_timeout);
-  ADD ("/flow/server/limits/size", test_limit_size);
-  ADD ("/flow/server/limits/rate", test_limit_rate);
-  ADD ("/flow/server/limits/room-full", test_limit_room_full);
-  ADD ("/flow/server/limits/rooms", test_limit_rooms);
-  ADD ("/flow/server/limits/per-address", test_limit_per_address);
-  ADD ("/flow/server/limits/handshake", test_limit_handshake);
-  ADD ("/flow/server/limits/slow-reader", test_limit_slow_reader);
-  ADD ("/flow/server/malformed", test_malformed);
-  ADD ("/flow/server/token", test_token);
-  ADD ("/flow/server/tls", test_tls);
-  ADD ("/flow/server/http", test_http);
-  ADD ("/flow/server/stun", test_stun);
-  ADD ("/flow/server/load", test_load);
+  for (guint e = 0; e < 2; e++)
+    {
+      FlowRendezvousEngine engine = e == 0 ? FLOW_RENDEZVOUS_ENGINE_SOUP : FLOW_RENDEZVOUS_ENGINE_EPOLL;
+      const char *name = flow_rendezvous_engine_to_string (engine);
+
+#define ADD(path, fn) \
+  G_STMT_START { \
+    g_autofree char *full = g_strdup_printf ("/flow/server/%s%s", name, path); \
+    g_test_add (full, Fixture, GINT_TO_POINTER (engine), fixture_setup, fn, fixture_teardown); \
+  } G_STMT_END
+      ADD ("/protocol/join-leave", test_join_leave);
+      ADD ("/protocol/signal-relay", test_signal_relay);
+      ADD ("/protocol/no-copy", test_no_copy);
+      ADD ("/protocol/presence", test_presence);
+      ADD ("/protocol/duplicate-peer", test_duplicate_peer);
+      ADD ("/protocol/heartbeat-timeout", test_heartbeat_timeout);
+      ADD ("/limits/size", test_limit_size);
+      ADD ("/limits/rate", test_limit_rate);
+      ADD ("/limits/room-full", test_limit_room_full);
+      ADD ("/limits/rooms", test_limit_rooms);
+      ADD ("/limits/per-address", test_limit_per_address);
+      ADD ("/limits/handshake", test_limit_handshake);
+      ADD ("/limits/slow-reader", test_limit_slow_reader);
+      ADD ("/malformed", test_malformed);
+      ADD ("/token", test_token);
+      ADD ("/http", test_http);
+      ADD ("/stun", test_stun);
+      ADD ("/load", test_load);
+      if (engine == FLOW_RENDEZVOUS_ENGINE_SOUP)
+        ADD ("/tls", test_tls);
+      else
+        {
+          ADD ("/tls-refused", test_epoll_refuses_tls);
+          ADD ("/ws/handshake", test_ws_handshake);
+          ADD ("/ws/fragmented", test_ws_fragmented);
+          ADD ("/ws/unmasked", test_ws_unmasked);
+          ADD ("/ws/close-handshake", test_ws_close_handshake);
+          ADD ("/ws/partial-reads", test_ws_partial);
+          ADD ("/ws/pipelined", test_ws_pipelined);
+          ADD ("/ws/invalid-utf8", test_ws_invalid_utf8);
+          ADD ("/ws/huge-length", test_ws_huge_length);
+        }
 #undef ADD
+    }
 
   return g_test_run ();
 }
