@@ -1445,6 +1445,7 @@ main (int   argc,
   static int source_addresses = 0;
   static char *server = NULL;
   static char **server_args = NULL;
+  static char *engine = NULL;
   static const GOptionEntry entries[] = {
     { "clients", 0, 0, G_OPTION_ARG_INT, &clients, "Clients of the main run (10000)", "N" },
     { "held", 0, 0, G_OPTION_ARG_INT, &held, "Also hold N clients for 10 s on a fresh server (0: skip)", "N" },
@@ -1453,6 +1454,8 @@ main (int   argc,
     { "source-addresses", 0, 0, G_OPTION_ARG_INT, &source_addresses,
       "Spread clients over 127.0.0.1..K (0: as many as the ephemeral port range needs)", "K" },
     { "server", 0, 0, G_OPTION_ARG_FILENAME, &server, "The flowsync-rendezvous binary", "PATH" },
+    { "engine", 0, 0, G_OPTION_ARG_STRING, &engine,
+      "Server engine, passed on as --engine=ENGINE (default: the server's)", "ENGINE" },
     { "server-arg", 0, 0, G_OPTION_ARG_STRING_ARRAY, &server_args,
       "Extra server argument (repeatable; @N@ = clients of the run); replaces the default limit flags", "ARG" },
     { NULL }
@@ -1473,6 +1476,7 @@ main (int   argc,
   Out out = { g_string_new (NULL), 0, TRUE };
   Out *b = &out;
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *engine_arg = NULL;
   Options o = { 0 };
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -1495,6 +1499,8 @@ main (int   argc,
   else
     for (const char **a = default_server_args; *a != NULL; a++)
       g_ptr_array_add (args, (char *) *a);
+  if (engine != NULL)
+    g_ptr_array_add (args, engine_arg = g_strdup_printf ("--engine=%s", engine));
   o.server_args = args;
   o.clients = clients;
   o.held = held;
@@ -1507,6 +1513,7 @@ main (int   argc,
   out_begin (b, NULL);
   SET_STR (b, "benchmark", "bench-rendezvous");
   SET_STR (b, "server", o.server);
+  SET_STR (b, "engine", engine != NULL ? engine : "default");
   out_begin (b, "rlimit_nofile");
   SET_INT (b, "soft_before", o.limits.soft_before);
   SET_INT (b, "hard_before", o.limits.hard_before);
