@@ -95,6 +95,8 @@ struct _Worker
   GSource              *accept_source;
   GSource              *mailbox_source;
   GSource              *sweep_source;
+  guint                 sweep_period_ms; /* a full pass over the connections */
+  guint                 sweep_tick_ms;   /* one slice of it */
   GQueue                connections;    /* of Conn */
   GQueue                mailbox;        /* of Delivery, under server->lock */
 

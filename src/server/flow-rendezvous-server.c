@@ -796,8 +796,65 @@ http_cb (SoupServer        *soup,
     soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
 }
 
-/* Runs a few times per timeout period: handshake and heartbeat timeouts,
- * close grace periods, and the send-queue accounting of blocked sockets. */
+/* One connection's timeouts: handshake and heartbeat, close grace
+ * periods, pings while quiet, and the send-queue accounting of blocked
+ * sockets. */
+static void
+sweep_one (FlowRendezvousServer *self,
+           Conn                 *conn,
+           gint64                now)
+{
+  gint64 handshake = (gint64) self->config->handshake_timeout_ms * 1000;
+  gint64 heartbeat = (gint64) self->config->heartbeat_timeout_ms * 1000;
+
+  if (conn->closing)
+    {
+      /* libsoup did not report the close in time: first cut the socket,
+       * then give up on it altogether. */
+      if (now > conn->close_deadline)
+        {
+          if (!conn->aborted)
+            conn_abort (conn, NULL);
+          else
+            conn_destroy (conn);
+        }
+      return;
+    }
+
+  if (conn->unflushed > 0 && conn->ws != NULL && conn->socket != NULL &&
+      g_socket_condition_check (conn->socket, G_IO_OUT))
+    conn->unflushed = 0;
+
+  if (conn->room == NULL && now - conn->created > handshake)
+    conn_reject (conn, "timeout", "no join within the handshake time",
+                 SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  else if (now - conn->last_seen > heartbeat)
+    conn_reject (conn, "timeout", "no sign of life within the heartbeat time",
+                 SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  else if (conn->ws == NULL)
+    {
+      /* Our own pings, every heartbeat/6 (at least 1 s) while quiet. */
+      if (now - conn->last_seen > heartbeat / 3 &&
+          now - conn->last_ping >= MAX (G_USEC_PER_SEC, heartbeat / 6))
+        {
+          conn->pinging = TRUE;
+          conn->last_ping = now;
+          flow_rv_epoll_send_ping (conn);
+        }
+    }
+  else if (!conn->pinging && now - conn->last_seen > heartbeat / 3)
+    {
+      /* libsoup sends the first ping one interval from now. */
+      conn->pinging = TRUE;
+      soup_websocket_connection_set_keepalive_interval (
+        conn->ws, MAX (1, self->config->heartbeat_timeout_ms / 6000));
+    }
+}
+
+/* The sweep visits every connection once per period (a few times per
+ * timeout), but in slices every tick, rotating the list: walking 10,000
+ * connections at once holds the server lock for milliseconds, and every
+ * relayed message waits for it. */
 static gboolean
 sweep_cb (gpointer user_data)
 {
@@ -805,58 +862,19 @@ sweep_cb (gpointer user_data)
   FlowRendezvousServer *self = worker->server;
   g_autoptr(GRecMutexLocker) locker = g_rec_mutex_locker_new (&self->lock);
   gint64 now = g_get_monotonic_time ();
-  gint64 handshake = (gint64) self->config->handshake_timeout_ms * 1000;
-  gint64 heartbeat = (gint64) self->config->heartbeat_timeout_ms * 1000;
-  GList *l = worker->connections.head;
+  guint n = worker->connections.length;
+  guint batch = (n * worker->sweep_tick_ms + worker->sweep_period_ms - 1) / worker->sweep_period_ms;
 
-  while (l != NULL)
+  batch = MIN (n, MAX (batch, 64));
+  for (guint i = 0; i < batch && worker->connections.head != NULL; i++)
     {
-      Conn *conn = l->data;
+      GList *link = worker->connections.head;
 
-      l = l->next;
-
-      if (conn->closing)
-        {
-          /* libsoup did not report the close in time: first cut the
-           * socket, then give up on it altogether. */
-          if (now > conn->close_deadline)
-            {
-              if (!conn->aborted)
-                conn_abort (conn, NULL);
-              else
-                conn_destroy (conn);
-            }
-          continue;
-        }
-
-      if (conn->unflushed > 0 && conn->ws != NULL && conn->socket != NULL &&
-          g_socket_condition_check (conn->socket, G_IO_OUT))
-        conn->unflushed = 0;
-
-      if (conn->room == NULL && now - conn->created > handshake)
-        conn_reject (conn, "timeout", "no join within the handshake time",
-                     SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
-      else if (now - conn->last_seen > heartbeat)
-        conn_reject (conn, "timeout", "no sign of life within the heartbeat time",
-                     SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
-      else if (conn->ws == NULL)
-        {
-          /* Our own pings, every heartbeat/6 (at least 1 s) while quiet. */
-          if (now - conn->last_seen > heartbeat / 3 &&
-              now - conn->last_ping >= MAX (G_USEC_PER_SEC, heartbeat / 6))
-            {
-              conn->pinging = TRUE;
-              conn->last_ping = now;
-              flow_rv_epoll_send_ping (conn);
-            }
-        }
-      else if (!conn->pinging && now - conn->last_seen > heartbeat / 3)
-        {
-          /* libsoup sends the first ping one interval from now. */
-          conn->pinging = TRUE;
-          soup_websocket_connection_set_keepalive_interval (
-            conn->ws, MAX (1, self->config->heartbeat_timeout_ms / 6000));
-        }
+      /* To the back first, so a connection that goes away unlinks itself
+       * from where it is. */
+      g_queue_unlink (&worker->connections, link);
+      g_queue_push_tail_link (&worker->connections, link);
+      sweep_one (self, link->data, now);
     }
 
   if (self->engine == FLOW_RENDEZVOUS_ENGINE_EPOLL)
@@ -1037,7 +1055,9 @@ worker_new (FlowRendezvousServer *self,
 
   worker->mailbox_source = attach_source (worker, g_source_new (&mailbox_funcs, sizeof (GSource)),
                                           mailbox_cb);
-  worker->sweep_source = attach_source (worker, g_timeout_source_new (CLAMP (sweep_ms, 20, 1000)),
+  worker->sweep_period_ms = CLAMP (sweep_ms, 20, 1000);
+  worker->sweep_tick_ms = MIN (worker->sweep_period_ms, 20);
+  worker->sweep_source = attach_source (worker, g_timeout_source_new (worker->sweep_tick_ms),
                                         sweep_cb);
   return worker;
 }
