@@ -970,6 +970,40 @@ test_limit_per_address (Fixture       *f,
     client_free (c[i]);
 }
 
+/* The limit on connections in all holds across addresses too; a slot
+ * that frees up can be taken again. */
+static void
+test_limit_total (Fixture       *f,
+                  gconstpointer  data)
+{
+  Client *c[3];
+  Client *again;
+
+  f->config->max_connections = 2;
+  f->config->max_connections_per_address = 0;
+  fixture_start (f);
+  c[0] = client_new (f);
+  c[1] = client_new (f);
+  c[2] = client_new_full (f, NULL, NULL);
+  g_assert_nonnull (c[2]->error);
+  g_assert_null (c[2]->ws);
+  g_assert_cmpuint (client_status (c[2]), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+  g_assert_cmpuint (flow_rendezvous_server_get_rejections (f->server, "too-many-connections"), ==, 1);
+
+  client_free (c[0]);
+  c[0] = NULL;
+  /* The server notices the close within a few main-loop turns. */
+  for (guint i = 0; i < 200 && flow_rendezvous_server_get_n_connections (f->server) > 1; i++)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (flow_rendezvous_server_get_n_connections (f->server), ==, 1);
+  again = client_new (f);
+  g_assert_null (again->error);
+  g_assert_nonnull (again->ws);
+  client_free (again);
+  client_free (c[1]);
+  client_free (c[2]);
+}
+
 static void
 test_limit_handshake (Fixture       *f,
                       gconstpointer  data)
@@ -1741,6 +1775,7 @@ main (int   argc,
       ADD ("/limits/room-full", test_limit_room_full);
       ADD ("/limits/rooms", test_limit_rooms);
       ADD ("/limits/per-address", test_limit_per_address);
+      ADD ("/limits/total", test_limit_total);
       ADD ("/limits/handshake", test_limit_handshake);
       ADD ("/limits/slow-reader", test_limit_slow_reader);
       ADD ("/malformed", test_malformed);
