@@ -951,6 +951,20 @@ test_limit_rooms (Fixture       *f,
   client_free (c);
 }
 
+/* With room for two connections: two join, the third gets HTTP 503. */
+static void
+connect_three_third_refused (Fixture  *f,
+                             Client  **c)
+{
+  c[0] = client_new (f);
+  c[1] = client_new (f);
+  c[2] = client_new_full (f, NULL, NULL);
+  g_assert_nonnull (c[2]->error);
+  g_assert_null (c[2]->ws);
+  g_assert_cmpuint (client_status (c[2]), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+  g_assert_cmpuint (flow_rendezvous_server_get_rejections (f->server, "too-many-connections"), ==, 1);
+}
+
 static void
 test_limit_per_address (Fixture       *f,
                         gconstpointer  data)
@@ -959,13 +973,7 @@ test_limit_per_address (Fixture       *f,
 
   f->config->max_connections_per_address = 2;
   fixture_start (f);
-  c[0] = client_new (f);
-  c[1] = client_new (f);
-  c[2] = client_new_full (f, NULL, NULL);
-  g_assert_nonnull (c[2]->error);
-  g_assert_null (c[2]->ws);
-  g_assert_cmpuint (client_status (c[2]), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
-  g_assert_cmpuint (flow_rendezvous_server_get_rejections (f->server, "too-many-connections"), ==, 1);
+  connect_three_third_refused (f, c);
   for (guint i = 0; i < 3; i++)
     client_free (c[i]);
 }
@@ -982,13 +990,7 @@ test_limit_total (Fixture       *f,
   f->config->max_connections = 2;
   f->config->max_connections_per_address = 0;
   fixture_start (f);
-  c[0] = client_new (f);
-  c[1] = client_new (f);
-  c[2] = client_new_full (f, NULL, NULL);
-  g_assert_nonnull (c[2]->error);
-  g_assert_null (c[2]->ws);
-  g_assert_cmpuint (client_status (c[2]), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
-  g_assert_cmpuint (flow_rendezvous_server_get_rejections (f->server, "too-many-connections"), ==, 1);
+  connect_three_third_refused (f, c);
 
   client_free (c[0]);
   c[0] = NULL;
