@@ -155,6 +155,17 @@ test_page_fuzz (void)
     run_idles ();
     a = style_dump (buffer);
     b = style_dump (flow_page_view_get_buffer (fresh));
+    if (!g_str_equal (a, b))
+      {
+        gsize i = 0;
+        g_autofree char *text = buffer_text (buffer);
+
+        while (a[i] && a[i] == b[i])
+          i++;
+        g_test_message ("styling differs at dump byte %" G_GSIZE_FORMAT ": kept up \"%.80s\", "
+                        "fresh \"%.80s\"", i, a + MAX (i, 40) - 40, b + MAX (i, 40) - 40);
+        g_test_message ("text: %s", text);
+      }
     g_assert_true (g_str_equal (a, b));
     g_object_unref (fresh);
   }

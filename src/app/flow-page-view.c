@@ -184,7 +184,10 @@ style_line (FlowPageView  *self,
     remove_style (self, buffer, &start, &next);
     ctx = (StyleCtx) { self, buffer, start, text };
     open = flow_markdown_scan_line (text, strlen (text), in_fence, apply_span_cb, &ctx);
-    if (open)
+    /* The tag records what the line was styled with (inside a fence or
+     * not), so a later restyle can tell where the old styling still
+     * holds, even after lines were joined or split. */
+    if (in_fence)
       gtk_text_buffer_apply_tag (buffer, self->fence_tag, &start, &next);
     if (!in_fence && !open)
       {
@@ -204,22 +207,48 @@ style_line (FlowPageView  *self,
   return open;
 }
 
+/* Whether @line_no was styled as inside a code fence. */
 static gboolean
-fence_open_after (FlowPageView  *self,
-                  GtkTextBuffer *buffer,
-                  int            line_no)
+line_fence_in (FlowPageView  *self,
+               GtkTextBuffer *buffer,
+               int            line_no)
 {
   GtkTextIter it;
 
-  if (line_no < 0)
-    return FALSE;
   gtk_text_buffer_get_iter_at_line (buffer, &it, line_no);
-  return gtk_text_iter_has_tag (&it, self->fence_tag) ||
-         (gtk_text_iter_ends_line (&it) && gtk_text_iter_has_tag (&it, self->fence_tag));
+  return gtk_text_iter_has_tag (&it, self->fence_tag);
 }
 
-/* Restyles lines first..last, then further while the fence state of the
- * next line changes. */
+static void
+no_span_cb (FlowMdKind kind,
+            gsize      start,
+            gsize      end,
+            gpointer   user_data)
+{
+}
+
+/* Whether a fence is open after @line_no, given what it was styled with. */
+static gboolean
+line_open_after (FlowPageView  *self,
+                 GtkTextBuffer *buffer,
+                 int            line_no)
+{
+  GtkTextIter start, end;
+  g_autofree char *text = NULL;
+
+  if (line_no < 0)
+    return FALSE;
+  gtk_text_buffer_get_iter_at_line (buffer, &start, line_no);
+  end = start;
+  if (!gtk_text_iter_ends_line (&end))
+    gtk_text_iter_forward_to_line_end (&end);
+  text = gtk_text_buffer_get_slice (buffer, &start, &end, TRUE);
+  return flow_markdown_scan_line (text, strlen (text), line_fence_in (self, buffer, line_no),
+                                  no_span_cb, NULL);
+}
+
+/* Restyles lines first..last, then on while the lines after were styled
+ * with another fence state than they now get. */
 static void
 restyle_lines (FlowPageView  *self,
                GtkTextBuffer *buffer,
@@ -227,15 +256,13 @@ restyle_lines (FlowPageView  *self,
                int            last)
 {
   int n_lines = gtk_text_buffer_get_line_count (buffer);
-  gboolean open = fence_open_after (self, buffer, first - 1);
+  gboolean open = line_open_after (self, buffer, first - 1);
 
   for (int l = MAX (first, 0); l < n_lines; l++)
     {
-      gboolean was = fence_open_after (self, buffer, l);
-
-      open = style_line (self, buffer, l, open);
-      if (l >= last && open == was)
+      if (l > last && line_fence_in (self, buffer, l) == open)
         break;
+      open = style_line (self, buffer, l, open);
     }
 }
 
@@ -259,7 +286,7 @@ background_style_cb (gpointer data)
   FlowPageView *self = data;
   gint64 end = g_get_monotonic_time () + SLICE_BUDGET_US;
   int n_lines = gtk_text_buffer_get_line_count (self->buffer);
-  gboolean open = fence_open_after (self, self->buffer, self->styled_lines - 1);
+  gboolean open = line_open_after (self, self->buffer, self->styled_lines - 1);
 
   while (self->styled_lines < n_lines)
     {
