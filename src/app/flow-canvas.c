@@ -2639,18 +2639,6 @@ flow_canvas_set_accent_color (FlowCanvas *self,
   _flow_canvas_invalidate (self);
 }
 
-static void
-set_source_rgba32 (cairo_t *cr,
-                   guint32  rgba,
-                   double   alpha)
-{
-  cairo_set_source_rgba (cr,
-                         ((rgba >> 24) & 0xff) / 255.0,
-                         ((rgba >> 16) & 0xff) / 255.0,
-                         ((rgba >> 8) & 0xff) / 255.0,
-                         (rgba & 0xff) / 255.0 * alpha);
-}
-
 static gboolean
 drag_has_preview (FlowCanvas *self)
 {
@@ -2794,7 +2782,7 @@ draw_selection (FlowCanvas *self,
   Frame f;
 
   cairo_set_line_width (cr, 1);
-  set_source_rgba32 (cr, self->accent, 1);
+  flow_render_set_source_color (cr, self->accent, 1);
   for (guint i = 0; i < self->selection->len; i++)
     {
       const FlowOpId *id = &g_array_index (self->selection, FlowOpId, i);
@@ -2842,7 +2830,7 @@ draw_selection (FlowCanvas *self,
         cairo_rectangle (cr, hx - HANDLE_SIZE / 2, hy - HANDLE_SIZE / 2, HANDLE_SIZE, HANDLE_SIZE);
       cairo_set_source_rgb (cr, 1, 1, 1);
       cairo_fill_preserve (cr);
-      set_source_rgba32 (cr, self->accent, 1);
+      flow_render_set_source_color (cr, self->accent, 1);
       cairo_stroke (cr);
     }
 }
@@ -2860,9 +2848,9 @@ draw_overlays (FlowCanvas *self,
       flow_canvas_board_to_widget (self, self->press_bx, self->press_by, &x1, &y1);
       flow_canvas_board_to_widget (self, self->cur_bx, self->cur_by, &x2, &y2);
       cairo_rectangle (cr, MIN (x1, x2) + 0.5, MIN (y1, y2) + 0.5, fabs (x2 - x1), fabs (y2 - y1));
-      set_source_rgba32 (cr, self->accent, 0.12);
+      flow_render_set_source_color (cr, self->accent, 0.12);
       cairo_fill_preserve (cr);
-      set_source_rgba32 (cr, self->accent, 1);
+      flow_render_set_source_color (cr, self->accent, 1);
       cairo_set_line_width (cr, 1);
       cairo_stroke (cr);
     }

@@ -99,27 +99,31 @@ pass_init (Pass      *pass,
   pass->lod = lod;
 }
 
-static void
-set_rgba (cairo_t *cr,
-          guint32  rgba)
-{
-  cairo_set_source_rgba (cr,
-                         ((rgba >> 24) & 0xff) / 255.0,
-                         ((rgba >> 16) & 0xff) / 255.0,
-                         ((rgba >> 8) & 0xff) / 255.0,
-                         (rgba & 0xff) / 255.0);
-}
-
-static void
-set_rgba_alpha (cairo_t *cr,
-                guint32  rgba,
-                double   alpha)
+/**
+ * flow_render_set_source_color:
+ * @cr: a cairo context
+ * @rgba: a board colour, 0xRRGGBBAA
+ * @alpha: a factor for its alpha
+ *
+ * Sets @cr's source to @rgba, as every drawing of board colours does.
+ */
+void
+flow_render_set_source_color (cairo_t *cr,
+                              guint32  rgba,
+                              double   alpha)
 {
   cairo_set_source_rgba (cr,
                          ((rgba >> 24) & 0xff) / 255.0,
                          ((rgba >> 16) & 0xff) / 255.0,
                          ((rgba >> 8) & 0xff) / 255.0,
                          (rgba & 0xff) / 255.0 * alpha);
+}
+
+static void
+set_rgba (cairo_t *cr,
+          guint32  rgba)
+{
+  flow_render_set_source_color (cr, rgba, 1.0);
 }
 
 static gboolean
@@ -538,7 +542,7 @@ draw_text_bars (cairo_t         *cr,
       if (*p == '\n')
         p++;
     }
-  set_rgba_alpha (cr, shape->stroke, 0.4);
+  flow_render_set_source_color (cr, shape->stroke, 0.4);
   cairo_fill (cr);
 }
 
@@ -860,7 +864,7 @@ draw_dot (cairo_t         *cr,
     color = shape->stroke;
   cairo_rectangle (cr, shape->bounds.x, shape->bounds.y, shape->bounds.width,
                    shape->bounds.height);
-  set_rgba_alpha (cr, color, shape->opacity * (line ? 0.5 : 1.0));
+  flow_render_set_source_color (cr, color, shape->opacity * (line ? 0.5 : 1.0));
   cairo_fill (cr);
 }
 

@@ -50,6 +50,9 @@ gboolean  flow_render_export       (FlowScene        *scene,
                                     double            scale,
                                     GOutputStream    *stream,
                                     GError          **error);
+void      flow_render_set_source_color (cairo_t       *cr,
+                                    guint32           rgba,
+                                    double            alpha);
 gboolean  flow_export_format_from_string (const char *name,
                                     FlowExportFormat *format);
 
