@@ -70,6 +70,24 @@ flow_workspace_default_path (void)
   return g_build_filename (g_get_user_data_dir (), "flowsync", "default.flowsync", NULL);
 }
 
+/* Creates the folder a new workspace file goes into. */
+static gboolean
+make_parent_dir (const char  *path,
+                 GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
+                   "Cannot create the folder “%s”: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static FlowWorkspace *
 wrap (FlowStore  *store,
       GError    **error)
@@ -104,18 +122,10 @@ FlowWorkspace *
 flow_workspace_create (const char  *path,
                        GError     **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
-                   "Cannot create the folder “%s”: %s", dir, g_strerror (saved));
-      return NULL;
-    }
+  if (!make_parent_dir (path, error))
+    return NULL;
   return wrap (flow_store_create (path, error), error);
 }
 
@@ -193,17 +203,12 @@ make_dir_thread (GTask        *task,
                  gpointer      task_data,
                  GCancellable *cancellable)
 {
-  g_autofree char *dir = g_path_get_dirname (task_data);
+  GError *error = NULL;
 
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved = errno;
-
-      g_task_return_new_error (task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
-                               "Cannot create the folder “%s”: %s", dir, g_strerror (saved));
-      return;
-    }
-  g_task_return_boolean (task, TRUE);
+  if (!make_parent_dir (task_data, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
