@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow-board.h"
 #include "flow-test-util.h"
 
 /* The path of a file in tests/data. */
@@ -89,4 +90,35 @@ gint64
 flow_test_clock (gpointer user_data)
 {
   return *(gint64 *) user_data;
+}
+
+/* Sets @key of @id, taking @value (transfer full); the write must succeed. */
+void
+flow_test_set (FlowDoc        *doc,
+               const FlowOpId *id,
+               const char     *key,
+               FlowValue      *value)
+{
+  g_autoptr(FlowValue) v = value;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (flow_doc_set_property (doc, id, key, v, &error));
+  g_assert_no_error (error);
+}
+
+/* Adds a shape to @board; it must succeed. */
+FlowOpId
+flow_test_add_shape (FlowDoc    *board,
+                     const char *kind,
+                     double      x,
+                     double      y,
+                     double      w,
+                     double      h)
+{
+  g_autoptr(GError) error = NULL;
+  FlowOpId id;
+
+  g_assert_true (flow_board_add_shape (board, kind, x, y, w, h, &id, &error));
+  g_assert_no_error (error);
+  return id;
 }

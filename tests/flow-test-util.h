@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "flow-doc.h"
+#include "flow-value.h"
 
 G_BEGIN_DECLS
 
@@ -22,5 +23,15 @@ void      flow_test_sync_pair     (FlowDoc     *a,
 void      flow_test_assert_same   (FlowDoc     *a,
                                    FlowDoc     *b);
 gint64    flow_test_clock         (gpointer     user_data);
+void      flow_test_set           (FlowDoc        *doc,
+                                   const FlowOpId *id,
+                                   const char     *key,
+                                   FlowValue      *value);
+FlowOpId  flow_test_add_shape     (FlowDoc        *board,
+                                   const char     *kind,
+                                   double          x,
+                                   double          y,
+                                   double          w,
+                                   double          h);
 
 G_END_DECLS

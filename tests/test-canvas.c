@@ -105,11 +105,8 @@ add_shape (Fixture    *f,
            double      w,
            double      h)
 {
-  g_autoptr(GError) error = NULL;
-  FlowOpId id;
+  FlowOpId id = flow_test_add_shape (f->doc, kind, x, y, w, h);
 
-  g_assert_true (flow_board_add_shape (f->doc, kind, x, y, w, h, &id, &error));
-  g_assert_no_error (error);
   step (f);
   return id;
 }

@@ -90,27 +90,13 @@ create (FlowDoc    *doc,
   return id;
 }
 
-/* Sets @key, taking @value (transfer full). */
-static void
-set (FlowDoc        *doc,
-     const FlowOpId *id,
-     const char     *key,
-     FlowValue      *value)
-{
-  g_autoptr(FlowValue) v = value;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (flow_doc_set_property (doc, id, key, v, &error));
-  g_assert_no_error (error);
-}
-
 static void
 set_string (FlowDoc        *doc,
             const FlowOpId *id,
             const char     *key,
             const char     *str)
 {
-  set (doc, id, key, flow_value_new_string (str));
+  flow_test_set (doc, id, key, flow_value_new_string (str));
 }
 
 static void
@@ -119,7 +105,7 @@ set_number (FlowDoc        *doc,
             const char     *key,
             double          number)
 {
-  set (doc, id, key, flow_value_new_number (number));
+  flow_test_set (doc, id, key, flow_value_new_number (number));
 }
 
 static void
@@ -127,7 +113,7 @@ set_deleted (FlowDoc        *doc,
              const FlowOpId *id,
              gboolean        deleted)
 {
-  set (doc, id, "deleted", flow_value_new_bool (deleted));
+  flow_test_set (doc, id, "deleted", flow_value_new_bool (deleted));
 }
 
 static const char *
@@ -705,21 +691,21 @@ test_valid_board (void)
   set_number (doc, &id, "rotation", -3.14);
   set_number (doc, &id, "font_size", 1000);
   set_number (doc, &id, "stroke_width", 0);
-  set (doc, &id, "stroke", flow_value_new_color (0x112233ff));
-  set (doc, &id, "fill", flow_value_new_color (0));
+  flow_test_set (doc, &id, "stroke", flow_value_new_color (0x112233ff));
+  flow_test_set (doc, &id, "fill", flow_value_new_color (0));
   set_string (doc, &id, "text", "héllo\nwörld");
-  set (doc, &id, "points", flow_value_new_points (pts, 3));
-  set (doc, &id, "points", flow_value_new_points (NULL, 0));
+  flow_test_set (doc, &id, "points", flow_value_new_points (pts, 3));
+  flow_test_set (doc, &id, "points", flow_value_new_points (NULL, 0));
   set_string (doc, &id, "z", "a0");
   set_string (doc, &id, "z", "Zz");
   set_string (doc, &id, "z", "a0V");
   set_string (doc, &id, "z", "b00");
-  set (doc, &id, "start", flow_value_new_ref (&other));
-  set (doc, &id, "end", flow_value_new_ref (&id));
+  flow_test_set (doc, &id, "start", flow_value_new_ref (&other));
+  flow_test_set (doc, &id, "end", flow_value_new_ref (&id));
   set_string (doc, &id, "group", max_str);
-  set (doc, &id, "image", flow_value_new_bytes (image));
+  flow_test_set (doc, &id, "image", flow_value_new_bytes (image));
   set_string (doc, &id, "mime_type", "image/png");
-  set (doc, &id, "locked", flow_value_new_bool (TRUE));
+  flow_test_set (doc, &id, "locked", flow_value_new_bool (TRUE));
   /* Keys this build does not know are kept, for newer peers. */
   set_number (doc, &id, "future_key_2", 42);
 
@@ -834,9 +820,9 @@ test_null_unsets (gconstpointer data)
 
   set_string (doc, &id, mc->string_key, "x");
   set_number (doc, &id, "custom", 1);
-  set (doc, &id, mc->string_key, flow_value_new_null ());
+  flow_test_set (doc, &id, mc->string_key, flow_value_new_null ());
   /* Unsetting what was never set is fine too. */
-  set (doc, &id, "never", flow_value_new_null ());
+  flow_test_set (doc, &id, "never", flow_value_new_null ());
   g_assert_null (flow_doc_get_property (doc, &id, mc->string_key));
   g_assert_null (flow_doc_get_property (doc, &id, "never"));
   names = flow_doc_dup_property_names (doc, &id);
@@ -846,7 +832,7 @@ test_null_unsets (gconstpointer data)
   /* deleted = null is "not deleted". */
   set_deleted (doc, &id, TRUE);
   g_assert_true (flow_doc_entity_is_deleted (doc, &id));
-  set (doc, &id, "deleted", flow_value_new_null ());
+  flow_test_set (doc, &id, "deleted", flow_value_new_null ());
   g_assert_false (flow_doc_entity_is_deleted (doc, &id));
 
   copy = clone_doc (doc, 2);

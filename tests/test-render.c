@@ -40,25 +40,12 @@ new_board (void)
 }
 
 static void
-set (FlowDoc        *board,
-     const FlowOpId *id,
-     const char     *key,
-     FlowValue      *value)
-{
-  g_autoptr(FlowValue) v = value;
-  g_autoptr(GError) error = NULL;
-
-  flow_doc_set_property (board, id, key, v, &error);
-  g_assert_no_error (error);
-}
-
-static void
 set_num (FlowDoc        *board,
          const FlowOpId *id,
          const char     *key,
          double          value)
 {
-  set (board, id, key, flow_value_new_number (value));
+  flow_test_set (board, id, key, flow_value_new_number (value));
 }
 
 static void
@@ -67,23 +54,7 @@ set_color (FlowDoc        *board,
            const char     *key,
            guint32         rgba)
 {
-  set (board, id, key, flow_value_new_color (rgba));
-}
-
-static FlowOpId
-add (FlowDoc    *board,
-     const char *kind,
-     double      x,
-     double      y,
-     double      w,
-     double      h)
-{
-  g_autoptr(GError) error = NULL;
-  FlowOpId id;
-
-  flow_board_add_shape (board, kind, x, y, w, h, &id, &error);
-  g_assert_no_error (error);
-  return id;
+  flow_test_set (board, id, key, flow_value_new_color (rgba));
 }
 
 static FlowOpId
@@ -102,8 +73,8 @@ add_line (FlowDoc         *board,
       w = MAX (w, points[i].x);
       h = MAX (h, points[i].y);
     }
-  id = add (board, kind, x, y, w, h);
-  set (board, &id, "points", flow_value_new_points (points, n_points));
+  id = flow_test_add_shape (board, kind, x, y, w, h);
+  flow_test_set (board, &id, "points", flow_value_new_points (points, n_points));
   return id;
 }
 
@@ -112,7 +83,7 @@ set_text (FlowDoc        *board,
           const FlowOpId *id,
           const char     *text)
 {
-  set (board, id, "text", flow_value_new_string (text));
+  flow_test_set (board, id, "text", flow_value_new_string (text));
 }
 
 static cairo_status_t
@@ -388,13 +359,13 @@ build_kinds (FlowDoc *board)
   g_autoptr(GBytes) png = make_png ();
   FlowOpId id;
 
-  id = add (board, "rect", 20, 20, 120, 80);
+  id = flow_test_add_shape (board, "rect", 20, 20, 120, 80);
   set_color (board, &id, "fill", 0xa5d8ffff);
   set_color (board, &id, "stroke", 0x1971c2ff);
   set_num (board, &id, "stroke_width", 3);
-  id = add (board, "ellipse", 170, 20, 120, 80);
+  id = flow_test_add_shape (board, "ellipse", 170, 20, 120, 80);
   set_color (board, &id, "fill", 0xb2f2bbff);
-  id = add (board, "diamond", 320, 20, 120, 80);
+  id = flow_test_add_shape (board, "diamond", 320, 20, 120, 80);
   set_color (board, &id, "stroke", 0xe03131ff);
   set_num (board, &id, "stroke_width", 4);
 
@@ -407,14 +378,14 @@ build_kinds (FlowDoc *board)
   set_num (board, &id, "stroke_width", 6);
   set_color (board, &id, "stroke", 0x2f9e44ff);
 
-  id = add (board, "text", 20, 210, 130, 80);
+  id = flow_test_add_shape (board, "text", 20, 210, 130, 80);
   set_text (board, &id, "Hello, wrapped board text");
   set_num (board, &id, "font_size", 18);
-  id = add (board, "sticky", 170, 210, 120, 100);
+  id = flow_test_add_shape (board, "sticky", 170, 210, 120, 100);
   set_text (board, &id, "Sticky note");
-  id = add (board, "image", 320, 210, 96, 72);
-  set (board, &id, "image", flow_value_new_bytes (png));
-  set (board, &id, "mime_type", flow_value_new_string ("image/png"));
+  id = flow_test_add_shape (board, "image", 320, 210, 96, 72);
+  flow_test_set (board, &id, "image", flow_value_new_bytes (png));
+  flow_test_set (board, &id, "mime_type", flow_value_new_string ("image/png"));
 }
 
 static void
@@ -495,9 +466,9 @@ test_text_then_ellipse (void)
   cairo_surface_t *surface;
   FlowOpId id;
 
-  id = add (board, "text", 20, 20, 100, 30);
+  id = flow_test_add_shape (board, "text", 20, 20, 100, 30);
   set_text (board, &id, "Hi");
-  add (board, "ellipse", 300, 250, 100, 60);
+  flow_test_add_shape (board, "ellipse", 300, 250, 100, 60);
   scene = flow_scene_new (board);
   surface = draw_view (scene, 1.0, FALSE);
   /* On the way from the text's origin to the arc's start: white. */
@@ -512,23 +483,23 @@ test_golden_rotation_opacity (void)
   g_autoptr(FlowScene) scene = NULL;
   FlowOpId id;
 
-  id = add (board, "rect", 20, 20, 140, 70);
+  id = flow_test_add_shape (board, "rect", 20, 20, 140, 70);
   set_num (board, &id, "rotation", G_PI / 6);
   set_color (board, &id, "fill", 0xffc9c9ff);
-  id = add (board, "ellipse", 90, 40, 120, 60);
+  id = flow_test_add_shape (board, "ellipse", 90, 40, 120, 60);
   set_num (board, &id, "rotation", -G_PI / 4);
   set_color (board, &id, "fill", 0x228be6ff);
   set_num (board, &id, "opacity", 0.5);
   set_num (board, &id, "stroke_width", 6);
-  id = add (board, "diamond", 230, 20, 100, 100);
+  id = flow_test_add_shape (board, "diamond", 230, 20, 100, 100);
   set_num (board, &id, "rotation", G_PI / 8);
   set_color (board, &id, "fill", 0xfab005ff);
   set_num (board, &id, "opacity", 0.3);
-  id = add (board, "text", 40, 140, 200, 40);
+  id = flow_test_add_shape (board, "text", 40, 140, 200, 40);
   set_text (board, &id, "Tilted");
   set_num (board, &id, "rotation", -0.2);
   set_num (board, &id, "font_size", 28);
-  id = add (board, "sticky", 250, 130, 100, 80);
+  id = flow_test_add_shape (board, "sticky", 250, 130, 100, 80);
   set_num (board, &id, "rotation", 0.1);
   set_color (board, &id, "fill", 0xd0bfffff);
   set_text (board, &id, "Lilac");
@@ -547,17 +518,17 @@ build_bound_arrows (FlowDoc  *board,
   static const FlowPoint bent[] = { { 0, 0, 0 }, { 100, 120, 0 }, { 200, 0, 0 } };
   FlowOpId one, c;
 
-  *a = add (board, "rect", 20, 20, 100, 60);
-  *b = add (board, "ellipse", 260, 120, 100, 80);
-  c = add (board, "diamond", 40, 200, 90, 90);
+  *a = flow_test_add_shape (board, "rect", 20, 20, 100, 60);
+  *b = flow_test_add_shape (board, "ellipse", 260, 120, 100, 80);
+  c = flow_test_add_shape (board, "diamond", 40, 200, 90, 90);
   *arrow = add_line (board, "arrow", 0, 0, two, G_N_ELEMENTS (two));
-  set (board, arrow, "start", flow_value_new_ref (a));
-  set (board, arrow, "end", flow_value_new_ref (b));
+  flow_test_set (board, arrow, "start", flow_value_new_ref (a));
+  flow_test_set (board, arrow, "end", flow_value_new_ref (b));
   /* One end bound, one free; and a bent arrow into the diamond. */
   one = add_line (board, "arrow", 250, 20, two, G_N_ELEMENTS (two));
-  set (board, &one, "start", flow_value_new_ref (b));
+  flow_test_set (board, &one, "start", flow_value_new_ref (b));
   one = add_line (board, "arrow", 150, 230, bent, G_N_ELEMENTS (bent));
-  set (board, &one, "end", flow_value_new_ref (&c));
+  flow_test_set (board, &one, "end", flow_value_new_ref (&c));
   set_color (board, &one, "stroke", 0xe8590cff);
 }
 
@@ -588,14 +559,14 @@ test_golden_placeholder (void)
   cairo_surface_t *s;
   FlowOpId id;
 
-  id = add (board, "image", 0, 0, 80, 60);
-  set (board, &id, "image", flow_value_new_bytes (garbage));
-  id = add (board, "image", 100, 0, 80, 60);
-  set (board, &id, "image", flow_value_new_bytes (truncated));
-  id = add (board, "image", 200, 0, 80, 60);
-  set (board, &id, "image", flow_value_new_bytes (jpeg_bytes));
-  set (board, &id, "mime_type", flow_value_new_string ("image/jpeg"));
-  add (board, "image", 300, 0, 80, 60);    /* no bytes at all */
+  id = flow_test_add_shape (board, "image", 0, 0, 80, 60);
+  flow_test_set (board, &id, "image", flow_value_new_bytes (garbage));
+  id = flow_test_add_shape (board, "image", 100, 0, 80, 60);
+  flow_test_set (board, &id, "image", flow_value_new_bytes (truncated));
+  id = flow_test_add_shape (board, "image", 200, 0, 80, 60);
+  flow_test_set (board, &id, "image", flow_value_new_bytes (jpeg_bytes));
+  flow_test_set (board, &id, "mime_type", flow_value_new_string ("image/jpeg"));
+  flow_test_add_shape (board, "image", 300, 0, 80, 60);    /* no bytes at all */
 
   scene = flow_scene_new (board);
   assert_golden (scene, "placeholder");
@@ -624,7 +595,7 @@ test_export_empty (void)
   g_assert_false (flow_render_export (scene, NULL, 0, FLOW_EXPORT_PNG, 1, out, &error));
   g_assert_error (error, FLOW_RENDER_ERROR, FLOW_RENDER_ERROR_EMPTY);
   g_clear_error (&error);
-  add (board, "rect", 0, 0, 10, 10);
+  flow_test_add_shape (board, "rect", 0, 0, 10, 10);
   flow_scene_rebuild (scene);
   g_assert_false (flow_render_export (scene, &missing, 1, FLOW_EXPORT_SVG, 1, out, &error));
   g_assert_error (error, FLOW_RENDER_ERROR, FLOW_RENDER_ERROR_EMPTY);
@@ -639,9 +610,9 @@ test_export_selection (void)
   cairo_surface_t *s;
   FlowOpId a;
 
-  a = add (board, "rect", 0, 0, 100, 50);
+  a = flow_test_add_shape (board, "rect", 0, 0, 100, 50);
   set_color (board, &a, "fill", 0xff0000ff);
-  add (board, "rect", 1000, 1000, 10, 10);
+  flow_test_add_shape (board, "rect", 1000, 1000, 10, 10);
   scene = flow_scene_new (board);
   png = export_bytes (scene, &a, 1, FLOW_EXPORT_PNG, 2.0);
   s = surface_from_png (png);
@@ -747,7 +718,7 @@ test_hit_rotation (void)
 
   /* A 200x20 bar turned 90 degrees about its centre (100, 10): it now
    * covers x 90..110, y -90..110. */
-  id = add (board, "rect", 0, 0, 200, 20);
+  id = flow_test_add_shape (board, "rect", 0, 0, 200, 20);
   set_num (board, &id, "rotation", G_PI / 2);
   scene = flow_scene_new (board);
   g_assert_nonnull (flow_scene_hit_test (scene, 100, -80, 1));
@@ -768,8 +739,8 @@ test_hit_shapes (void)
   FlowOpId ellipse, diamond, line;
   const FlowShape *hit;
 
-  ellipse = add (board, "ellipse", 0, 0, 100, 100);
-  diamond = add (board, "diamond", 200, 0, 100, 100);
+  ellipse = flow_test_add_shape (board, "ellipse", 0, 0, 100, 100);
+  diamond = flow_test_add_shape (board, "diamond", 200, 0, 100, 100);
   line = add_line (board, "line", 400, 0, diag, G_N_ELEMENTS (diag));
   scene = flow_scene_new (board);
 
@@ -795,8 +766,8 @@ test_hit_topmost_and_deleted (void)
   FlowOpId below, above;
   const FlowShape *hit;
 
-  below = add (board, "rect", 0, 0, 100, 100);
-  above = add (board, "rect", 50, 50, 100, 100);
+  below = flow_test_add_shape (board, "rect", 0, 0, 100, 100);
+  above = flow_test_add_shape (board, "rect", 50, 50, 100, 100);
   scene = flow_scene_new (board);
   flow_doc_add_change_func (board, scene_follow_cb, scene, NULL);
 
@@ -866,7 +837,7 @@ add_random (FlowDoc *board,
 {
   const char *kind = random_kinds[g_rand_int_range (rand, 0, G_N_ELEMENTS (random_kinds))];
   double w = g_rand_double_range (rand, 1, 400), h = g_rand_double_range (rand, 1, 400);
-  FlowOpId id = add (board, kind, g_rand_double_range (rand, -extent, extent),
+  FlowOpId id = flow_test_add_shape (board, kind, g_rand_double_range (rand, -extent, extent),
                      g_rand_double_range (rand, -extent, extent), w, h);
 
   if (g_rand_boolean (rand))
@@ -875,7 +846,7 @@ add_random (FlowDoc *board,
     {
       FlowPoint p[2] = { { 0, 0, 0 }, { (float) w, (float) h, 0 } };
 
-      set (board, &id, "points", flow_value_new_points (p, 2));
+      flow_test_set (board, &id, "points", flow_value_new_points (p, 2));
     }
   return id;
 }

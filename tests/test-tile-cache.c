@@ -44,35 +44,6 @@ typedef struct
  * ------------------------------------------------------------------------ */
 
 static void
-set (FlowDoc        *doc,
-     const FlowOpId *id,
-     const char     *key,
-     FlowValue      *value)
-{
-  g_autoptr(FlowValue) v = value;
-  g_autoptr(GError) error = NULL;
-
-  flow_doc_set_property (doc, id, key, v, &error);
-  g_assert_no_error (error);
-}
-
-static FlowOpId
-add (FlowDoc    *doc,
-     const char *kind,
-     double      x,
-     double      y,
-     double      w,
-     double      h)
-{
-  g_autoptr(GError) error = NULL;
-  FlowOpId id;
-
-  flow_board_add_shape (doc, kind, x, y, w, h, &id, &error);
-  g_assert_no_error (error);
-  return id;
-}
-
-static void
 invalidate_cb (FlowCanvas *canvas,
                Fixture    *f)
 {
@@ -95,19 +66,19 @@ setup (Fixture       *f,
   for (guint i = 0; i < 60; i++)
     {
       const char *kind = kinds[g_rand_int_range (f->rand, 0, G_N_ELEMENTS (kinds))];
-      FlowOpId id = add (f->doc, kind, g_rand_double_range (f->rand, -100, 1300),
+      FlowOpId id = flow_test_add_shape (f->doc, kind, g_rand_double_range (f->rand, -100, 1300),
                          g_rand_double_range (f->rand, -100, 1000),
                          g_rand_double_range (f->rand, 20, 220), g_rand_double_range (f->rand, 20, 160));
 
       if (g_str_equal (kind, "text") || g_str_equal (kind, "sticky"))
-        set (f->doc, &id, "text", flow_value_new_string ("A note long enough to overflow its box "
+        flow_test_set (f->doc, &id, "text", flow_value_new_string ("A note long enough to overflow its box "
                                                           "by a few lines at least, and then some"));
       else
-        set (f->doc, &id, "fill", flow_value_new_color (fills[i % G_N_ELEMENTS (fills)]));
+        flow_test_set (f->doc, &id, "fill", flow_value_new_color (fills[i % G_N_ELEMENTS (fills)]));
       if (i % 7 == 0)
-        set (f->doc, &id, "rotation", flow_value_new_number (0.3));
+        flow_test_set (f->doc, &id, "rotation", flow_value_new_number (0.3));
       if (i % 11 == 0)
-        set (f->doc, &id, "opacity", flow_value_new_number (0.5));
+        flow_test_set (f->doc, &id, "opacity", flow_value_new_number (0.5));
       g_array_append_val (f->ids, id);
     }
   for (guint i = 0; i < 15; i++)
@@ -115,11 +86,11 @@ setup (Fixture       *f,
       const FlowOpId *a = &g_array_index (f->ids, FlowOpId, g_rand_int_range (f->rand, 0, 60));
       const FlowOpId *b = &g_array_index (f->ids, FlowOpId, g_rand_int_range (f->rand, 0, 60));
       FlowPoint p[2] = { { 0, 0, 0.5f }, { 100, 100, 0.5f } };
-      FlowOpId id = add (f->doc, "arrow", 0, 0, 100, 100);
+      FlowOpId id = flow_test_add_shape (f->doc, "arrow", 0, 0, 100, 100);
 
-      set (f->doc, &id, "points", flow_value_new_points (p, 2));
-      set (f->doc, &id, "start", flow_value_new_ref (a));
-      set (f->doc, &id, "end", flow_value_new_ref (b));
+      flow_test_set (f->doc, &id, "points", flow_value_new_points (p, 2));
+      flow_test_set (f->doc, &id, "start", flow_value_new_ref (a));
+      flow_test_set (f->doc, &id, "end", flow_value_new_ref (b));
       g_array_append_val (f->ids, id);
     }
   flow_test_sync_pair (f->doc, f->remote);
@@ -291,10 +262,10 @@ random_edit (Fixture *f,
                        g_rand_double_range (f->rand, -150, 150), &error);
       break;
     case 2:
-      set (doc, id, "w", flow_value_new_number (g_rand_double_range (f->rand, 10, 300)));
+      flow_test_set (doc, id, "w", flow_value_new_number (g_rand_double_range (f->rand, 10, 300)));
       break;
     case 3:
-      set (doc, id, "text", flow_value_new_string (g_rand_boolean (f->rand) ? "Short" :
+      flow_test_set (doc, id, "text", flow_value_new_string (g_rand_boolean (f->rand) ? "Short" :
                                                   "Much longer text that wraps onto many lines "
                                                   "and runs out of its box at the bottom"));
       break;
@@ -308,9 +279,9 @@ random_edit (Fixture *f,
       flow_board_delete (doc, id, 1, &error);
       break;
     default:
-      added = add (doc, "ellipse", g_rand_double_range (f->rand, 0, 1200),
+      added = flow_test_add_shape (doc, "ellipse", g_rand_double_range (f->rand, 0, 1200),
                    g_rand_double_range (f->rand, 0, 900), 80, 60);
-      set (doc, &added, "fill", flow_value_new_color (0xc01c28ff));
+      flow_test_set (doc, &added, "fill", flow_value_new_color (0xc01c28ff));
       g_array_append_val (f->ids, added);
       break;
     }
@@ -374,13 +345,13 @@ test_drag_hides_old_place (void)
 {
   g_autoptr(FlowDoc) doc = flow_doc_new (FLOW_DOC_KIND_BOARD, &doc_id, 1);
   g_autoptr(FlowCanvas) canvas = NULL;
-  FlowOpId id = add (doc, "rect", 100, 100, 100, 100);
-  FlowOpId under = add (doc, "rect", 600, 100, 20, 20);
+  FlowOpId id = flow_test_add_shape (doc, "rect", 100, 100, 100, 100);
+  FlowOpId under = flow_test_add_shape (doc, "rect", 600, 100, 20, 20);
   cairo_surface_t *surface;
   guint8 px[4];
 
-  set (doc, &id, "fill", flow_value_new_color (0xff0000ff));
-  set (doc, &under, "fill", flow_value_new_color (0x0000ffff));
+  flow_test_set (doc, &id, "fill", flow_value_new_color (0xff0000ff));
+  flow_test_set (doc, &under, "fill", flow_value_new_color (0x0000ffff));
   canvas = flow_canvas_new (doc);
   flow_canvas_set_size (canvas, W, H);
   flow_canvas_set_snap_to_shapes (canvas, FALSE);

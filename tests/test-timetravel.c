@@ -83,20 +83,6 @@ create (FlowDoc    *doc,
   return id;
 }
 
-/* Sets @key, taking @value (transfer full). */
-static void
-set (FlowDoc        *doc,
-     const FlowOpId *id,
-     const char     *key,
-     FlowValue      *value)
-{
-  g_autoptr(FlowValue) v = value;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (flow_doc_set_property (doc, id, key, v, &error));
-  g_assert_no_error (error);
-}
-
 static void
 append_value (GString         *out,
               const FlowValue *v)
@@ -430,25 +416,25 @@ edit_board (GRand   *rand,
       /* Created with its properties, in one change. */
       flow_doc_begin_change (doc);
       created = create (doc, g_rand_boolean (rand) ? "rect" : "text");
-      set (doc, &created, "x", flow_value_new_number (g_rand_int_range (rand, -100, 100)));
-      set (doc, &created, "z", flow_value_new_string (z));
+      flow_test_set (doc, &created, "x", flow_value_new_number (g_rand_int_range (rand, -100, 100)));
+      flow_test_set (doc, &created, "z", flow_value_new_string (z));
       flow_doc_end_change (doc);
       return;
     }
 
   id = &g_array_index (known, FlowOpId, g_rand_int_range (rand, 0, (gint) known->len));
   if (what < 5)
-    set (doc, id, g_rand_boolean (rand) ? "x" : "y",
+    flow_test_set (doc, id, g_rand_boolean (rand) ? "x" : "y",
          flow_value_new_number (g_rand_double_range (rand, -1000, 1000)));
   else if (what < 6)
-    set (doc, id, "fill", flow_value_new_color (g_rand_int (rand)));
+    flow_test_set (doc, id, "fill", flow_value_new_color (g_rand_int (rand)));
   else if (what < 7)
-    set (doc, id, "text",
+    flow_test_set (doc, id, "text",
          flow_value_new_string (pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]));
   else if (what < 8)
-    set (doc, id, "deleted", flow_value_new_bool (g_rand_boolean (rand)));
+    flow_test_set (doc, id, "deleted", flow_value_new_bool (g_rand_boolean (rand)));
   else if (what < 9)
-    set (doc, id, "x", flow_value_new_null ());
+    flow_test_set (doc, id, "x", flow_value_new_null ());
   else
     {
       /* Move it on top of another. */
@@ -456,7 +442,7 @@ edit_board (GRand   *rand,
                                               g_rand_int_range (rand, 0, (gint) known->len));
       g_autofree char *z = flow_doc_dup_order_key_between (doc, other, NULL);
 
-      set (doc, id, "z", flow_value_new_string (z));
+      flow_test_set (doc, id, "z", flow_value_new_string (z));
     }
 }
 
@@ -544,12 +530,12 @@ run_invalid (FlowDocKind kind)
   if (page)
     insert (b, 1, "y");
   else
-    set (b, &shape, "x", flow_value_new_number (1));
+    flow_test_set (b, &shape, "x", flow_value_new_number (1));
   flow_test_sync_pair (a, b);
   if (page)
     insert (a, 2, "z");
   else
-    set (a, &shape, "y", flow_value_new_number (2));
+    flow_test_set (a, &shape, "y", flow_value_new_number (2));
 
   /* Ahead of what we have: a seq too far, or a replica we never heard of. */
   vv = flow_doc_dup_version (a);
