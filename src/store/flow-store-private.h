@@ -43,6 +43,7 @@ gboolean      flow_store_check_open  (FlowStore         *self,
                                       GError           **error);
 FlowIndex    *flow_store_get_index   (FlowStore         *self);
 GMainContext *flow_store_get_context (FlowStore         *self);
+void          flow_store_simulate_crash (FlowStore      *self);
 
 /* flow-store-search.c: keeping the search index up to date. Called by
  * flow-store.c on the thread that owns the store. */
@@ -58,6 +59,7 @@ void          flow_index_changed     (FlowIndex         *index,
                                       FlowDoc           *doc);
 void          flow_index_flush       (FlowIndex         *index);
 void          flow_index_close       (FlowIndex         *index);
+void          flow_index_abandon     (FlowIndex         *index);
 
 gboolean  flow_db_check_file    (const char      *path,
                                  GError         **error);

@@ -493,6 +493,13 @@ flow_index_close (FlowIndex *self)
   g_atomic_int_set (&self->closing, 1);
 }
 
+/* A crash (flow_store_simulate_crash()): stop without writing anything. */
+void
+flow_index_abandon (FlowIndex *self)
+{
+  g_atomic_int_set (&self->closing, 1);
+}
+
 /* ------------------------------------------------------------------------
  * Queries
  * ------------------------------------------------------------------------ */

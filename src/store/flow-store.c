@@ -59,6 +59,7 @@ typedef enum
   JOB_FLUSH,
   JOB_CLOSE,
   JOB_CALL,
+  JOB_CRASH,
 } JobKind;
 
 /* One period of tracking a document, shared by its jobs: which op rows of
@@ -360,6 +361,7 @@ run_write (FlowStore  *self,
     case JOB_FLUSH:
     case JOB_CLOSE:
     case JOB_CALL:
+    case JOB_CRASH:
     default:
       g_assert_not_reached ();
       return FALSE;
@@ -536,6 +538,26 @@ run_other (FlowStore *self,
       job->call (self, self->db, job->call_data, job->task);
       return TRUE;
 
+    case JOB_CRASH:
+      {
+        Job *dropped;
+
+        /* What a kill -9 loses: every write not yet committed. */
+        while ((dropped = g_queue_pop_head (&self->retry)) != NULL)
+          job_free (dropped);
+        while ((dropped = g_async_queue_try_pop (self->queue)) != NULL)
+          {
+            if (dropped->task != NULL)
+              g_task_return_new_error (dropped->task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CLOSED,
+                                       "The workspace is closed");
+            job_free (dropped);
+          }
+        flow_db_close (self->db, FALSE);
+        self->db = NULL;
+        g_task_return_boolean (job->task, TRUE);
+      }
+      return FALSE;
+
     case JOB_REGISTER:
     case JOB_APPEND:
     case JOB_SNAPSHOT:
@@ -615,6 +637,8 @@ push (FlowStore *self,
 }
 
 /* Runs a job that has a result, waiting for it: the synchronous API. */
+static GAsyncResult *run_sync_full (FlowStore *self, Job *job, gboolean first);
+
 typedef struct
 {
   GAsyncResult *result;
@@ -631,19 +655,30 @@ sync_done_cb (GObject      *object,
 }
 
 static GAsyncResult *
-run_sync (FlowStore *self,
-          Job       *job)
+run_sync_full (FlowStore *self,
+               Job       *job,
+               gboolean   first)
 {
   g_autoptr(GMainContext) context = g_main_context_new ();
   SyncWait wait = { NULL };
 
   g_main_context_push_thread_default (context);
   job->task = g_task_new (self, NULL, sync_done_cb, &wait);
-  push (self, job);
+  if (first)
+    g_async_queue_push_front (self->queue, job);
+  else
+    push (self, job);
   while (wait.result == NULL)
     g_main_context_iteration (context, TRUE);
   g_main_context_pop_thread_default (context);
   return wait.result;
+}
+
+static GAsyncResult *
+run_sync (FlowStore *self,
+          Job       *job)
+{
+  return run_sync_full (self, job, FALSE);
 }
 
 static gboolean
@@ -1442,6 +1477,30 @@ flow_store_flush_finish (FlowStore     *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/*
+ * flow_store_simulate_crash:
+ *
+ * For tests: ends the session the way a killed process does. Writes not yet
+ * committed are dropped, the replica id is not released (so it is retired,
+ * see flow-store-db.c), and nothing is snapshotted. The file is then exactly
+ * what a crash at this moment leaves behind.
+ */
+void
+flow_store_simulate_crash (FlowStore *self)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  g_return_if_fail (FLOW_IS_STORE (self));
+
+  if (self->closed)
+    return;
+  flow_index_abandon (self->index);
+  result = run_sync_full (self, job_new (JOB_CRASH), TRUE);
+  g_thread_join (g_steal_pointer (&self->thread));
+  self->closed = TRUE;
+  g_hash_table_remove_all (self->tracked);
 }
 
 /**

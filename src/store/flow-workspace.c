@@ -32,6 +32,13 @@ struct _FlowWorkspace
 
 G_DEFINE_FINAL_TYPE (FlowWorkspace, flow_workspace, G_TYPE_OBJECT)
 
+enum {
+  DOCUMENT_ADDED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static const FlowOpId catalog_id = { 0, 0 };
 
 static void
@@ -50,6 +57,20 @@ static void
 flow_workspace_class_init (FlowWorkspaceClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = flow_workspace_dispose;
+
+  /**
+   * FlowWorkspace::document-added:
+   * @doc: the document
+   *
+   * A document (not the catalog) was loaded or created and is now tracked.
+   * Emitted before anyone can edit it through this workspace, so a listener
+   * that adds a change func here sees every later change (the sync layer
+   * does).
+   */
+  signals[DOCUMENT_ADDED] =
+    g_signal_new ("document-added", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, FLOW_TYPE_DOC);
 }
 
 static void
@@ -341,6 +362,7 @@ flow_workspace_new_document (FlowWorkspace  *self,
   doc = flow_doc_new (kind, &id, flow_store_get_replica (self->store));
   flow_store_track (self->store, doc);
   g_hash_table_insert (self->docs, flow_op_id_to_string (&id), doc);
+  g_signal_emit (self, signals[DOCUMENT_ADDED], 0, doc);
   return doc;
 }
 
@@ -385,6 +407,7 @@ flow_workspace_load_document (FlowWorkspace   *self,
 
   flow_store_track (self->store, doc);
   g_hash_table_insert (self->docs, g_steal_pointer (&key), doc);
+  g_signal_emit (self, signals[DOCUMENT_ADDED], 0, doc);
   return doc;
 }
 
@@ -434,6 +457,7 @@ load_document_cb (GObject      *source,
     {
       flow_store_track (self->store, doc);
       g_hash_table_insert (self->docs, g_strdup (key), doc);
+      g_signal_emit (self, signals[DOCUMENT_ADDED], 0, doc);
     }
   g_task_return_pointer (task, g_object_ref (g_hash_table_lookup (self->docs, key)), g_object_unref);
 }
