@@ -1546,3 +1546,137 @@ flow_store_close (FlowStore  *self,
   g_hash_table_remove_all (self->tracked);
   return TRUE;
 }
+
+/* ------------------------------------------------------------------------
+ * Settings: small per-workspace values that never sync (the room key of
+ * the workspace's room, for one). They live in the meta table under a
+ * "setting:" prefix, written on the writer thread like everything else.
+ * ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  char     *key;
+  char     *value;
+  gboolean  set;
+} SettingCall;
+
+static void
+setting_call_free (gpointer data)
+{
+  SettingCall *c = data;
+
+  g_free (c->key);
+  g_free (c->value);
+  g_free (c);
+}
+
+static void
+setting_cb (FlowStore *store,
+            FlowDb    *db,
+            gpointer   data,
+            GTask     *task)
+{
+  SettingCall *c = data;
+  sqlite3 *sql = flow_db_get_sqlite (db);
+  g_autofree char *key = g_strconcat ("setting:", c->key, NULL);
+  sqlite3_stmt *stmt = NULL;
+  const char *query;
+  int rc;
+
+  if (!c->set)
+    query = "SELECT value FROM meta WHERE key = ?1";
+  else if (c->value != NULL)
+    query = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+  else
+    query = "DELETE FROM meta WHERE key = ?1";
+
+  rc = sqlite3_prepare_v2 (sql, query, -1, &stmt, NULL);
+  if (rc == SQLITE_OK)
+    {
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+      if (c->set && c->value != NULL)
+        sqlite3_bind_text (stmt, 2, c->value, -1, SQLITE_TRANSIENT);
+      rc = sqlite3_step (stmt);
+    }
+
+  if (rc == SQLITE_ROW)
+    {
+      const unsigned char *text = sqlite3_column_text (stmt, 0);
+
+      g_task_return_pointer (task, g_strdup ((const char *) text), g_free);
+    }
+  else if (rc == SQLITE_DONE)
+    g_task_return_pointer (task, NULL, NULL);
+  else
+    g_task_return_new_error (task, FLOW_STORE_ERROR, FLOW_STORE_ERROR_IO,
+                             "Could not %s the setting “%s”: %s",
+                             c->set ? "save" : "read", c->key, sqlite3_errmsg (sql));
+  sqlite3_finalize (stmt);
+}
+
+/**
+ * flow_store_dup_setting:
+ * @key: the setting's name
+ *
+ * Reads a value saved with flow_store_set_setting(). Blocks on the writer
+ * thread for one query.
+ *
+ * Returns: (transfer full) (nullable): the value, or %NULL if unset (with
+ *   @error set if it could not be read)
+ */
+char *
+flow_store_dup_setting (FlowStore   *self,
+                        const char  *key,
+                        GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  SettingCall *c;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  if (!check_open (self, error))
+    return NULL;
+  c = g_new0 (SettingCall, 1);
+  c->key = g_strdup (key);
+  result = flow_store_call_sync (self, setting_cb, c, setting_call_free);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * flow_store_set_setting:
+ * @key: the setting's name
+ * @value: (nullable): its value, or %NULL to remove it
+ *
+ * Saves a workspace-local value (committed before this returns). Settings
+ * are not ops: they never sync.
+ */
+gboolean
+flow_store_set_setting (FlowStore   *self,
+                        const char  *key,
+                        const char  *value,
+                        GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) local_error = NULL;
+  SettingCall *c;
+
+  g_return_val_if_fail (FLOW_IS_STORE (self), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  if (!check_open (self, error))
+    return FALSE;
+  c = g_new0 (SettingCall, 1);
+  c->key = g_strdup (key);
+  c->value = g_strdup (value);
+  c->set = TRUE;
+  result = flow_store_call_sync (self, setting_cb, c, setting_call_free);
+  g_free (g_task_propagate_pointer (G_TASK (result), &local_error));
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -134,6 +134,13 @@ void           flow_store_flush_async   (FlowStore            *self,
 gboolean       flow_store_flush_finish  (FlowStore            *self,
                                          GAsyncResult         *result,
                                          GError              **error);
+char          *flow_store_dup_setting   (FlowStore            *self,
+                                         const char           *key,
+                                         GError              **error);
+gboolean       flow_store_set_setting   (FlowStore            *self,
+                                         const char           *key,
+                                         const char           *value,
+                                         GError              **error);
 gboolean       flow_store_close         (FlowStore            *self,
                                          GError              **error);
 
