@@ -26,11 +26,14 @@ G_BEGIN_DECLS
  * @FLOW_SYNC_CRYPTO_ERROR_INVALID_LINK: an invite link that cannot be parsed
  *   (wrong scheme, no room, bad key encoding, room id not matching the key)
  * @FLOW_SYNC_CRYPTO_ERROR_FORGED: a sealed blob or a record that does not
- *   authenticate: wrong key, tampered, replayed or reordered
+ *   authenticate: wrong key, tampered, replayed or reordered; also bytes
+ *   after a stream's FINAL record
  * @FLOW_SYNC_CRYPTO_ERROR_TRUNCATED: input shorter than its own framing
- *   says, or the stream ended without its final record
- * @FLOW_SYNC_CRYPTO_ERROR_TOO_LARGE: a record longer than
- *   %FLOW_SYNC_RECORD_MAX
+ *   says, or the stream ended without its final record (the link reports
+ *   that one: FINAL never came, or flow_sync_cipher_get_pending() > 0)
+ * @FLOW_SYNC_CRYPTO_ERROR_TOO_LARGE: a record length no record can have:
+ *   above %FLOW_SYNC_RECORD_MAX plus the 17-byte tag and MAC, or below that
+ *   overhead (0 included); refused from the four length bytes alone
  * @FLOW_SYNC_CRYPTO_ERROR_FAILED: libsodium refused (bad public key, no
  *   randomness)
  */
@@ -137,7 +140,8 @@ FlowSyncCipher *flow_sync_cipher_new          (const guint8          tx_key[FLOW
 void            flow_sync_cipher_free         (FlowSyncCipher       *cipher);
 /* The bytes to send first: our header. */
 GBytes         *flow_sync_cipher_start        (FlowSyncCipher       *cipher);
-/* Encrypts one record and returns what to write (length prefix included).
+/* Encrypts one record (empty is fine) and returns what to write (length
+ * prefix included), or NULL once the cipher is dead (feed failed).
  * @final: this record ends our direction (sent with BYE). */
 GBytes         *flow_sync_cipher_seal         (FlowSyncCipher       *cipher,
                                                const guint8         *data,
@@ -145,7 +149,9 @@ GBytes         *flow_sync_cipher_seal         (FlowSyncCipher       *cipher,
                                                gboolean              final);
 /* Feeds received stream bytes. Appends the plaintext of every record that is
  * complete to @plain (one record after another, no separators). Sets @final
- * once the peer's FINAL record arrived. Partial input is buffered. */
+ * once the peer's FINAL record arrived. Partial input is buffered. On error
+ * nothing of this call is appended and the cipher is dead: later feeds fail
+ * with the same error, later seals return NULL. */
 gboolean        flow_sync_cipher_feed         (FlowSyncCipher       *cipher,
                                                const guint8         *data,
                                                gsize                 len,
