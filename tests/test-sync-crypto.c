@@ -885,6 +885,25 @@ length_prefix (guint32 len)
   return g_bytes_new (&be, 4);
 }
 
+/* The bytes of a read holding all the given pieces, in order. */
+static GBytes *
+join (GBytes *first,
+      ...) G_GNUC_NULL_TERMINATED;
+
+static GBytes *
+join (GBytes *first,
+      ...)
+{
+  GByteArray *joined = g_byte_array_new ();
+  va_list args;
+
+  va_start (args, first);
+  for (GBytes *piece = first; piece != NULL; piece = va_arg (args, GBytes *))
+    g_byte_array_append (joined, g_bytes_get_data (piece, NULL), g_bytes_get_size (piece));
+  va_end (args);
+  return g_byte_array_free_to_bytes (joined);
+}
+
 static void
 test_cipher_bad_length (void)
 {
@@ -919,8 +938,8 @@ test_cipher_after_final (void)
   g_autoptr(GByteArray) plain = g_byte_array_new ();
   g_autoptr(GBytes) last = NULL;
   g_autoptr(GBytes) extra = g_bytes_new ("x", 1);
-  g_autoptr(GByteArray) joined = g_byte_array_new ();
-  g_autoptr(GBytes) joined_bytes = NULL;
+  g_autoptr(GBytes) zeros = g_bytes_new ("\0\0\0", 3);
+  g_autoptr(GBytes) joined = NULL;
   gboolean final = FALSE;
   Pair pair = { 0 };
 
@@ -939,11 +958,8 @@ test_cipher_after_final (void)
   /* In the same read as FINAL: the whole read is refused, FINAL included. */
   pair_init (&pair);
   last = seal (pair.a, "bye", TRUE);
-  g_byte_array_append (joined, g_bytes_get_data (pair.a_header, NULL), HEADERBYTES);
-  g_byte_array_append (joined, g_bytes_get_data (last, NULL), g_bytes_get_size (last));
-  g_byte_array_append (joined, (const guint8 *) "\0\0\0", 3);
-  joined_bytes = g_bytes_new (joined->data, joined->len);
-  feed_fails (pair.b, joined_bytes, FLOW_SYNC_CRYPTO_ERROR_FORGED);
+  joined = join (pair.a_header, last, zeros, NULL);
+  feed_fails (pair.b, joined, FLOW_SYNC_CRYPTO_ERROR_FORGED);
   pair_clear (&pair);
 }
 
@@ -1045,23 +1061,25 @@ static void
 test_cipher_all_or_nothing (void)
 {
   g_autoptr(GByteArray) plain = g_byte_array_new ();
-  g_autoptr(GByteArray) joined = g_byte_array_new ();
-  g_autoptr(GBytes) joined_bytes = NULL;
+  g_autoptr(GBytes) joined = NULL;
+  g_autoptr(GBytes) bad = NULL;
   g_autoptr(GBytes) r1 = NULL;
   g_autoptr(GBytes) r2 = NULL;
+  guint8 *data;
+  gsize len;
   Pair pair = { 0 };
 
   pair_init (&pair);
   r1 = seal (pair.a, "good", FALSE);
   r2 = seal (pair.a, "bad!", FALSE);
-  g_byte_array_append (joined, g_bytes_get_data (pair.a_header, NULL), HEADERBYTES);
-  g_byte_array_append (joined, g_bytes_get_data (r1, NULL), g_bytes_get_size (r1));
-  g_byte_array_append (joined, g_bytes_get_data (r2, NULL), g_bytes_get_size (r2));
-  joined->data[joined->len - 1] ^= 1;
-  joined_bytes = g_bytes_new (joined->data, joined->len);
+  joined = join (pair.a_header, r1, r2, NULL);
+  len = g_bytes_get_size (joined);
+  data = g_memdup2 (g_bytes_get_data (joined, NULL), len);
+  data[len - 1] ^= 1;
+  bad = g_bytes_new_take (data, len);
 
   g_byte_array_append (plain, (const guint8 *) "kept", 4);
-  g_assert_false (feed_bytes (pair.b, joined_bytes, plain, NULL, NULL));
+  g_assert_false (feed_bytes (pair.b, bad, plain, NULL, NULL));
   g_assert_cmpmem (plain->data, plain->len, "kept", 4);
   pair_clear (&pair);
 }
