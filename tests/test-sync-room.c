@@ -617,6 +617,102 @@ test_room_dead_peer (void)
   g_assert_cmpuint (flow_room_get_n_connected (b->room), ==, 1);
 }
 
+typedef struct
+{
+  GPtrArray *signals;   /* GBytes received by the outsider */
+} Outsider;
+
+static void
+outsider_signal_cb (FlowSignaling *signaling,
+                    const char    *from,
+                    GBytes        *data,
+                    Outsider      *o)
+{
+  g_ptr_array_add (o->signals, g_bytes_ref (data));
+}
+
+/* Somebody who knows the room id (the server does) but not the key: it
+ * joins the room on the rendezvous, receives offers it cannot open, and
+ * sends forged, replayed and redirected blobs. No link ever forms with it,
+ * and the real members still sync. */
+static void
+test_room_outsider (void)
+{
+  g_autoptr(Sim) sim = sim_new (2, flow_test_seed ());
+  SimPeer *a = sim_peer (sim, 0), *b = sim_peer (sim, 1);
+  g_autoptr(FlowSignaling) outsider = NULL;
+  Outsider o = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref) };
+  guint8 wrong_key[FLOW_SYNC_KEY_BYTES], wrong_signal_key[FLOW_SYNC_KEY_BYTES];
+  guint8 signal_key[FLOW_SYNC_KEY_BYTES];
+  g_autoptr(GBytes) forged = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *victim;
+  FlowDoc *page;
+
+  peer_start (a);
+  peer_start (b);
+  sim_run (sim, 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (flow_room_get_n_connected (a->room), ==, 1);
+
+  /* The outsider's id sorts last, so both members offer it a link. */
+  outsider = flow_memory_signaling_new (sim->net, "outsider");
+  g_signal_connect (outsider, "signal", G_CALLBACK (outsider_signal_cb), &o);
+  flow_signaling_join (outsider, flow_room_get_id (a->room), "zzzzzzzz");
+  sim_run (sim, 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (o.signals->len, >=, 2);
+
+  /* It cannot read them... */
+  memset (wrong_key, 7, sizeof wrong_key);
+  flow_sync_signaling_key (wrong_key, wrong_signal_key);
+  for (guint i = 0; i < o.signals->len; i++)
+    {
+      g_autoptr(GBytes) plain = flow_sync_open (wrong_signal_key, g_ptr_array_index (o.signals, i), &error);
+
+      g_assert_null (plain);
+      g_assert_error (error, FLOW_SYNC_CRYPTO_ERROR, FLOW_SYNC_CRYPTO_ERROR_FORGED);
+      g_clear_error (&error);
+    }
+
+  /* ...forges an offer under a wrong key, replays a captured offer to the
+   * member it was not meant for, and sends garbage. */
+  victim = flow_room_get_peer_id (b->room);
+  forged = flow_sync_seal (wrong_signal_key, (const guint8 *) "{\"t\":\"offer\"}", 13);
+  flow_signaling_send_signal (outsider, victim, forged);
+  for (guint i = 0; i < o.signals->len; i++)
+    {
+      flow_signaling_send_signal (outsider, victim, g_ptr_array_index (o.signals, i));
+      flow_signaling_send_signal (outsider, flow_room_get_peer_id (a->room), g_ptr_array_index (o.signals, i));
+    }
+  {
+    g_autoptr(GBytes) garbage = g_bytes_new_static ("\x00\x01garbage", 9);
+
+    flow_signaling_send_signal (outsider, victim, garbage);
+  }
+  /* Even with the real signaling key, a blob names its sender and
+   * recipient inside the seal, so a redirected one is refused. */
+  flow_sync_signaling_key (sim->key, signal_key);
+  {
+    const char *text = "{\"v\":1,\"t\":\"offer\",\"from\":\"someone\",\"to\":\"else\",\"a\":\"0123456789abcdef\"}";
+    g_autoptr(GBytes) redirected = flow_sync_seal (signal_key, (const guint8 *) text, strlen (text));
+
+    flow_signaling_send_signal (outsider, victim, redirected);
+  }
+  sim_run (sim, 30 * G_USEC_PER_SEC);
+
+  /* No link to the outsider, the members' link intact, and they sync. */
+  g_assert_cmpuint (flow_room_get_n_connected (a->room), ==, 1);
+  g_assert_cmpuint (flow_room_get_n_connected (b->room), ==, 1);
+  page = flow_workspace_new_document (a->ws, FLOW_DOC_KIND_PAGE, "After", NULL, &error);
+  g_assert_no_error (error);
+  flow_doc_insert_text (page, 0, "still fine", -1, &error);
+  g_assert_no_error (error);
+  sim_run (sim, G_USEC_PER_SEC);
+  docs_equal (a, b, TRUE);
+
+  flow_signaling_leave (outsider);
+  g_ptr_array_unref (o.signals);
+}
+
 /* Corrupted chunks (an attacker on the path, or a bug) never reach the
  * CRDT: the link closes and the room rebuilds it and catches up. */
 static void
@@ -770,6 +866,7 @@ main (int   argc,
   g_test_add_func ("/sync/room/two-peers", test_room_two_peers);
   g_test_add_func ("/sync/room/presence-and-chat", test_room_presence_and_chat);
   g_test_add_func ("/sync/room/dead-peer", test_room_dead_peer);
+  g_test_add_func ("/sync/room/outsider", test_room_outsider);
   g_test_add_func ("/sync/room/corrupt-links", test_room_corrupt_links);
   g_test_add_func ("/sync/room/simulation", test_room_simulation);
   g_test_add_func ("/sync/room/simulation-reproducible", test_room_simulation_reproducible);
