@@ -25,6 +25,7 @@
 
 #include "flow-catalog.h"
 #include "flow-cli-json.h"
+#include "flow-cli-peer.h"
 #include "flow-error.h"
 #include "flow-page-export.h"
 #include "flow-render.h"
@@ -1074,6 +1075,8 @@ static const Command commands[] = {
   { "stats",        "",                    "Show workspace statistics", cmd_stats },
   { "search",       "QUERY",               "Search the documents' titles and text", cmd_search },
   { "replay-trace", "[--json] TRACE",      "Replay an editing trace and check it", cmd_replay_trace },
+  { "host",         "WORKSPACE",           "Share a workspace: print its invite link and stay in sync", flow_cli_host },
+  { "join",         "LINK WORKSPACE",      "Join a room from an invite link and stay in sync", flow_cli_join },
 };
 
 static void
