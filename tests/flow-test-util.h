@@ -34,4 +34,6 @@ FlowOpId  flow_test_add_shape     (FlowDoc        *board,
                                    double          w,
                                    double          h);
 
+void      flow_test_remove_tree   (const char     *path);
+
 G_END_DECLS

@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "flow-link-nice.h"
+#include "flow-test-util.h"
 
 #define WAIT_SECONDS 20
 #define N_SMALL_CHUNKS 10000
@@ -950,21 +951,6 @@ turn_setup (Turn          *turn,
 }
 
 static void
-remove_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *file = g_build_filename (path, name, NULL);
-
-      g_remove (file);
-    }
-  g_rmdir (path);
-}
-
-static void
 turn_teardown (Turn          *turn,
                gconstpointer  data)
 {
@@ -984,7 +970,7 @@ turn_teardown (Turn          *turn,
           if (g_file_get_contents (log_path, &log, NULL, NULL))
             g_test_message ("turnserver log:\n%s", log);
         }
-      remove_dir (turn->dir);
+      flow_test_remove_tree (turn->dir);
       g_clear_pointer (&turn->dir, g_free);
     }
 }

@@ -275,21 +275,6 @@ make_temp_dir (void)
   return dir;
 }
 
-static void
-remove_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 /* Fails, naming it, unless each of @needles is in @haystack. */
 static void
 assert_has_all (const char         *haystack,
@@ -360,7 +345,7 @@ assert_xmllint_clean (const char *html)
   status = run_argv ((const char * const []) { "xmllint", "--html", "--noout", path, NULL }, &out, &err);
   if (status != 0 || *err != '\0')
     g_error ("xmllint --html: %s", err);
-  remove_dir (dir);
+  flow_test_remove_tree (dir);
 }
 
 /* ------------------------------------------------------------------------
@@ -534,7 +519,7 @@ test_pdf_text (void)
   g_assert_nonnull (strstr (text, "3."));
   /* The page number. */
   g_assert_nonnull (strstr (text, "\n1\n"));
-  remove_dir (dir);
+  flow_test_remove_tree (dir);
 }
 
 static void
@@ -613,7 +598,7 @@ test_pdf_paginate (void)
   g_assert_nonnull (strstr (text, "line 0 of the code"));
   g_assert_nonnull (strstr (text, "line 199 of the code"));
   g_assert_nonnull (strstr (text, "\n2\n"));
-  remove_dir (dir);
+  flow_test_remove_tree (dir);
 }
 
 static void
@@ -630,7 +615,7 @@ test_pdf_empty (void)
   dir = make_temp_dir ();
   path = write_temp (dir, "empty.pdf", pdf);
   g_assert_cmpint (pdf_pages (path), ==, 1);
-  remove_dir (dir);
+  flow_test_remove_tree (dir);
 }
 
 static void
@@ -845,7 +830,7 @@ cli_clear (Cli *c)
 
   g_unlink (wal);
   g_unlink (shm);
-  remove_dir (c->dir);
+  flow_test_remove_tree (c->dir);
   g_free (c->dir);
   g_free (c->ws);
 }

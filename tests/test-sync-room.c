@@ -230,21 +230,6 @@ sim_new (guint n_peers,
 }
 
 static void
-remove_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 sim_free (Sim *sim)
 {
   g_ptr_array_unref (sim->peers);
@@ -252,7 +237,7 @@ sim_free (Sim *sim)
   g_clear_object (&sim->net);
   g_clear_object (&sim->clock);
   g_hash_table_unref (sim->committed);
-  remove_dir (sim->dir);
+  flow_test_remove_tree (sim->dir);
   g_free (sim->dir);
   g_rand_free (sim->rand);
   g_free (sim);
