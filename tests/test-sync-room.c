@@ -21,6 +21,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "flow-catalog.h"
 #include "flow-room.h"
 #include "flow-store-private.h"
@@ -698,6 +700,170 @@ test_room_outsider (void)
   g_ptr_array_unref (o.signals);
 }
 
+/* A member that has the key but misbehaves: it completes a link by the
+ * book, then sends frames that decrypt fine but carry garbage. The link
+ * closes and nothing reaches the documents. */
+typedef struct
+{
+  Sim             *sim;
+  FlowSignaling   *signaling;
+  FlowLink        *link;
+  FlowSyncKeypair  keys;
+  FlowSyncCipher  *cipher;
+  GBytes          *payload;      /* frames to send once the link opens */
+  guint8           signal_key[FLOW_SYNC_KEY_BYTES];
+  gboolean         closed;
+} Rogue;
+
+static void
+rogue_opened_cb (FlowLink *link,
+                 Rogue    *r)
+{
+  g_autoptr(GBytes) header = flow_sync_cipher_start (r->cipher);
+  g_autoptr(GBytes) record = flow_sync_cipher_seal (r->cipher, g_bytes_get_data (r->payload, NULL),
+                                                    g_bytes_get_size (r->payload), FALSE);
+
+  g_assert_true (flow_link_send (link, header, NULL));
+  g_assert_true (flow_link_send (link, record, NULL));
+}
+
+static void
+rogue_closed_cb (FlowLink   *link,
+                 const char *reason,
+                 Rogue      *r)
+{
+  r->closed = TRUE;
+}
+
+static void
+rogue_signal_cb (FlowSignaling *signaling,
+                 const char    *from,
+                 GBytes        *data,
+                 Rogue         *r)
+{
+  g_autoptr(GBytes) plain = flow_sync_open (r->signal_key, data, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL, *pk = NULL, *description = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+  g_autofree guint8 *their_pk = NULL;
+  guint8 rx[FLOW_SYNC_KEY_BYTES], tx[FLOW_SYNC_KEY_BYTES];
+  JsonObject *offer;
+  gsize len;
+
+  g_assert_nonnull (plain);
+  g_assert_true (json_parser_load_from_data (parser, g_bytes_get_data (plain, NULL),
+                                             g_bytes_get_size (plain), NULL));
+  offer = json_node_get_object (json_parser_get_root (parser));
+  if (!g_str_equal (json_object_get_string_member (offer, "t"), "offer") || r->link != NULL)
+    return;
+
+  their_pk = g_base64_decode (json_object_get_string_member (offer, "pk"), &len);
+  flow_sync_keypair_generate (&r->keys);
+  g_assert_true (flow_sync_session_keys (&r->keys, their_pk, FALSE, rx, tx, NULL));
+  r->cipher = flow_sync_cipher_new (tx, rx);
+  r->link = flow_memory_link_new (r->sim->net, "rogue", FALSE);
+  g_signal_connect (r->link, "opened", G_CALLBACK (rogue_opened_cb), r);
+  g_signal_connect (r->link, "closed", G_CALLBACK (rogue_closed_cb), r);
+  g_assert_true (flow_link_set_remote_description (r->link, json_object_get_string_member (offer, "d"), NULL));
+
+  pk = g_base64_encode (r->keys.public_key, sizeof r->keys.public_key);
+  description = flow_link_dup_local_description (r->link);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "v");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "t");
+  json_builder_add_string_value (b, "answer");
+  json_builder_set_member_name (b, "from");
+  json_builder_add_string_value (b, "zzzzzzzz");
+  json_builder_set_member_name (b, "to");
+  json_builder_add_string_value (b, from);
+  json_builder_set_member_name (b, "a");
+  json_builder_add_string_value (b, json_object_get_string_member (offer, "a"));
+  json_builder_set_member_name (b, "pk");
+  json_builder_add_string_value (b, pk);
+  json_builder_set_member_name (b, "d");
+  json_builder_add_string_value (b, description);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = json_to_string (root, FALSE);
+  sealed = flow_sync_seal (r->signal_key, (const guint8 *) text, strlen (text));
+  flow_signaling_send_signal (signaling, from, sealed);
+}
+
+static void
+rogue_test (GBytes *payload)
+{
+  g_autoptr(Sim) sim = sim_new (1, flow_test_seed ());
+  SimPeer *a = sim_peer (sim, 0);
+  Rogue r = { .sim = sim, .payload = payload };
+  g_autoptr(FlowVersionVector) before = NULL;
+  g_autoptr(FlowVersionVector) after = NULL;
+  g_autoptr(GError) error = NULL;
+  FlowDoc *page;
+
+  peer_start (a);
+  page = flow_workspace_new_document (a->ws, FLOW_DOC_KIND_PAGE, "Safe", NULL, &error);
+  g_assert_no_error (error);
+  flow_doc_insert_text (page, 0, "untouched", -1, &error);
+  g_assert_no_error (error);
+  before = flow_doc_dup_version (flow_workspace_get_catalog (a->ws));
+
+  flow_sync_signaling_key (sim->key, r.signal_key);
+  r.signaling = flow_memory_signaling_new (sim->net, "rogue");
+  g_signal_connect (r.signaling, "signal", G_CALLBACK (rogue_signal_cb), &r);
+  flow_signaling_join (r.signaling, flow_room_get_id (a->room), "zzzzzzzz");
+  sim_run (sim, 3 * G_USEC_PER_SEC);
+
+  /* The link formed, the room read the garbage, and closed it. */
+  g_assert_nonnull (r.link);
+  g_assert_true (r.closed);
+  g_assert_cmpuint (flow_room_get_n_connected (a->room), ==, 0);
+  after = flow_doc_dup_version (flow_workspace_get_catalog (a->ws));
+  g_assert_true (flow_version_vector_equal (before, after));
+  {
+    g_autofree char *text = flow_doc_dup_text (page);
+
+    g_assert_cmpstr (text, ==, "untouched");
+  }
+
+  flow_signaling_leave (r.signaling);
+  g_clear_object (&r.signaling);
+  g_clear_object (&r.link);
+  g_clear_pointer (&r.cipher, flow_sync_cipher_free);
+}
+
+static void
+test_room_rogue_ops (void)
+{
+  FlowSyncFrame hello = { .type = FLOW_SYNC_FRAME_HELLO };
+  FlowSyncFrame ops = { .type = FLOW_SYNC_FRAME_OPS };
+  g_autoptr(GBytes) hello_bytes = NULL, ops_bytes = NULL, garbage = NULL;
+  g_autoptr(GByteArray) payload = g_byte_array_new ();
+
+  hello.hello.version = FLOW_SYNC_PROTOCOL_VERSION;
+  hello.hello.replica = 42;
+  hello.hello.name = (char *) "rogue";
+  garbage = g_bytes_new_static ("\x01\x02\x03 not an op batch", 22);
+  ops.ops.doc = (FlowOpId) { 0, 0 };   /* the catalog */
+  ops.ops.batch = garbage;
+  hello_bytes = flow_sync_frame_encode (&hello);
+  ops_bytes = flow_sync_frame_encode (&ops);
+  g_byte_array_append (payload, g_bytes_get_data (hello_bytes, NULL), g_bytes_get_size (hello_bytes));
+  g_byte_array_append (payload, g_bytes_get_data (ops_bytes, NULL), g_bytes_get_size (ops_bytes));
+  rogue_test (g_byte_array_free_to_bytes (g_steal_pointer (&payload)));
+}
+
+static void
+test_room_rogue_frames (void)
+{
+  /* A frame whose declared length is beyond the 16 MiB limit. */
+  static const guint8 bad[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
+
+  rogue_test (g_bytes_new_static (bad, sizeof bad));
+}
+
 /* Corrupted chunks (an attacker on the path, or a bug) never reach the
  * CRDT: the link closes and the room rebuilds it and catches up. */
 static void
@@ -852,6 +1018,8 @@ main (int   argc,
   g_test_add_func ("/sync/room/presence-and-chat", test_room_presence_and_chat);
   g_test_add_func ("/sync/room/dead-peer", test_room_dead_peer);
   g_test_add_func ("/sync/room/outsider", test_room_outsider);
+  g_test_add_func ("/sync/room/rogue-ops", test_room_rogue_ops);
+  g_test_add_func ("/sync/room/rogue-frames", test_room_rogue_frames);
   g_test_add_func ("/sync/room/corrupt-links", test_room_corrupt_links);
   g_test_add_func ("/sync/room/simulation", test_room_simulation);
   g_test_add_func ("/sync/room/simulation-reproducible", test_room_simulation_reproducible);
