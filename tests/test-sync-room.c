@@ -533,6 +533,67 @@ chat_cb (FlowRoom   *room,
   (*n_chats)++;
 }
 
+/* A history larger than one OPS frame goes in chunks, both in catch-up and
+ * live. The frame budget is lowered from 8 MiB to 64 KiB so that a 1 MB
+ * page shows it without the cost of a real 8 MiB history. */
+static char *
+random_text (GRand *rand,
+             gsize  len)
+{
+  char *text = g_malloc (len + 1);
+
+  for (gsize i = 0; i < len; i++)
+    text[i] = (char) g_rand_int_range (rand, 33, 127);
+  text[len] = '\0';
+  return text;
+}
+
+static void
+insert_random (FlowDoc *page,
+               GRand   *rand,
+               guint    n_chunks)
+{
+  flow_doc_begin_change (page);
+  for (guint i = 0; i < n_chunks; i++)
+    {
+      g_autofree char *chunk = random_text (rand, 4096);
+
+      g_assert_true (flow_doc_insert_text (page, flow_doc_get_length (page), chunk, -1, NULL));
+    }
+  flow_doc_end_change (page);
+}
+
+/* A history larger than one OPS frame goes in chunks, both in catch-up and
+ * live. The frame budget is lowered from 8 MiB to 64 KiB so that a 1 MB
+ * page shows it without the cost of a real 8 MiB history. */
+static void
+test_room_large_history (void)
+{
+  g_autoptr(Sim) sim = sim_new (2, flow_test_seed ());
+  SimPeer *a = sim_peer (sim, 0), *b = sim_peer (sim, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) encoded = NULL;
+  FlowDoc *page;
+
+  peer_start (a);
+  page = flow_workspace_new_document (a->ws, FLOW_DOC_KIND_PAGE, "Big", NULL, &error);
+  g_assert_no_error (error);
+  insert_random (page, sim->rand, 256);
+  encoded = flow_doc_encode (page);
+  g_assert_cmpuint (g_bytes_get_size (encoded), >, 10 * 64 * 1024);
+  flow_room_set_max_batch_bytes (a->room, 64 * 1024);
+
+  peer_start (b);
+  flow_room_set_max_batch_bytes (b->room, 64 * 1024);
+  g_assert_true (run_until_converged (sim, 60 * G_USEC_PER_SEC));
+  docs_equal (a, b, TRUE);
+
+  /* Live: one change larger than a frame. */
+  insert_random (page, sim->rand, 256);
+  g_assert_true (run_until_converged (sim, 60 * G_USEC_PER_SEC));
+  docs_equal (a, b, TRUE);
+}
+
 static void
 test_room_presence_and_chat (void)
 {
@@ -552,7 +613,8 @@ test_room_presence_and_chat (void)
   presence.presence.y = 34;
   presence.presence.zoom = 1.5;
   presence.presence.tool = (char *) "pen";
-  flow_room_set_presence (a->room, &presence);
+  g_assert_true (flow_room_set_presence (a->room, &presence, &error));
+  g_assert_no_error (error);
   sim_run (sim, 100 * 1000);
   peers = flow_room_list_peers (b->room);
   g_assert_true (((FlowRoomPeer *) peers->pdata[0])->has_presence);
@@ -573,11 +635,24 @@ test_room_presence_and_chat (void)
   g_assert_false (((FlowRoomPeer *) peers->pdata[0])->has_presence);
   g_assert_true (((FlowRoomPeer *) peers->pdata[0])->connected);
 
+  /* A tool name over the limit is refused, not sent. */
+  presence.presence.tool = (char *) "a-tool-name-much-longer-than-32-bytes";
+  g_assert_false (flow_room_set_presence (a->room, &presence, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
   g_signal_connect (b->room, "chat", G_CALLBACK (chat_cb), &n_chats);
   g_assert_true (flow_room_send_chat (a->room, "hi", &error));
   g_assert_no_error (error);
   sim_run (sim, 100 * 1000);
   g_assert_cmpuint (n_chats, ==, 1);
+
+  /* A handler may stop the room from inside a receive. */
+  g_signal_connect (b->room, "chat", G_CALLBACK (flow_room_stop), NULL);
+  g_assert_true (flow_room_send_chat (a->room, "hi", &error));
+  sim_run (sim, 100 * 1000);
+  g_assert_cmpuint (n_chats, ==, 2);
+  g_assert_cmpint (flow_room_get_state (b->room), ==, FLOW_ROOM_OFFLINE);
   g_assert_false (flow_room_send_chat (a->room, "\xff", &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
@@ -597,6 +672,14 @@ test_room_dead_peer (void)
   peer_crash (b);
   sim_run (sim, 20 * G_USEC_PER_SEC);
   g_assert_cmpuint (flow_room_get_n_connected (a->room), ==, 0);
+  /* Its link died after it left the rendezvous: it is forgotten, and a is
+   * simply alone in the room. */
+  {
+    g_autoptr(GPtrArray) peers = flow_room_list_peers (a->room);
+
+    g_assert_cmpuint (peers->len, ==, 0);
+    g_assert_cmpint (flow_room_get_state (a->room), ==, FLOW_ROOM_CONNECTED);
+  }
 
   peer_restart (b);
   sim_run (sim, 40 * G_USEC_PER_SEC);
@@ -698,6 +781,60 @@ test_room_outsider (void)
 
   flow_signaling_leave (outsider);
   g_ptr_array_unref (o.signals);
+}
+
+typedef struct
+{
+  GPtrArray *blobs;
+  char      *from;
+} Captured;
+
+static void
+capture_cb (FlowSignaling *signaling,
+            const char    *from,
+            GBytes        *data,
+            Captured      *c)
+{
+  g_ptr_array_add (c->blobs, g_bytes_ref (data));
+  g_free (c->from);
+  c->from = g_strdup (from);
+}
+
+/* The rendezvous server relays sealed blobs it cannot read, but it can
+ * repeat them: old offers and retries must not break a working link. */
+static void
+test_room_replayed_signals (void)
+{
+  g_autoptr(Sim) sim = sim_new (2, flow_test_seed ());
+  SimPeer *a = sim_peer (sim, 0), *b = sim_peer (sim, 1);
+  Captured ca = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref) };
+  Captured cb = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref) };
+
+  peer_start (a);
+  peer_start (b);
+  g_signal_connect (a->signaling, "signal", G_CALLBACK (capture_cb), &ca);
+  g_signal_connect (b->signaling, "signal", G_CALLBACK (capture_cb), &cb);
+  sim_run (sim, 2 * G_USEC_PER_SEC);
+  g_assert_cmpuint (flow_room_get_n_connected (a->room), ==, 1);
+  g_assert_cmpuint (ca.blobs->len + cb.blobs->len, >=, 2);
+  g_signal_handlers_disconnect_by_func (a->signaling, capture_cb, &ca);
+  g_signal_handlers_disconnect_by_func (b->signaling, capture_cb, &cb);
+
+  for (guint round = 0; round < 3; round++)
+    {
+      for (guint i = 0; i < ca.blobs->len; i++)
+        flow_signaling_emit_signal (a->signaling, ca.from, g_ptr_array_index (ca.blobs, i));
+      for (guint i = 0; i < cb.blobs->len; i++)
+        flow_signaling_emit_signal (b->signaling, cb.from, g_ptr_array_index (cb.blobs, i));
+      sim_run (sim, G_USEC_PER_SEC);
+      g_assert_cmpuint (flow_room_get_n_connected (a->room), ==, 1);
+      g_assert_cmpuint (flow_room_get_n_connected (b->room), ==, 1);
+    }
+
+  g_ptr_array_unref (ca.blobs);
+  g_ptr_array_unref (cb.blobs);
+  g_free (ca.from);
+  g_free (cb.from);
 }
 
 /* A member that has the key but misbehaves: it completes a link by the
@@ -837,6 +974,7 @@ rogue_test (GBytes *payload)
 static void
 test_room_rogue_ops (void)
 {
+  static const char junk[] = "\x01\x02\x03 not an op batch";
   FlowSyncFrame hello = { .type = FLOW_SYNC_FRAME_HELLO };
   FlowSyncFrame ops = { .type = FLOW_SYNC_FRAME_OPS };
   g_autoptr(GBytes) hello_bytes = NULL, ops_bytes = NULL, garbage = NULL;
@@ -845,7 +983,7 @@ test_room_rogue_ops (void)
   hello.hello.version = FLOW_SYNC_PROTOCOL_VERSION;
   hello.hello.replica = 42;
   hello.hello.name = (char *) "rogue";
-  garbage = g_bytes_new_static ("\x01\x02\x03 not an op batch", 22);
+  garbage = g_bytes_new_static (junk, sizeof junk - 1);
   ops.ops.doc = (FlowOpId) { 0, 0 };   /* the catalog */
   ops.ops.batch = garbage;
   hello_bytes = flow_sync_frame_encode (&hello);
@@ -1016,8 +1154,10 @@ main (int   argc,
 
   g_test_add_func ("/sync/room/two-peers", test_room_two_peers);
   g_test_add_func ("/sync/room/presence-and-chat", test_room_presence_and_chat);
+  g_test_add_func ("/sync/room/large-history", test_room_large_history);
   g_test_add_func ("/sync/room/dead-peer", test_room_dead_peer);
   g_test_add_func ("/sync/room/outsider", test_room_outsider);
+  g_test_add_func ("/sync/room/replayed-signals", test_room_replayed_signals);
   g_test_add_func ("/sync/room/rogue-ops", test_room_rogue_ops);
   g_test_add_func ("/sync/room/rogue-frames", test_room_rogue_frames);
   g_test_add_func ("/sync/room/corrupt-links", test_room_corrupt_links);

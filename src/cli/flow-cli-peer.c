@@ -69,6 +69,9 @@ typedef struct
   FlowIceConfig        *ice;
   GDataInputStream     *stdin_lines;
   GCancellable         *cancellable;
+  guint                 sigint;
+  guint                 sigterm;
+  gboolean              quitting;
   int                   status;
 } Peer;
 
@@ -99,6 +102,8 @@ peer_clear (Peer *p)
   g_clear_object (&p->cancellable);
   g_clear_object (&p->ws);
   g_clear_pointer (&p->ice, flow_ice_config_free);
+  g_clear_handle_id (&p->sigint, g_source_remove);
+  g_clear_handle_id (&p->sigterm, g_source_remove);
   g_clear_pointer (&p->loop, g_main_loop_unref);
   g_free (p->workspace);
   g_free (p->listen);
@@ -310,8 +315,18 @@ quit_cb (gpointer user_data)
   Peer *p = user_data;
 
   g_printerr ("flowsync-cli: leaving the room\n");
+  p->quitting = TRUE;
   g_main_loop_quit (p->loop);
   return G_SOURCE_CONTINUE;
+}
+
+/* Installed first thing, so that a SIGTERM right after the link is printed
+ * still ends in a clean exit (it is handled when the loop runs). */
+static void
+install_signals (Peer *p)
+{
+  p->sigint = g_unix_signal_add (SIGINT, quit_cb, p);
+  p->sigterm = g_unix_signal_add (SIGTERM, quit_cb, p);
 }
 
 static gboolean
@@ -340,7 +355,6 @@ run_room (Peer                 *p,
 {
   g_autoptr(GError) error = NULL;
   gboolean done = FALSE;
-  guint sigint, sigterm;
 
   p->room = flow_room_new (p->ws, invite->key, p->signaling, nice_factory, p->ice, NULL);
   flow_room_set_profile (p->room, p->name != NULL ? p->name : g_get_host_name (), 0x3584e4ff);
@@ -355,11 +369,10 @@ run_room (Peer                 *p,
       return EXIT_FAIL;
     }
 
-  sigint = g_unix_signal_add (SIGINT, quit_cb, p);
-  sigterm = g_unix_signal_add (SIGTERM, quit_cb, p);
-  g_main_loop_run (p->loop);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
+  if (!p->quitting)
+    g_main_loop_run (p->loop);
+  g_clear_handle_id (&p->sigint, g_source_remove);
+  g_clear_handle_id (&p->sigterm, g_source_remove);
 
   /* Goodbye to every peer, then give the links a moment to send it. */
   flow_room_stop (p->room);
@@ -451,6 +464,11 @@ flow_cli_host (int    argc,
   const char *path;
   guint16 port = 0;
 
+  /* Standard output carries the link (and manual signaling) only. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  p.loop = g_main_loop_new (NULL, FALSE);
+  install_signals (&p);
+
   if (!parse_options (&p, "host", "WORKSPACE",
                       "Keep a workspace available to its room: print its invite link and sync "
                       "with everyone who joins", TRUE, &argc, &argv))
@@ -466,7 +484,6 @@ flow_cli_host (int    argc,
       fail ("%s", error->message);
       return EXIT_USAGE;
     }
-  p.loop = g_main_loop_new (NULL, FALSE);
   p.cancellable = g_cancellable_new ();
 
   if (!open_workspace (&p, path, FALSE, &error))
@@ -480,11 +497,18 @@ flow_cli_host (int    argc,
     p.signaling = flow_manual_signaling_new ();
   else if (p.rendezvous != NULL)
     {
+      g_autofree char *derived = NULL;
+
       if (!link_host_from_url (p.rendezvous, &host, &port, &error))
         {
           fail ("%s", error->message);
           return EXIT_USAGE;
         }
+      /* The link carries only host and port; joiners derive the rest. */
+      derived = flow_rendezvous_url_for_invite (host, port);
+      if (g_strcmp0 (derived, p.rendezvous) != 0)
+        g_printerr ("flowsync-cli: warning: joiners will try %s from the invite link; "
+                    "tell them to pass --rendezvous %s\n", derived, p.rendezvous);
       p.signaling = flow_rendezvous_signaling_new (p.rendezvous, p.token);
     }
   else
@@ -579,6 +603,10 @@ flow_cli_join (int    argc,
   g_autofree char *url = NULL;
   const char *path;
 
+  g_log_writer_default_set_use_stderr (TRUE);
+  p.loop = g_main_loop_new (NULL, FALSE);
+  install_signals (&p);
+
   if (!parse_options (&p, "join", "LINK WORKSPACE",
                       "Join a room from its invite link and keep WORKSPACE (created if missing) "
                       "in sync with it", FALSE, &argc, &argv))
@@ -611,7 +639,7 @@ flow_cli_join (int    argc,
   else
     {
       url = p.rendezvous != NULL ? g_strdup (p.rendezvous)
-                                 : flow_rendezvous_url_for_host (invite->host, invite->port, FALSE);
+                                 : flow_rendezvous_url_for_invite (invite->host, invite->port);
       if (url == NULL)
         {
           fail ("This link is for a LAN huddle and names no server: give the host's address with "
@@ -621,7 +649,6 @@ flow_cli_join (int    argc,
       p.signaling = flow_rendezvous_signaling_new (url, p.token);
     }
 
-  p.loop = g_main_loop_new (NULL, FALSE);
   p.cancellable = g_cancellable_new ();
   if (!open_workspace (&p, path, TRUE, &error))
     {

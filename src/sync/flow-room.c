@@ -57,6 +57,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -75,6 +76,10 @@
 #define RECORD_TARGET        (1024 * 1024)
 #define WAITING_MAX_BYTES    (64 * 1024 * 1024)
 #define SIGNAL_MAX_BYTES     (64 * 1024)
+#define OPS_BYTES_MAX        (8 * 1024 * 1024)   /* one OPS frame; the frame limit is 16 MiB */
+#define CHUNK_OPS            (1 << 20)           /* first try; halved while too large */
+#define ANTI_ENTROPY_US      (30 * G_USEC_PER_SEC)
+#define SEEN_ATTEMPTS_MAX    32
 
 G_DEFINE_ENUM_TYPE (FlowRoomState, flow_room_state,
                     G_DEFINE_ENUM_VALUE (FLOW_ROOM_OFFLINE, "offline"),
@@ -95,8 +100,10 @@ typedef struct _Peer Peer;
 
 struct _Peer
 {
+  gatomicrefcount      ref_count;
   FlowRoom            *room;
   char                *id;
+  gboolean             removed;      /* no longer in room->peers */
   gboolean             member;       /* listed by signaling */
   gboolean             said_bye;     /* no reconnect until it joins again */
 
@@ -118,7 +125,9 @@ struct _Peer
   guint                attempt_timer;
   guint                retry_timer;
   guint                heartbeat_timer;
+  guint                summary_timer;
   guint                n_failures;
+  GQueue               seen_attempts;  /* offers already answered: replays are ignored */
   gint64               last_rx;
   gint64               last_tx;
   guint64              ping_nonce;
@@ -169,7 +178,11 @@ struct _FlowRoom
   GHashTable      *docs;             /* FlowOpId* -> DocEntry */
   GHashTable      *waiting;          /* FlowOpId* -> GPtrArray of GBytes: ops of unknown docs */
   gsize            waiting_bytes;
-  Peer            *applying_from;    /* forwarding skips the peer a change came from */
+  Peer            *applying_from;    /* the peer whose batch is being applied... */
+  FlowVersionVector *applying_version; /* ...and the ops of that batch */
+  guint            update_timer;
+  gboolean         peers_dirty;
+  gsize            max_batch_bytes;   /* OPS_BYTES_MAX, smaller in tests */
   GPtrArray       *bursting;         /* DocEntry in a burst during this receive */
 
   gboolean         has_presence;
@@ -288,11 +301,12 @@ static void
 peer_queue (Peer   *peer,
             GBytes *frame)
 {
-  gsize len;
-  const guint8 *data = g_bytes_get_data (frame, &len);
+  gsize len = 0;
+  const guint8 *data;
 
-  if (peer->out == NULL)
+  if (peer->out == NULL || frame == NULL)
     return;
+  data = g_bytes_get_data (frame, &len);
   if (peer->out->len > 0 && peer->out->len + len > RECORD_TARGET)
     peer_flush (peer);
   if (peer->out == NULL)
@@ -327,28 +341,50 @@ peer_queue_ops (Peer           *peer,
  * Peers: life cycle
  * ------------------------------------------------------------------------ */
 
+/* Peers are reference counted: a receive loop holds one while it hands
+ * frames to code that may stop the room (and so remove every peer). */
 static Peer *
 peer_new (FlowRoom   *room,
           const char *id)
 {
   Peer *peer = g_new0 (Peer, 1);
 
+  g_atomic_ref_count_init (&peer->ref_count);
   peer->room = room;
   peer->id = g_strdup (id);
+  g_queue_init (&peer->seen_attempts);
+  return peer;
+}
+
+static Peer *
+peer_ref (Peer *peer)
+{
+  g_atomic_ref_count_inc (&peer->ref_count);
   return peer;
 }
 
 static void
-peer_free (gpointer data)
+peer_unref (Peer *peer)
+{
+  if (!g_atomic_ref_count_dec (&peer->ref_count))
+    return;
+  flow_sync_frame_clear (&peer->presence);
+  g_queue_clear_full (&peer->seen_attempts, g_free);
+  g_free (peer->name);
+  g_free (peer->id);
+  g_free (peer);
+}
+
+/* The peers table's destroy notify: the peer leaves the room's life. */
+static void
+peer_remove (gpointer data)
 {
   Peer *peer = data;
 
   peer_reset (peer, NULL, FALSE);
   flow_sync_clock_clear (peer->room->clock, &peer->retry_timer);
-  flow_sync_frame_clear (&peer->presence);
-  g_free (peer->name);
-  g_free (peer->id);
-  g_free (peer);
+  peer->removed = TRUE;
+  peer_unref (peer);
 }
 
 static gboolean
@@ -484,14 +520,59 @@ peer_start_attempt (Peer *peer)
 
   if (count_links (self) >= FLOW_ROOM_MAX_LINKS)
     {
+      /* Try again later: a slot may free up. Meanwhile forwarding by the
+       * peers we do link to carries the ops. */
       g_debug ("Room %s: not linking to %s, %u links already", self->room_id, peer->id,
                FLOW_ROOM_MAX_LINKS);
+      schedule_retry (peer);
       return;
     }
   peer_reset (peer, NULL, FALSE);
   random_hex (self->rand, peer->attempt, 16);
   peer->phase = LINK_OFFERING;
   peer_new_link (peer, TRUE);
+}
+
+static void
+update_cb (gpointer data)
+{
+  FlowRoom *self = data;
+  GHashTableIter iter;
+  gpointer value;
+
+  self->update_timer = 0;
+
+  /* Forget members that left and whose link is gone. */
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Peer *peer = value;
+
+      if (!peer->member && peer->phase == LINK_NONE)
+        {
+          g_hash_table_iter_remove (&iter);
+          self->peers_dirty = TRUE;
+        }
+    }
+
+  update_state (self);
+  if (self->peers_dirty)
+    {
+      self->peers_dirty = FALSE;
+      g_signal_emit (self, signals[PEERS_CHANGED], 0);
+    }
+}
+
+/* Membership or links changed: the state and ::peers-changed follow after
+ * this main-loop turn, never from inside a callback that may be iterating
+ * the peers. */
+static void
+queue_update (FlowRoom *self,
+              gboolean  peers_changed)
+{
+  self->peers_dirty |= peers_changed;
+  if (self->update_timer == 0 && self->clock != NULL)
+    self->update_timer = flow_sync_clock_schedule (self->clock, 0, update_cb, self, NULL);
 }
 
 /* Drops the current link attempt (if any). With @retry and if we are the
@@ -514,6 +595,7 @@ peer_reset (Peer       *peer,
   flow_sync_clock_clear (self->clock, &peer->flush_timer);
   flow_sync_clock_clear (self->clock, &peer->attempt_timer);
   flow_sync_clock_clear (self->clock, &peer->heartbeat_timer);
+  flow_sync_clock_clear (self->clock, &peer->summary_timer);
   if (peer->link != NULL)
     {
       FlowLink *link = g_steal_pointer (&peer->link);
@@ -531,11 +613,8 @@ peer_reset (Peer       *peer,
   if (self->applying_from == peer)
     self->applying_from = NULL;
 
-  if (was_open)
-    {
-      update_state (self);
-      g_signal_emit (self, signals[PEERS_CHANGED], 0);
-    }
+  if (was_open || !peer->member)
+    queue_update (self, TRUE);
 
 out:
   if (retry && self->started && peer->member && !peer->said_bye)
@@ -609,6 +688,22 @@ heartbeat_cb (gpointer data)
                                                     heartbeat_cb, peer, NULL);
 }
 
+/* Anti-entropy: a SUMMARY now and then makes the other side resend
+ * whatever we dropped (waiting ops over their limit, batches refused),
+ * without waiting for the link to be rebuilt. */
+static void
+anti_entropy_cb (gpointer data)
+{
+  Peer *peer = data;
+
+  peer->summary_timer = 0;
+  if (peer->phase != LINK_OPEN)
+    return;
+  send_summary (peer);
+  peer->summary_timer = flow_sync_clock_schedule (peer->room->clock, ANTI_ENTROPY_US,
+                                                  anti_entropy_cb, peer, NULL);
+}
+
 static void
 link_opened_cb (FlowLink *link,
                 Peer     *peer)
@@ -660,8 +755,9 @@ link_opened_cb (FlowLink *link,
 
   peer->heartbeat_timer = flow_sync_clock_schedule (self->clock, HEARTBEAT_US / 5,
                                                     heartbeat_cb, peer, NULL);
-  update_state (self);
-  g_signal_emit (self, signals[PEERS_CHANGED], 0);
+  peer->summary_timer = flow_sync_clock_schedule (self->clock, ANTI_ENTROPY_US,
+                                                  anti_entropy_cb, peer, NULL);
+  queue_update (self, TRUE);
 }
 
 static void
@@ -770,37 +866,125 @@ end_bursts (FlowRoom *self)
   g_ptr_array_set_size (self->bursting, 0);
 }
 
+typedef void (*BatchFunc) (GBytes *batch, gpointer user_data);
+
+/* Hands the ops of @entry's document that @from lacks, among its first
+ * @end_ops ops (local order, which is causal), to @func in batches that fit
+ * an OPS frame: one batch when they fit, else chunks of consecutive ops,
+ * each causally closed given the ones before it. */
+static void
+for_each_batch (FlowRoom                *self,
+                DocEntry                *entry,
+                const FlowVersionVector *from,
+                guint64                  start_ops,
+                guint64                  end_ops,
+                BatchFunc                func,
+                gpointer                 user_data)
+{
+  g_autoptr(FlowVersionVector) have = from != NULL ? flow_version_vector_copy (from)
+                                                   : flow_version_vector_new ();
+  guint64 step = CHUNK_OPS;
+
+  while (start_ops < end_ops)
+    {
+      guint64 stop = MIN (start_ops + step, end_ops);
+      g_autoptr(FlowVersionVector) to = flow_doc_dup_version_at (entry->doc, stop);
+      g_autoptr(GBytes) batch = flow_doc_encode_between (entry->doc, have, to);
+
+      if (batch != NULL && g_bytes_get_size (batch) > self->max_batch_bytes && stop - start_ops > 1)
+        {
+          step = MAX (1, (stop - start_ops) / 2);
+          continue;
+        }
+      if (batch != NULL && g_bytes_get_size (batch) > OPS_BYTES_MAX)
+        g_warning ("An op of %" G_GSIZE_FORMAT " bytes is too large to sync; it stays local",
+                   g_bytes_get_size (batch));
+      else if (batch != NULL)
+        func (batch, user_data);
+      flow_version_vector_merge (have, to);
+      start_ops = stop;
+    }
+}
+
+typedef struct
+{
+  FlowRoom *self;
+  FlowOpId  doc;
+  Peer     *skip;
+} Broadcast;
+
+static void
+broadcast_batch (GBytes   *batch,
+                 gpointer  user_data)
+{
+  Broadcast *b = user_data;
+  FlowSyncFrame frame = { .type = FLOW_SYNC_FRAME_OPS };
+  g_autoptr(GBytes) bytes = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  frame.ops.doc = b->doc;
+  frame.ops.batch = batch;
+
+  g_hash_table_iter_init (&iter, b->self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Peer *peer = value;
+
+      if (peer == b->skip || peer->phase != LINK_OPEN)
+        continue;
+      if (bytes == NULL)
+        bytes = flow_sync_frame_encode (&frame);
+      peer_queue (peer, bytes);
+    }
+}
+
 static void
 broadcast_change (FlowDoc    *doc,
                   FlowChange *change,
                   gpointer    user_data)
 {
   FlowRoom *self = user_data;
-  FlowSyncFrame frame = { .type = FLOW_SYNC_FRAME_OPS };
-  g_autoptr(GBytes) bytes = NULL;
-  GHashTableIter iter;
-  gpointer value;
+  Broadcast b = { self, *flow_doc_get_id (doc), NULL };
+  GBytes *bytes = flow_change_get_bytes (change);
 
   /* A catalog change may name documents we have not loaded: load them
    * after this notification, not inside it. */
   if (flow_op_id_equal (flow_doc_get_id (doc), &catalog_id) && self->docs_timer == 0 && self->started)
     self->docs_timer = flow_sync_clock_schedule (self->clock, 0, docs_timer_cb, self, NULL);
 
-  frame.ops.doc = *flow_doc_get_id (doc);
-  frame.ops.batch = flow_change_get_bytes (change);
-  bytes = NULL;
+  /* Everyone but the peer that sent us these very ops. A batch may also
+   * release older ops that waited for it (sent by others): those go to
+   * the sender too, since it may not have them. */
+  if (self->applying_from != NULL && self->applying_version != NULL &&
+      flow_version_vector_contains (self->applying_version, flow_change_get_first_op (change)))
+    b.skip = self->applying_from;
+
+  if (g_bytes_get_size (bytes) <= self->max_batch_bytes)
+    broadcast_batch (bytes, &b);
+  else
+    {
+      /* The change's ops are the document's last ones. */
+      guint64 n = flow_doc_get_n_ops (doc);
+      guint64 first = n - flow_change_get_n_ops (change);
+      g_autoptr(FlowVersionVector) before = flow_doc_dup_version_at (doc, first);
+
+      for_each_batch (self, lookup_doc (self, flow_doc_get_id (doc)), before, first, n, broadcast_batch, &b);
+    }
+}
+
+/* We dropped ops: a SUMMARY to every linked peer makes them resend what we
+ * lack, without waiting for a link to be rebuilt. */
+static void
+request_resend (FlowRoom *self)
+{
+  GHashTableIter iter;
+  gpointer value;
 
   g_hash_table_iter_init (&iter, self->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Peer *peer = value;
-
-      if (peer == self->applying_from || peer->phase != LINK_OPEN)
-        continue;
-      if (bytes == NULL)
-        bytes = flow_sync_frame_encode (&frame);
-      peer_queue (peer, bytes);
-    }
+    if (((Peer *) value)->phase == LINK_OPEN)
+      send_summary (value);
 }
 
 static void
@@ -820,9 +1004,13 @@ apply_ops (FlowRoom       *self,
     }
 
   self->applying_from = peer;
+  g_clear_pointer (&self->applying_version, flow_version_vector_free);
+  if (peer != NULL)
+    self->applying_version = flow_batch_dup_version (batch, NULL);
   if (!flow_doc_apply (entry->doc, batch, &error))
     {
       self->applying_from = previous;
+      g_clear_pointer (&self->applying_version, flow_version_vector_free);
       if (peer != NULL)
         {
           g_autofree char *reason = g_strdup_printf ("invalid ops: %s", error->message);
@@ -830,10 +1018,14 @@ apply_ops (FlowRoom       *self,
           peer_reset (peer, reason, TRUE);
         }
       else
-        g_message ("Room %s: dropped invalid ops: %s", self->room_id, error->message);
+        {
+          g_message ("Room %s: dropped invalid ops: %s", self->room_id, error->message);
+          request_resend (self);
+        }
       return;
     }
   self->applying_from = previous;
+  g_clear_pointer (&self->applying_version, flow_version_vector_free);
 }
 
 static void
@@ -841,8 +1033,9 @@ apply_waiting (FlowRoom *self,
                DocEntry *entry)
 {
   g_autoptr(GPtrArray) batches = NULL;
+  g_autofree FlowOpId *key = NULL;
 
-  if (!g_hash_table_steal_extended (self->waiting, &entry->id, NULL, (gpointer *) &batches))
+  if (!g_hash_table_steal_extended (self->waiting, &entry->id, (gpointer *) &key, (gpointer *) &batches))
     return;
   for (guint i = 0; i < batches->len; i++)
     {
@@ -866,6 +1059,7 @@ stash_ops (FlowRoom       *self,
     {
       g_message ("Room %s: dropping ops of an unknown document (over %u MiB waiting)",
                  self->room_id, WAITING_MAX_BYTES >> 20);
+      request_resend (self);
       return;
     }
   batches = g_hash_table_lookup (self->waiting, doc);
@@ -901,22 +1095,39 @@ send_summary (Peer *peer)
   flow_sync_frame_clear (&frame);
 }
 
+typedef struct
+{
+  Peer     *peer;
+  FlowOpId  doc;
+} Missing;
+
 static void
-send_missing (Peer                *peer,
-              DocEntry            *entry,
+queue_missing (GBytes   *batch,
+               gpointer  user_data)
+{
+  Missing *m = user_data;
+
+  peer_queue_ops (m->peer, &m->doc, batch);
+}
+
+static void
+send_missing (Peer                    *peer,
+              DocEntry                *entry,
               const FlowVersionVector *theirs)
 {
-  g_autoptr(FlowVersionVector) empty = NULL;
   g_autoptr(FlowVersionVector) ours = flow_doc_dup_version (entry->doc);
+  Missing m = { peer, entry->id };
+
   g_autoptr(GBytes) batch = NULL;
 
-  if (theirs == NULL)
-    theirs = empty = flow_version_vector_new ();
-  if (flow_version_vector_includes (theirs, ours))
+  if (theirs != NULL && flow_version_vector_includes (theirs, ours))
     return;
-  batch = flow_doc_encode_since (entry->doc, theirs);
-  if (batch != NULL && g_bytes_get_size (batch) > 0)
-    peer_queue_ops (peer, &entry->id, batch);
+  /* Usually it all fits one frame; chunks only for huge histories. */
+  batch = theirs != NULL ? flow_doc_encode_since (entry->doc, theirs) : flow_doc_encode (entry->doc);
+  if (batch != NULL && g_bytes_get_size (batch) <= peer->room->max_batch_bytes)
+    queue_missing (batch, &m);
+  else if (batch != NULL)
+    for_each_batch (peer->room, entry, theirs, 0, flow_doc_get_n_ops (entry->doc), queue_missing, &m);
 }
 
 /* Answers a SUMMARY with what the peer lacks: the catalog first, so that
@@ -978,7 +1189,7 @@ handle_frame (Peer          *peer,
       g_free (peer->name);
       peer->name = g_strdup (frame->hello.name);
       peer->color = frame->hello.color;
-      g_signal_emit (self, signals[PEERS_CHANGED], 0);
+      queue_update (self, TRUE);
       break;
 
     case FLOW_SYNC_FRAME_SUMMARY:
@@ -1065,7 +1276,10 @@ link_received_cb (FlowLink *link,
     return;
 
   flow_sync_frame_reader_feed (peer->reader, plain->data, plain->len);
+  /* Handlers of the signals emitted below may stop the room, which drops
+   * every peer: keep both alive until the loop is done. */
   g_object_ref (self);
+  peer_ref (peer);
   for (;;)
     {
       g_auto(FlowSyncFrame) frame = { 0 };
@@ -1081,16 +1295,18 @@ link_received_cb (FlowLink *link,
           break;
         }
       handle_frame (peer, &frame);
-      /* A frame may end the link (BYE, invalid ops). */
-      if (peer->phase != LINK_OPEN)
+      /* A frame may end the link (BYE, invalid ops), or a handler the
+       * room (and with it this peer). */
+      if (peer->removed || peer->phase != LINK_OPEN)
         break;
     }
-  if (final && peer->phase == LINK_OPEN)
+  if (final && !peer->removed && peer->phase == LINK_OPEN)
     {
       peer->said_bye = TRUE;
       peer_reset (peer, "the peer ended the stream", FALSE);
     }
   end_bursts (self);
+  peer_unref (peer);
   g_object_unref (self);
 }
 
@@ -1114,6 +1330,18 @@ answer_offer (Peer        *peer,
                FLOW_ROOM_MAX_LINKS);
       return;
     }
+
+  /* An offer answered before is a replay (the server may repeat blobs it
+   * relayed): it must not tear down the link it created. */
+  for (GList *l = peer->seen_attempts.head; l != NULL; l = l->next)
+    if (g_str_equal (l->data, attempt))
+      {
+        g_debug ("Room %s: ignoring a replayed offer from %s", self->room_id, peer->id);
+        return;
+      }
+  g_queue_push_tail (&peer->seen_attempts, g_strdup (attempt));
+  if (peer->seen_attempts.length > SEEN_ATTEMPTS_MAX)
+    g_free (g_queue_pop_head (&peer->seen_attempts));
 
   /* A new offer replaces whatever we had: the other side started over. */
   peer_reset (peer, peer->phase != LINK_NONE ? "replaced by a new offer" : NULL, FALSE);
@@ -1227,7 +1455,10 @@ signal_cb (FlowSignaling *signaling,
 
   if (g_str_equal (type, "retry"))
     {
-      if (we_offer (self, peer) && peer->phase != LINK_OFFERING && peer->phase != LINK_OFFERED)
+      /* Only for our current attempt: an old retry replayed by the server
+       * must not break a working link. */
+      if (we_offer (self, peer) && strcmp (attempt, peer->attempt) == 0 &&
+          peer->phase != LINK_OFFERING && peer->phase != LINK_OFFERED)
         {
           peer_reset (peer, NULL, FALSE);
           schedule_retry (peer);
@@ -1276,8 +1507,7 @@ joined_cb (FlowSignaling *signaling,
   for (guint i = 0; peers[i] != NULL; i++)
     member_seen (self, peers[i]);
   send_profile (self);
-  update_state (self);
-  g_signal_emit (self, signals[PEERS_CHANGED], 0);
+  queue_update (self, TRUE);
 }
 
 static void
@@ -1287,8 +1517,7 @@ peer_joined_cb (FlowSignaling *signaling,
 {
   member_seen (self, id);
   send_profile (self);
-  update_state (self);
-  g_signal_emit (self, signals[PEERS_CHANGED], 0);
+  queue_update (self, TRUE);
 }
 
 static void
@@ -1302,12 +1531,11 @@ peer_left_cb (FlowSignaling *signaling,
     return;
   peer->member = FALSE;
   flow_sync_clock_clear (self->clock, &peer->retry_timer);
-  /* An open link outlives the peer's signaling connection; anything else
-   * goes. */
+  /* An open link outlives the peer's signaling connection (the update
+   * forgets the peer once the link is gone too); anything else goes. */
   if (peer->phase != LINK_OPEN)
-    g_hash_table_remove (self->peers, id);
-  update_state (self);
-  g_signal_emit (self, signals[PEERS_CHANGED], 0);
+    peer_reset (peer, NULL, FALSE);
+  queue_update (self, TRUE);
 }
 
 static void
@@ -1342,9 +1570,13 @@ presence_cb (FlowSignaling *signaling,
     return;   /* HELLO, which came over the link itself, wins */
   g_free (peer->name);
   peer->name = g_strdup (name);
-  if (json_object_has_member (object, "color"))
-    peer->color = (guint32) json_object_get_int_member (object, "color");
-  g_signal_emit (self, signals[PEERS_CHANGED], 0);
+  {
+    JsonNode *color = json_object_get_member (object, "color");
+
+    if (color != NULL && JSON_NODE_HOLDS_VALUE (color) && json_node_get_value_type (color) == G_TYPE_INT64)
+      peer->color = (guint32) json_node_get_int (color);
+  }
+  queue_update (self, TRUE);
 }
 
 /* Our name and colour for the room's member list, sealed like everything
@@ -1375,7 +1607,7 @@ join_cb (gpointer data)
   self->join_timer = 0;
   if (self->started)
     flow_signaling_join (self->signaling, self->room_id, self->peer_id);
-  update_state (self);
+  queue_update (self, FALSE);
 }
 
 static void
@@ -1392,7 +1624,7 @@ failed_cb (FlowSignaling *signaling,
              delay / (double) G_USEC_PER_SEC);
   flow_sync_clock_clear (self->clock, &self->join_timer);
   self->join_timer = flow_sync_clock_schedule (self->clock, delay, join_cb, self, NULL);
-  update_state (self);
+  queue_update (self, FALSE);
 }
 
 /* ------------------------------------------------------------------------
@@ -1461,6 +1693,8 @@ presence_timer_cb (gpointer data)
   GHashTableIter iter;
   gpointer value;
 
+  g_autoptr(GPtrArray) expired = g_ptr_array_new_with_free_func (g_free);
+
   self->presence_timer = 0;
 
   g_hash_table_iter_init (&iter, self->peers);
@@ -1472,7 +1706,7 @@ presence_timer_cb (gpointer data)
         {
           peer->has_presence = FALSE;
           flow_sync_frame_clear (&peer->presence);
-          g_signal_emit (self, signals[PRESENCE_CHANGED], 0, peer->id);
+          g_ptr_array_add (expired, g_strdup (peer->id));
         }
     }
 
@@ -1485,6 +1719,12 @@ presence_timer_cb (gpointer data)
   if (self->started)
     self->presence_timer = flow_sync_clock_schedule (self->clock, G_USEC_PER_SEC,
                                                      presence_timer_cb, self, NULL);
+
+  /* Emitted last: a handler may stop the room. */
+  g_object_ref (self);
+  for (guint i = 0; i < expired->len; i++)
+    g_signal_emit (self, signals[PRESENCE_CHANGED], 0, g_ptr_array_index (expired, i));
+  g_object_unref (self);
 }
 
 /* ------------------------------------------------------------------------
@@ -1512,7 +1752,9 @@ flow_room_dispose (GObject *object)
       flow_sync_clock_clear (self->clock, &self->join_timer);
       flow_sync_clock_clear (self->clock, &self->docs_timer);
       flow_sync_clock_clear (self->clock, &self->presence_timer);
+      flow_sync_clock_clear (self->clock, &self->update_timer);
     }
+  g_clear_pointer (&self->applying_version, flow_version_vector_free);
   g_clear_object (&self->signaling);
   g_clear_object (&self->workspace);
   if (self->link_factory_destroy != NULL)
@@ -1611,13 +1853,14 @@ flow_room_class_init (FlowRoomClass *klass)
 static void
 flow_room_init (FlowRoom *self)
 {
-  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, peer_free);
+  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, peer_remove);
   self->docs = g_hash_table_new_full (op_id_hash, op_id_equal, NULL, doc_entry_free);
   self->waiting = g_hash_table_new_full (op_id_hash, op_id_equal, g_free,
                                          (GDestroyNotify) g_ptr_array_unref);
   self->bursting = g_ptr_array_new ();
   self->rand = g_rand_new ();
   self->color = 0x3584e4ff;
+  self->max_batch_bytes = OPS_BYTES_MAX;
 }
 
 /* ------------------------------------------------------------------------
@@ -1682,6 +1925,18 @@ flow_room_set_seed (FlowRoom *self,
   g_return_if_fail (!self->started);
 
   g_rand_set_seed (self->rand, seed);
+}
+
+/* For tests: the size above which a batch is split into several OPS
+ * frames (default and maximum 8 MiB). */
+void
+flow_room_set_max_batch_bytes (FlowRoom *self,
+                               gsize     bytes)
+{
+  g_return_if_fail (FLOW_IS_ROOM (self));
+  g_return_if_fail (bytes > 0);
+
+  self->max_batch_bytes = MIN (bytes, OPS_BYTES_MAX);
 }
 
 /* The name and colour (0xRRGGBBAA) the others see. */
@@ -1807,7 +2062,10 @@ flow_room_stop (FlowRoom *self)
   flow_sync_clock_clear (self->clock, &self->join_timer);
   flow_sync_clock_clear (self->clock, &self->docs_timer);
   flow_sync_clock_clear (self->clock, &self->presence_timer);
+  flow_sync_clock_clear (self->clock, &self->update_timer);
+  self->peers_dirty = FALSE;
   update_state (self);
+  g_signal_emit (self, signals[PEERS_CHANGED], 0);
 }
 
 FlowWorkspace *
@@ -1919,16 +2177,33 @@ flow_room_list_peers (FlowRoom *self)
 /**
  * flow_room_set_presence:
  * @presence: a PRESENCE frame: where we are, what we select, which tool
+ * @error: set if @presence is not valid (see docs/protocol.md)
  *
  * Sends our presence to every linked peer (coalesced with the turn's other
  * frames) and keeps re-sending it every 10 s so that it does not expire.
  */
-void
-flow_room_set_presence (FlowRoom            *self,
-                        const FlowSyncFrame *presence)
+gboolean
+flow_room_set_presence (FlowRoom             *self,
+                        const FlowSyncFrame  *presence,
+                        GError              **error)
 {
-  g_return_if_fail (FLOW_IS_ROOM (self));
-  g_return_if_fail (presence != NULL && presence->type == FLOW_SYNC_FRAME_PRESENCE);
+  const char *tool;
+
+  g_return_val_if_fail (FLOW_IS_ROOM (self), FALSE);
+  g_return_val_if_fail (presence != NULL && presence->type == FLOW_SYNC_FRAME_PRESENCE, FALSE);
+
+  tool = presence->presence.tool != NULL ? presence->presence.tool : "";
+  if ((presence->presence.flags & ~FLOW_SYNC_PRESENCE_ALL_FLAGS) != 0 ||
+      strlen (tool) > FLOW_SYNC_TOOL_MAX || !g_utf8_validate (tool, -1, NULL) ||
+      ((presence->presence.flags & FLOW_SYNC_PRESENCE_HAS_VIEWPORT) &&
+       (!isfinite (presence->presence.x) || !isfinite (presence->presence.y) ||
+        !isfinite (presence->presence.zoom) || presence->presence.zoom <= 0)))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "Presence needs known flags, a tool name of at most 32 bytes of UTF-8 "
+                           "and a finite viewport with a positive zoom");
+      return FALSE;
+    }
 
   flow_sync_frame_clear (&self->presence);
   copy_presence (&self->presence, presence);
@@ -1938,6 +2213,7 @@ flow_room_set_presence (FlowRoom            *self,
       broadcast_frame (self, &self->presence);
       self->presence_sent = flow_sync_clock_now (self->clock);
     }
+  return TRUE;
 }
 
 /* Stops sending presence; the others' copy expires. */

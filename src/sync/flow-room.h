@@ -77,6 +77,8 @@ void           flow_room_set_clock          (FlowRoom              *self,
                                              FlowSyncClock         *clock);
 void           flow_room_set_seed           (FlowRoom              *self,
                                              guint32                seed);
+void           flow_room_set_max_batch_bytes (FlowRoom             *self,
+                                             gsize                  bytes);
 void           flow_room_set_profile        (FlowRoom              *self,
                                              const char            *name,
                                              guint32                color);
@@ -89,8 +91,9 @@ const char    *flow_room_get_peer_id        (FlowRoom              *self);
 FlowRoomState  flow_room_get_state          (FlowRoom              *self);
 guint          flow_room_get_n_connected    (FlowRoom              *self);
 GPtrArray     *flow_room_list_peers         (FlowRoom              *self);
-void           flow_room_set_presence       (FlowRoom              *self,
-                                             const FlowSyncFrame   *presence);
+gboolean       flow_room_set_presence       (FlowRoom              *self,
+                                             const FlowSyncFrame   *presence,
+                                             GError               **error);
 void           flow_room_clear_presence     (FlowRoom              *self);
 gboolean       flow_room_send_chat          (FlowRoom              *self,
                                              const char            *text,

@@ -962,3 +962,43 @@ flow_rendezvous_url_for_host (const char *host,
   return g_uri_join (G_URI_FLAGS_NONE, tls ? "wss" : "ws", NULL, host,
                      port != 0 ? port : FLOW_RENDEZVOUS_DEFAULT_PORT, "/ws", NULL, NULL);
 }
+
+static gboolean
+host_is_local (const char *host)
+{
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
+
+  if (address != NULL)
+    return g_inet_address_get_is_loopback (address) ||
+           g_inet_address_get_is_site_local (address) ||
+           g_inet_address_get_is_link_local (address) ||
+           (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 &&
+            (g_inet_address_to_bytes (address)[0] & 0xfe) == 0xfc);   /* fc00::/7 */
+
+  return strchr (host, '.') == NULL ||
+         g_str_has_suffix (host, ".local") ||
+         g_str_has_suffix (host, ".lan") ||
+         g_str_has_suffix (host, ".home.arpa");
+}
+
+/**
+ * flow_rendezvous_url_for_invite:
+ * @host: (nullable): an invite link's host
+ * @port: its port, 0 for the default
+ *
+ * An invite link names only a host and a port, so the scheme follows from
+ * the host: plain `ws://` for hosts on this machine or the LAN (loopback
+ * and private addresses, names without a dot, `.local`, `.lan`,
+ * `.home.arpa`), where the app's embedded server runs without TLS, and
+ * `wss://` for everything else, where a server faces the Internet.
+ *
+ * Returns: (transfer full) (nullable): the URL, or %NULL without a host
+ */
+char *
+flow_rendezvous_url_for_invite (const char *host,
+                                guint16     port)
+{
+  if (host == NULL || host[0] == '\0')
+    return NULL;
+  return flow_rendezvous_url_for_host (host, port, !host_is_local (host));
+}

@@ -33,6 +33,9 @@ char          *flow_rendezvous_url_for_host                     (const char     
                                                                  guint16                  port,
                                                                  gboolean                 tls);
 
+char          *flow_rendezvous_url_for_invite                   (const char              *host,
+                                                                 guint16                  port);
+
 /* Shared with flow-signaling-manual.c. */
 GBytes        *flow_signaling_decode_base64                     (const char              *text,
                                                                  gsize                    len);

@@ -35,6 +35,7 @@ typedef struct
   gpointer           user_data;
   GDestroyNotify     destroy;
   gboolean           queued;      /* manual clock: still in the queue */
+  gboolean           running;     /* its callback runs now: cancel() only marks it */
   guint              source_id;   /* real clock */
   FlowSyncClock     *clock;       /* real clock, unowned */
 } Timer;
@@ -168,6 +169,7 @@ real_timer_cb (gpointer data)
   /* One-shot: the source goes away when we return FALSE, so forget it
    * before the callback can cancel it (or the clock) again. */
   timer->source_id = 0;
+  timer->running = TRUE;
   g_object_ref (self);
   timer->func (timer->user_data);
   g_hash_table_remove (self->timers, GUINT_TO_POINTER (id));
@@ -254,7 +256,9 @@ flow_sync_clock_cancel (FlowSyncClock *self,
   g_return_if_fail (FLOW_IS_SYNC_CLOCK (self));
 
   timer = g_hash_table_lookup (self->timers, GUINT_TO_POINTER (id));
-  if (timer == NULL)
+  /* A running timer is freed (and its data destroyed) when its callback
+   * returns, not under its feet. */
+  if (timer == NULL || timer->running)
     return;
   if (self->manual && timer->queued)
     unqueue (self, timer);
@@ -289,10 +293,13 @@ flow_sync_clock_run_next (FlowSyncClock *self,
 
   g_sequence_remove (first);
   timer->queued = FALSE;
+  timer->running = TRUE;
   self->now = MAX (self->now, timer->due);
   id = timer->id;
+  g_object_ref (self);
   timer->func (timer->user_data);
   g_hash_table_remove (self->timers, GUINT_TO_POINTER (id));
+  g_object_unref (self);
   return TRUE;
 }
 

@@ -735,8 +735,11 @@ deliver_join (GObject  *owner,
     }
   g_ptr_array_add (members, self);
   self->state = FLOW_SIGNALING_JOINED;
-  flow_signaling_emit_joined (FLOW_SIGNALING (self),
-                              (const char * const *) g_strv_builder_end (peers));
+  {
+    g_auto(GStrv) list = g_strv_builder_end (peers);
+
+    flow_signaling_emit_joined (FLOW_SIGNALING (self), (const char * const *) list);
+  }
 }
 
 static void
