@@ -1303,7 +1303,9 @@ link_received_cb (FlowLink *link,
   if (final && !peer->removed && peer->phase == LINK_OPEN)
     {
       peer->said_bye = TRUE;
-      peer_reset (peer, "the peer ended the stream", FALSE);
+      peer_reset (peer, flow_sync_frame_reader_get_pending (peer->reader) > 0
+                          ? "the peer ended the stream inside a frame (truncated)"
+                          : "the peer ended the stream", FALSE);
     }
   end_bursts (self);
   peer_unref (peer);
