@@ -34,19 +34,42 @@
  * ports, refused handshakes) is reported in the JSON, never hidden.
  * Nothing here asserts on time.
  *
- * Usage: bench-rendezvous [--clients N] [--held N] [--relay-messages M]
- *                         [--relay-per-ms K] [--source-addresses K]
- *                         [--server PATH] [--server-arg ARG ...]
+ * One run is noisy (the machine is shared, the scheduler moves things
+ * around), so the main run is repeated --runs times, each on a fresh
+ * server: "runs" holds every run's figures and the top-level figures keep
+ * their old names but are the median of the runs, so notes written
+ * against single runs stay comparable. Failure counters are summed
+ * instead (one failed client in any run is worth seeing), and
+ * relay_p99_ms_max is the worst run's p99. A figure that did not happen
+ * (connect_all_s when not everyone joined, relay percentiles when nothing
+ * arrived) is null and ranks as the worst value in the median.
+ *
+ * With --server-cpu / --client-cpu the server (from fork to exec, so all
+ * its threads) and the generator are pinned to one CPU each: on a 2-core
+ * machine the generator otherwise competes with the server for its core,
+ * and the figures measure the scheduler.
+ *
+ * Usage: bench-rendezvous [--clients N] [--runs N] [--held N]
+ *                         [--relay-messages M] [--relay-per-ms K]
+ *                         [--source-addresses K] [--server-cpu K]
+ *                         [--client-cpu K] [--server PATH]
+ *                         [--server-arg ARG ...]
  */
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* sched_setaffinity, CPU_SET */
+#endif
 
 #include "config.h"
 
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +87,7 @@
 #define WS_ACCEPT "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 #define CONNECT_DEADLINE_S 120
 #define HOLD_S 10
+#define MAX_RUNS 10
 
 typedef enum {
   CLIENT_IDLE,
@@ -995,12 +1019,25 @@ server_stop (Server *s)
   g_clear_pointer (&s->log_path, g_free);
 }
 
+/* Runs in the child between fork and exec: sched_setaffinity is a plain
+ * system call, safe there, and everything the server starts later
+ * (threads included) inherits the mask. */
+static void
+server_child_setup (gpointer data)
+{
+  const cpu_set_t *mask = data;
+
+  sched_setaffinity (0, sizeof *mask, mask);
+}
+
+/* @affinity: the server's CPU mask, or NULL to leave it to inheritance. */
 static gboolean
-server_start (Server      *s,
-              const char  *binary,
-              GPtrArray   *extra_args,
-              guint        n_clients,
-              GError     **error)
+server_start (Server          *s,
+              const char      *binary,
+              GPtrArray       *extra_args,
+              guint            n_clients,
+              const cpu_set_t *affinity,
+              GError         **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
@@ -1047,6 +1084,8 @@ server_start (Server      *s,
   g_subprocess_launcher_unsetenv (launcher, "MALLOC_CHECK_");
   g_subprocess_launcher_set_stdout_file_path (launcher, s->log_path);
   g_subprocess_launcher_set_stderr_file_path (launcher, s->log_path);
+  if (affinity != NULL)
+    g_subprocess_launcher_set_child_setup (launcher, server_child_setup, (gpointer) affinity, NULL);
   s->proc = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, error);
   if (s->proc == NULL)
     return FALSE;
@@ -1161,11 +1200,43 @@ typedef struct {
   gboolean  first;
 } Out;
 
+/* The separator before a member or an array element. */
+static void
+out_sep (Out *o)
+{
+  g_string_append_printf (o->s, "%s\n%*s", o->first ? "" : ",", o->depth * 2, "");
+  o->first = FALSE;
+}
+
 static void
 out_key (Out        *o,
          const char *key)
 {
-  g_string_append_printf (o->s, "%s\n%*s\"%s\": ", o->first ? "" : ",", o->depth * 2, "", key);
+  out_sep (o);
+  g_string_append_printf (o->s, "\"%s\": ", key);
+}
+
+/* @key: NULL for the top-level object and for array elements. */
+static void
+out_open (Out        *o,
+          const char *key,
+          char        bracket)
+{
+  if (key != NULL)
+    out_key (o, key);
+  else if (o->depth > 0)
+    out_sep (o);
+  g_string_append_c (o->s, bracket);
+  o->depth++;
+  o->first = TRUE;
+}
+
+static void
+out_close (Out  *o,
+           char  bracket)
+{
+  o->depth--;
+  g_string_append_printf (o->s, "\n%*s%c", o->depth * 2, "", bracket);
   o->first = FALSE;
 }
 
@@ -1173,19 +1244,13 @@ static void
 out_begin (Out        *o,
            const char *key)
 {
-  if (key != NULL)
-    out_key (o, key);
-  g_string_append_c (o->s, '{');
-  o->depth++;
-  o->first = TRUE;
+  out_open (o, key, '{');
 }
 
 static void
 out_end (Out *o)
 {
-  o->depth--;
-  g_string_append_printf (o->s, "\n%*s}", o->depth * 2, "");
-  o->first = FALSE;
+  out_close (o, '}');
 }
 
 static void
@@ -1212,24 +1277,188 @@ out_str (Out        *o,
 #define SET_NULL(b, k) G_STMT_START { out_key (b, k); g_string_append ((b)->s, "null"); } G_STMT_END
 #define SET_STR(b, k, v) out_str (b, k, v)
 
+/* ---- figures of a run ---- */
+
+typedef enum {
+  FIG_INT = 1 << 0,  /* a count: printed without decimals when whole */
+  FIG_SUM = 1 << 1,  /* a failure counter: summed over the runs, not medianed */
+} FigureFlags;
+
+enum {
+  F_CONNECT_ALL_S,
+  F_JOINED_AT_CONNECT,
+  F_CONNECT_CLIENT_CPU_S,
+  F_CONNECT_SERVER_CPU_S,
+  F_SERVER_RSS_BEFORE_KB,
+  F_SERVER_RSS_AFTER_KB,
+  F_RSS_PER_CONNECTION_KB,
+  F_RELAY_SENT,
+  F_RELAY_RECEIVED,
+  F_RELAY_SEND_RATE_PER_S,
+  F_RELAY_P50_MS,
+  F_RELAY_P99_MS,
+  F_RELAY_MAX_MS,
+  F_RELAY_CLIENT_CPU_S,
+  F_RELAY_SERVER_CPU_S,
+  F_STILL_CONNECTED,
+  F_JOINED,
+  F_FAILED,
+  F_REFUSED_HANDSHAKES,
+  F_CLOSED_BY_SERVER,
+  F_ERROR_MESSAGES,
+  F_SOCKET_FD_LIMIT,
+  F_SOCKET_NO_LOCAL_PORT,
+  F_SOCKET_REFUSED,
+  F_SOCKET_RESET,
+  F_SOCKET_OTHER,
+  N_FIGURES
+};
+
+/* In output order; the names are those single runs always printed. */
+static const struct {
+  const char *name;
+  const char *group;  /* the nested object it is printed in, or NULL */
+  guint       flags;
+} figures[N_FIGURES] = {
+  [F_CONNECT_ALL_S]         = { "connect_all_s", NULL, 0 },
+  [F_JOINED_AT_CONNECT]     = { "joined_at_connect", NULL, FIG_INT },
+  [F_CONNECT_CLIENT_CPU_S]  = { "connect_client_cpu_s", NULL, 0 },
+  [F_CONNECT_SERVER_CPU_S]  = { "connect_server_cpu_s", NULL, 0 },
+  [F_SERVER_RSS_BEFORE_KB]  = { "server_rss_before_kb", NULL, FIG_INT },
+  [F_SERVER_RSS_AFTER_KB]   = { "server_rss_after_kb", NULL, FIG_INT },
+  [F_RSS_PER_CONNECTION_KB] = { "rss_per_connection_kb", NULL, 0 },
+  [F_RELAY_SENT]            = { "relay_sent", NULL, FIG_INT },
+  [F_RELAY_RECEIVED]        = { "relay_received", NULL, FIG_INT },
+  [F_RELAY_SEND_RATE_PER_S] = { "relay_send_rate_per_s", NULL, 0 },
+  [F_RELAY_P50_MS]          = { "relay_p50_ms", NULL, 0 },
+  [F_RELAY_P99_MS]          = { "relay_p99_ms", NULL, 0 },
+  [F_RELAY_MAX_MS]          = { "relay_max_ms", NULL, 0 },
+  [F_RELAY_CLIENT_CPU_S]    = { "relay_client_cpu_s", NULL, 0 },
+  [F_RELAY_SERVER_CPU_S]    = { "relay_server_cpu_s", NULL, 0 },
+  [F_STILL_CONNECTED]       = { "still_connected", NULL, FIG_INT },
+  [F_JOINED]                = { "joined", NULL, FIG_INT },
+  [F_FAILED]                = { "failed", NULL, FIG_INT | FIG_SUM },
+  [F_REFUSED_HANDSHAKES]    = { "refused_handshakes", NULL, FIG_INT | FIG_SUM },
+  [F_CLOSED_BY_SERVER]      = { "closed_by_server", NULL, FIG_INT | FIG_SUM },
+  [F_ERROR_MESSAGES]        = { "error_messages", NULL, FIG_INT | FIG_SUM },
+  [F_SOCKET_FD_LIMIT]       = { "fd_limit", "socket_errors", FIG_INT | FIG_SUM },
+  [F_SOCKET_NO_LOCAL_PORT]  = { "no_local_port", "socket_errors", FIG_INT | FIG_SUM },
+  [F_SOCKET_REFUSED]        = { "refused", "socket_errors", FIG_INT | FIG_SUM },
+  [F_SOCKET_RESET]          = { "reset", "socket_errors", FIG_INT | FIG_SUM },
+  [F_SOCKET_OTHER]          = { "other", "socket_errors", FIG_INT | FIG_SUM },
+};
+
+/* One run's figures. NAN: not measured (left out of the JSON and of the
+ * median); INFINITY: measured but it did not happen, e.g. connect_all_s
+ * when not every client joined (printed null, ranks worst). */
+typedef struct {
+  double  v[N_FIGURES];
+  char   *error;        /* why no server ran */
+  char   *first_error;
+  char   *server_cpus;  /* the server's Cpus_allowed_list */
+} Run;
+
 static void
-add_outcomes (Out         *b,
-              Gen         *g)
+run_init (Run *r)
 {
-  SET_INT (b, "joined", g->joined);
-  SET_INT (b, "failed", g->failed);
-  SET_INT (b, "refused_handshakes", g->refused);
-  SET_INT (b, "closed_by_server", g->closed_by_server);
-  SET_INT (b, "error_messages", g->errors);
-  out_begin (b, "socket_errors");
-  SET_INT (b, "fd_limit", g->err_emfile);
-  SET_INT (b, "no_local_port", g->err_addrnotavail);
-  SET_INT (b, "refused", g->err_connrefused);
-  SET_INT (b, "reset", g->err_reset);
-  SET_INT (b, "other", g->err_other);
-  out_end (b);
-  if (g->first_error != NULL)
-    SET_STR (b, "first_error", g->first_error);
+  memset (r, 0, sizeof *r);
+  for (guint f = 0; f < N_FIGURES; f++)
+    r->v[f] = NAN;
+}
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->error, g_free);
+  g_clear_pointer (&r->first_error, g_free);
+  g_clear_pointer (&r->server_cpus, g_free);
+}
+
+static void
+out_number (Out        *b,
+            const char *key,
+            double      v,
+            guint       flags)
+{
+  if (isnan (v))
+    return;
+  if (isinf (v))
+    SET_NULL (b, key);
+  else if ((flags & FIG_INT) && v == (double) (gint64) v)  /* no libm needed */
+    SET_INT (b, key, v);
+  else if (flags & FIG_INT)
+    {
+      /* The median of an even number of runs. */
+      out_key (b, key);
+      g_string_append_printf (b->s, "%.1f", v);
+    }
+  else
+    SET_DBL (b, key, v);
+}
+
+/* Prints figures [@from, @to) of @v, opening a group's object at its
+ * first measured figure. */
+static void
+out_figures (Out          *b,
+             const double *v,
+             guint         from,
+             guint         to)
+{
+  const char *group = NULL;
+
+  for (guint f = from; f < to; f++)
+    {
+      if (isnan (v[f]))
+        continue;
+      if (g_strcmp0 (figures[f].group, group) != 0)
+        {
+          if (group != NULL)
+            out_end (b);
+          group = figures[f].group;
+          if (group != NULL)
+            out_begin (b, group);
+        }
+      out_number (b, figures[f].name, v[f], figures[f].flags);
+    }
+  if (group != NULL)
+    out_end (b);
+}
+
+/* The top level: per figure, the median of the runs that measured it
+ * (the mean of the middle two for an even count), or the sum for failure
+ * counters, which should not vanish because the other runs were clean. */
+static void
+aggregate (const Run *runs,
+           guint      n_runs,
+           double    *out)
+{
+  g_autoptr(GArray) vals = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint f = 0; f < N_FIGURES; f++)
+    {
+      g_array_set_size (vals, 0);
+      for (guint r = 0; r < n_runs; r++)
+        if (!isnan (runs[r].v[f]))
+          g_array_append_val (vals, runs[r].v[f]);
+      out[f] = NAN;
+      if (vals->len == 0)
+        continue;
+      if (figures[f].flags & FIG_SUM)
+        {
+          out[f] = 0;
+          for (guint i = 0; i < vals->len; i++)
+            out[f] += g_array_index (vals, double, i);
+        }
+      else
+        {
+          guint mid = vals->len / 2;
+
+          g_array_sort (vals, cmp_double);
+          out[f] = vals->len % 2 == 1
+                   ? g_array_index (vals, double, mid)
+                   : (g_array_index (vals, double, mid - 1) + g_array_index (vals, double, mid)) / 2;
+        }
+    }
 }
 
 static const char *
@@ -1251,67 +1480,170 @@ capacity_note (const Limits *l,
   return NULL;
 }
 
+/* ---- CPUs ---- */
+
+/* "0-3,6" */
+static char *
+cpus_to_string (const cpu_set_t *set)
+{
+  GString *s = g_string_new (NULL);
+
+  for (int i = 0; i < CPU_SETSIZE; i++)
+    {
+      int j = i;
+
+      if (!CPU_ISSET (i, set))
+        continue;
+      while (j + 1 < CPU_SETSIZE && CPU_ISSET (j + 1, set))
+        j++;
+      g_string_append_printf (s, "%s%d", s->len > 0 ? "," : "", i);
+      if (j > i)
+        g_string_append_printf (s, "-%d", j);
+      i = j;
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* What the kernel says the process may run on, so the JSON shows the
+ * pinning that took effect, not the one asked for. */
+static char *
+proc_cpus_allowed (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  line = strstr (text, "\nCpus_allowed_list:");
+  if (line == NULL)
+    return NULL;
+  line += strlen ("\nCpus_allowed_list:");
+  while (*line == ' ' || *line == '\t')
+    line++;
+  return g_strndup (line, strcspn (line, "\n"));
+}
+
+/* Checks @cpu (-1: no pinning) against the CPUs this process may use and
+ * makes the one-CPU mask for it. */
+static gboolean
+cpu_mask_for (const char      *option,
+              int              cpu,
+              const cpu_set_t *available,
+              cpu_set_t       *mask,
+              GError         **error)
+{
+  if (cpu == -1)
+    return TRUE;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET (cpu, available))
+    {
+      g_autofree char *list = cpus_to_string (available);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "--%s %d: CPU %d is not one this process may run on (%s); "
+                   "-1 means no pinning", option, cpu, cpu, list);
+      return FALSE;
+    }
+  CPU_ZERO (mask);
+  CPU_SET (cpu, mask);
+  return TRUE;
+}
+
 /* ---- runs ---- */
 
 typedef struct {
   const char *server;
   GPtrArray  *server_args;
   guint       clients;
+  guint       runs;
   guint       held;
   guint       relay_messages;
   guint       relay_per_ms;
   guint       source_addresses;
   Limits      limits;
+  gboolean    pin_server;
+  cpu_set_t   server_mask;
 } Options;
 
-/* Starts a server for @n clients and connects them; reports the connect
- * figures into @b. Returns NULL (and reports why) if no server ran. */
+static guint
+source_addresses_for (Options *o,
+                      guint    n)
+{
+  return o->source_addresses > 0 ? o->source_addresses : addrs_for (n, o->limits.port_range);
+}
+
+/* What every run of @n clients shares. */
+static void
+out_setup (Out     *b,
+           Options *o,
+           guint    n)
+{
+  SET_INT (b, "clients", n);
+  SET_INT (b, "room_size", ROOM_SIZE);
+  SET_INT (b, "source_addresses", source_addresses_for (o, n));
+  if (capacity_note (&o->limits, n) != NULL)
+    SET_STR (b, "capacity_note", capacity_note (&o->limits, n));
+}
+
+static void
+record_outcomes (Run *r,
+                 Gen *g)
+{
+  r->v[F_JOINED] = g->joined;
+  r->v[F_FAILED] = g->failed;
+  r->v[F_REFUSED_HANDSHAKES] = g->refused;
+  r->v[F_CLOSED_BY_SERVER] = g->closed_by_server;
+  r->v[F_ERROR_MESSAGES] = g->errors;
+  r->v[F_SOCKET_FD_LIMIT] = g->err_emfile;
+  r->v[F_SOCKET_NO_LOCAL_PORT] = g->err_addrnotavail;
+  r->v[F_SOCKET_REFUSED] = g->err_connrefused;
+  r->v[F_SOCKET_RESET] = g->err_reset;
+  r->v[F_SOCKET_OTHER] = g->err_other;
+  g_free (r->first_error);
+  r->first_error = g_strdup (g->first_error);
+}
+
+/* Starts a server for @n clients and connects them; records the connect
+ * figures into @r. Returns NULL (with r->error) if no server ran. */
 static Gen *
-connect_run (Out     *b,
+connect_run (Run     *r,
              Options *o,
              guint    n,
              Server  *s)
 {
   g_autoptr(GError) error = NULL;
-  guint n_addrs = o->source_addresses > 0 ? o->source_addresses : addrs_for (n, o->limits.port_range);
   double cpu_c0, cpu_s0, connect_s;
   gint64 rss0, rss1;
   Gen *g;
 
-  SET_INT (b, "clients", n);
-  SET_INT (b, "room_size", ROOM_SIZE);
-  SET_INT (b, "source_addresses", n_addrs);
-  if (capacity_note (&o->limits, n) != NULL)
-    SET_STR (b, "capacity_note", capacity_note (&o->limits, n));
-  if (!server_start (s, o->server, o->server_args, n, &error))
+  if (!server_start (s, o->server, o->server_args, n,
+                     o->pin_server ? &o->server_mask : NULL, &error))
     {
-      SET_STR (b, "error", error->message);
+      r->error = g_strdup (error->message);
       return NULL;
     }
+  r->server_cpus = proc_cpus_allowed (s->pid);
 
   rss0 = proc_rss_kb (s->pid);
-  g = gen_new (n, s->port, n_addrs);
+  g = gen_new (n, s->port, source_addresses_for (o, n));
   cpu_c0 = self_cpu_s ();
   cpu_s0 = proc_cpu_s (s->pid);
   connect_s = gen_connect_all (g);
   rss1 = proc_rss_kb (s->pid);
 
-  if (connect_s >= 0)
-    SET_DBL (b, "connect_all_s", connect_s);
-  else
-    SET_NULL (b, "connect_all_s");
-  SET_INT (b, "joined_at_connect", g->joined);
-  SET_DBL (b, "connect_client_cpu_s", self_cpu_s () - cpu_c0);
-  SET_DBL (b, "connect_server_cpu_s", proc_cpu_s (s->pid) - cpu_s0);
-  SET_INT (b, "server_rss_before_kb", rss0);
-  SET_INT (b, "server_rss_after_kb", rss1);
+  r->v[F_CONNECT_ALL_S] = connect_s >= 0 ? connect_s : INFINITY;
+  r->v[F_JOINED_AT_CONNECT] = g->joined;
+  r->v[F_CONNECT_CLIENT_CPU_S] = self_cpu_s () - cpu_c0;
+  r->v[F_CONNECT_SERVER_CPU_S] = proc_cpu_s (s->pid) - cpu_s0;
+  r->v[F_SERVER_RSS_BEFORE_KB] = rss0;
+  r->v[F_SERVER_RSS_AFTER_KB] = rss1;
   if (g->joined > 0)
-    SET_DBL (b, "rss_per_connection_kb", (rss1 - rss0) / (double) g->joined);
+    r->v[F_RSS_PER_CONNECTION_KB] = (rss1 - rss0) / (double) g->joined;
   return g;
 }
 
 static void
-run_main (Out     *b,
+run_main (Run     *r,
           Options *o)
 {
   Server s = { 0 };
@@ -1319,7 +1651,7 @@ run_main (Out     *b,
   double cpu_c0, cpu_s0;
   guint rooms;
 
-  g = connect_run (b, o, o->clients, &s);
+  g = connect_run (r, o, o->clients, &s);
   if (g == NULL)
     return;
 
@@ -1367,20 +1699,81 @@ run_main (Out     *b,
           gen_pump (g, sent < o->relay_messages ? 1 : 20);
         }
       g_array_sort (lat, cmp_double);
-      SET_INT (b, "relay_sent", sent - skipped);
-      SET_INT (b, "relay_received", lat->len);
-      SET_DBL (b, "relay_send_rate_per_s", (sent - skipped) / MAX ((last_send - t0) / 1e6, 1e-3));
-      SET_DBL (b, "relay_p50_ms", percentile (lat, 0.50));
-      SET_DBL (b, "relay_p99_ms", percentile (lat, 0.99));
-      SET_DBL (b, "relay_max_ms", percentile (lat, 1.0));
-      SET_DBL (b, "relay_client_cpu_s", self_cpu_s () - cpu_c0);
-      SET_DBL (b, "relay_server_cpu_s", proc_cpu_s (s.pid) - cpu_s0);
+      r->v[F_RELAY_SENT] = sent - skipped;
+      r->v[F_RELAY_RECEIVED] = lat->len;
+      r->v[F_RELAY_SEND_RATE_PER_S] = (sent - skipped) / MAX ((last_send - t0) / 1e6, 1e-3);
+      /* Nothing arrived: no latency, and the worst run for the median. */
+      r->v[F_RELAY_P50_MS] = lat->len > 0 ? percentile (lat, 0.50) : INFINITY;
+      r->v[F_RELAY_P99_MS] = lat->len > 0 ? percentile (lat, 0.99) : INFINITY;
+      r->v[F_RELAY_MAX_MS] = lat->len > 0 ? percentile (lat, 1.0) : INFINITY;
+      r->v[F_RELAY_CLIENT_CPU_S] = self_cpu_s () - cpu_c0;
+      r->v[F_RELAY_SERVER_CPU_S] = proc_cpu_s (s.pid) - cpu_s0;
     }
-  SET_INT (b, "still_connected", gen_count_alive (g));
-  add_outcomes (b, g);
+  r->v[F_STILL_CONNECTED] = gen_count_alive (g);
+  record_outcomes (r, g);
 
   server_stop (&s);  /* first, so TIME_WAIT lands on the server's port */
   gen_free (g);
+}
+
+static void
+out_run (Out       *b,
+         const Run *r,
+         guint      index)
+{
+  out_begin (b, NULL);
+  SET_INT (b, "run", index + 1);
+  if (r->error != NULL)
+    SET_STR (b, "error", r->error);
+  if (r->server_cpus != NULL)
+    SET_STR (b, "server_cpus_allowed", r->server_cpus);
+  out_figures (b, r->v, 0, N_FIGURES);
+  if (r->first_error != NULL)
+    SET_STR (b, "first_error", r->first_error);
+  out_end (b);
+}
+
+/* The top level: medians (see aggregate), the worst p99, then every run. */
+static void
+out_runs (Out       *b,
+          Options   *o,
+          const Run *runs)
+{
+  double med[N_FIGURES];
+  double p99_max = NAN;
+  const char *error = NULL;
+  const char *first_error = NULL;
+
+  aggregate (runs, o->runs, med);
+  for (guint i = 0; i < o->runs; i++)
+    {
+      if (!isnan (runs[i].v[F_RELAY_P99_MS]) && !(runs[i].v[F_RELAY_P99_MS] <= p99_max))
+        p99_max = runs[i].v[F_RELAY_P99_MS];
+      if (error == NULL)
+        error = runs[i].error;
+      if (first_error == NULL)
+        first_error = runs[i].first_error;
+    }
+
+  SET_INT (b, "run_count", o->runs);
+  SET_STR (b, "aggregation",
+           "top-level figures are the median of the runs (null, a figure that did not "
+           "happen, ranks worst); failed, refused_handshakes, closed_by_server, "
+           "error_messages and socket_errors are summed; relay_p99_ms_max is the worst "
+           "run's relay_p99_ms");
+  out_setup (b, o, o->clients);
+  if (error != NULL)
+    SET_STR (b, "error", error);
+  out_figures (b, med, 0, F_RELAY_MAX_MS + 1);
+  out_number (b, "relay_p99_ms_max", p99_max, 0);
+  out_figures (b, med, F_RELAY_MAX_MS + 1, N_FIGURES);
+  if (first_error != NULL)
+    SET_STR (b, "first_error", first_error);
+
+  out_open (b, "runs", '[');
+  for (guint i = 0; i < o->runs; i++)
+    out_run (b, &runs[i], i);
+  out_close (b, ']');
 }
 
 static void
@@ -1388,17 +1781,24 @@ run_held (Out     *b,
           Options *o)
 {
   Server s = { 0 };
+  Run r;
   Gen *g;
   gint64 t0, until;
   guint pinged = 0;
 
+  run_init (&r);
   out_begin (b, "held_50k");
-  g = connect_run (b, o, o->held, &s);
+  out_setup (b, o, o->held);
+  g = connect_run (&r, o, o->held, &s);
   if (g == NULL)
     {
+      SET_STR (b, "error", r.error);
+      run_clear (&r);
       out_end (b);
       return;
     }
+  if (r.server_cpus != NULL)
+    SET_STR (b, "server_cpus_allowed", r.server_cpus);
 
   /* Hold for HOLD_S seconds; every client sends one ping, spread over the
    * first 80% of the hold. */
@@ -1424,14 +1824,19 @@ run_held (Out     *b,
   while (now_us () < until)
     gen_pump (g, 5);
 
+  out_figures (b, r.v, F_CONNECT_ALL_S, F_RSS_PER_CONNECTION_KB + 1);
   SET_INT (b, "held_10s", gen_count_alive (g));
   SET_INT (b, "pongs", g->pongs);
   SET_INT (b, "server_pings_answered", g->server_pings);
-  add_outcomes (b, g);
+  record_outcomes (&r, g);
+  out_figures (b, r.v, F_JOINED, N_FIGURES);
+  if (r.first_error != NULL)
+    SET_STR (b, "first_error", r.first_error);
   out_end (b);
 
   server_stop (&s);
   gen_free (g);
+  run_clear (&r);
 }
 
 int
@@ -1439,20 +1844,28 @@ main (int   argc,
       char *argv[])
 {
   static int clients = 10000;
+  static int runs = 3;
   static int held = 0;
   static int relay_messages = 2000;
   static int relay_per_ms = 10;
   static int source_addresses = 0;
+  static int server_cpu = -1;
+  static int client_cpu = -1;
   static char *server = NULL;
   static char **server_args = NULL;
   static char *engine = NULL;
   static const GOptionEntry entries[] = {
     { "clients", 0, 0, G_OPTION_ARG_INT, &clients, "Clients of the main run (10000)", "N" },
+    { "runs", 0, 0, G_OPTION_ARG_INT, &runs,
+      "Repeat the main run N times, each on a fresh server, and report medians (3; at most "
+      G_STRINGIFY (MAX_RUNS) ")", "N" },
     { "held", 0, 0, G_OPTION_ARG_INT, &held, "Also hold N clients for 10 s on a fresh server (0: skip)", "N" },
     { "relay-messages", 0, 0, G_OPTION_ARG_INT, &relay_messages, "Signals timed under load (2000)", "M" },
     { "relay-per-ms", 0, 0, G_OPTION_ARG_INT, &relay_per_ms, "Signals sent per millisecond (10)", "K" },
     { "source-addresses", 0, 0, G_OPTION_ARG_INT, &source_addresses,
       "Spread clients over 127.0.0.1..K (0: as many as the ephemeral port range needs)", "K" },
+    { "server-cpu", 0, 0, G_OPTION_ARG_INT, &server_cpu, "Pin the server to CPU K (-1: no pinning)", "K" },
+    { "client-cpu", 0, 0, G_OPTION_ARG_INT, &client_cpu, "Pin the load generator to CPU K (-1: no pinning)", "K" },
     { "server", 0, 0, G_OPTION_ARG_FILENAME, &server, "The flowsync-rendezvous binary", "PATH" },
     { "engine", 0, 0, G_OPTION_ARG_STRING, &engine,
       "Server engine, passed on as --engine=ENGINE (default: the server's)", "ENGINE" },
@@ -1477,7 +1890,11 @@ main (int   argc,
   Out *b = &out;
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autofree char *engine_arg = NULL;
+  g_autofree char *cpus_available = NULL;
+  g_autofree char *client_cpus = NULL;
+  cpu_set_t available, client_mask, now_allowed;
   Options o = { 0 };
+  Run *results;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -1490,6 +1907,38 @@ main (int   argc,
       g_printerr ("--clients must be at least %d; --held, --relay-* not negative\n", ROOM_SIZE);
       return 2;
     }
+  if (runs < 1 || runs > MAX_RUNS)
+    {
+      g_printerr ("--runs must be between 1 and %d\n", MAX_RUNS);
+      return 2;
+    }
+
+  /* Pin before anything starts a thread, so GLib's helper threads follow
+   * the generator; the server gets its own mask in the child (the whole
+   * original set when only the generator is pinned, or it would inherit
+   * the generator's CPU). */
+  if (sched_getaffinity (0, sizeof available, &available) != 0)
+    {
+      g_printerr ("sched_getaffinity: %s\n", g_strerror (errno));
+      return 1;
+    }
+  if (!cpu_mask_for ("server-cpu", server_cpu, &available, &o.server_mask, &error) ||
+      !cpu_mask_for ("client-cpu", client_cpu, &available, &client_mask, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (client_cpu >= 0 && sched_setaffinity (0, sizeof client_mask, &client_mask) != 0)
+    {
+      g_printerr ("--client-cpu %d: sched_setaffinity: %s\n", client_cpu, g_strerror (errno));
+      return 1;
+    }
+  if (server_cpu < 0 && client_cpu >= 0)
+    o.server_mask = available;
+  o.pin_server = server_cpu >= 0 || client_cpu >= 0;
+  cpus_available = cpus_to_string (&available);
+  if (sched_getaffinity (0, sizeof now_allowed, &now_allowed) == 0)
+    client_cpus = cpus_to_string (&now_allowed);
   signal (SIGPIPE, SIG_IGN);
 
   o.server = server != NULL ? server : FLOWSYNC_RENDEZVOUS;
@@ -1503,6 +1952,7 @@ main (int   argc,
     g_ptr_array_add (args, engine_arg = g_strdup_printf ("--engine=%s", engine));
   o.server_args = args;
   o.clients = clients;
+  o.runs = runs;
   o.held = held;
   o.relay_messages = relay_messages;
   o.relay_per_ms = relay_per_ms;
@@ -1522,8 +1972,33 @@ main (int   argc,
   out_end (b);
   SET_INT (b, "ephemeral_ports_per_address", o.limits.port_range);
   SET_INT (b, "max_handshakes_in_flight", MAX_IN_FLIGHT);
+  out_begin (b, "pinning");
+  if (server_cpu >= 0)
+    SET_INT (b, "server_cpu", server_cpu);
+  else
+    SET_NULL (b, "server_cpu");
+  if (client_cpu >= 0)
+    SET_INT (b, "client_cpu", client_cpu);
+  else
+    SET_NULL (b, "client_cpu");
+  SET_STR (b, "cpus_available", cpus_available);
+  if (client_cpus != NULL)
+    SET_STR (b, "client_cpus_allowed", client_cpus);
+  if (server_cpu >= 0 && server_cpu == client_cpu)
+    SET_STR (b, "note", "server and generator share one CPU");
+  out_end (b);
 
-  run_main (b, &o);
+  results = g_new (Run, o.runs);
+  for (guint i = 0; i < o.runs; i++)
+    {
+      run_init (&results[i]);
+      run_main (&results[i], &o);
+    }
+  out_runs (b, &o, results);
+  for (guint i = 0; i < o.runs; i++)
+    run_clear (&results[i]);
+  g_free (results);
+
   if (o.held > 0)
     run_held (b, &o);
   out_end (b);
