@@ -116,8 +116,8 @@ describe (GArray *links)
 
   for (guint i = 0; i < links->len; i++)
     {
-      const FlowLink *l = &g_array_index (links, FlowLink, i);
-      char kind = l->kind == FLOW_LINK_WIKI ? 'W' : l->kind == FLOW_LINK_TAG ? 'T' : 'I';
+      const FlowPageLink *l = &g_array_index (links, FlowPageLink, i);
+      char kind = l->kind == FLOW_PAGE_LINK_WIKI ? 'W' : l->kind == FLOW_PAGE_LINK_TAG ? 'T' : 'I';
 
       g_string_append_printf (s, "%s%c %u %u %s", i ? ";" : "", kind, l->start, l->end, l->target);
     }
@@ -152,21 +152,21 @@ test_offsets_cover_token (void)
   g_assert_cmpuint (links->len, ==, 4);
   for (guint i = 0; i < links->len; i++)
     {
-      const FlowLink *l = &g_array_index (links, FlowLink, i);
+      const FlowPageLink *l = &g_array_index (links, FlowPageLink, i);
       g_autofree char *token = g_ucs4_to_utf8 (chars + l->start, l->end - l->start, NULL, NULL, NULL);
 
       g_assert_cmpuint (l->end, <=, n);
       switch (l->kind)
         {
-        case FLOW_LINK_WIKI:
+        case FLOW_PAGE_LINK_WIKI:
           g_assert_true (g_str_has_prefix (token, "[[") && g_str_has_suffix (token, "]]"));
           g_assert_nonnull (strstr (token, l->target));
           break;
-        case FLOW_LINK_TAG:
+        case FLOW_PAGE_LINK_TAG:
           g_assert_cmpint (token[0], ==, '#');
           g_assert_cmpstr (token + 1, ==, l->target);
           break;
-        case FLOW_LINK_ISSUE:
+        case FLOW_PAGE_LINK_ISSUE:
           g_assert_cmpstr (token, ==, l->target);
           break;
         default:
@@ -182,7 +182,7 @@ test_length (void)
   g_autoptr(GArray) links = flow_links_extract ("#one #two", 4);
 
   g_assert_cmpuint (links->len, ==, 1);
-  g_assert_cmpstr (g_array_index (links, FlowLink, 0).target, ==, "one");
+  g_assert_cmpstr (g_array_index (links, FlowPageLink, 0).target, ==, "one");
 }
 
 static void
@@ -192,9 +192,9 @@ test_invalid_utf8 (void)
   g_autoptr(GArray) links = flow_links_extract ("\xff\xfe #tag [[x\xc3]]", -1);
 
   g_assert_cmpuint (links->len, ==, 2);
-  g_assert_cmpuint (g_array_index (links, FlowLink, 0).start, ==, 3);
-  g_assert_cmpstr (g_array_index (links, FlowLink, 0).target, ==, "tag");
-  g_assert_cmpstr (g_array_index (links, FlowLink, 1).target, ==, "x\xef\xbf\xbd");
+  g_assert_cmpuint (g_array_index (links, FlowPageLink, 0).start, ==, 3);
+  g_assert_cmpstr (g_array_index (links, FlowPageLink, 0).target, ==, "tag");
+  g_assert_cmpstr (g_array_index (links, FlowPageLink, 1).target, ==, "x\xef\xbf\xbd");
 }
 
 static void
@@ -222,14 +222,14 @@ test_garbage (void)
       }
       for (guint i = 0; i < links->len; i++)
         {
-          const FlowLink *l = &g_array_index (links, FlowLink, i);
+          const FlowPageLink *l = &g_array_index (links, FlowPageLink, i);
 
           g_assert_cmpuint (l->start, <, l->end);
           g_assert_cmpuint (l->end, <=, (guint) n);
           g_assert_true (g_utf8_validate (l->target, -1, NULL));
           g_assert_cmpstr (l->target, !=, "");
           if (i > 0)
-            g_assert_cmpuint (g_array_index (links, FlowLink, i - 1).end, <=, l->start);
+            g_assert_cmpuint (g_array_index (links, FlowPageLink, i - 1).end, <=, l->start);
         }
     }
   g_rand_free (rand);

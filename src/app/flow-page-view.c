@@ -26,6 +26,13 @@
  * one, so an edit restyles its own lines and goes on only while the fence
  * state of the following lines changes.
  *
+ * Presence. Other participants' carets and selections are text marks
+ * placed at the code point offsets of their last PRESENCE, so they move
+ * with every edit until the next update places them again. They are
+ * drawn in the text view's ABOVE_TEXT layer (a small GtkSourceView
+ * subclass), in buffer coordinates, for the visible lines only. Our own
+ * caret and selection go out as "selection-moved".
+ *
  * History. Version n is the first n ops of the page (as for boards); the
  * preview shows that text read-only in the same view, with the lines that
  * were removed or changed since in red and the lines added since in green
@@ -54,6 +61,28 @@
 #include "flow-store-search.h"
 
 #define RESTYLE_DELAY_MS 150
+#define CARET_WIDTH      2
+
+/* One remote participant in this page. */
+typedef struct
+{
+  FlowRemotePresence *p;
+  GtkTextMark        *anchor;
+  GtkTextMark        *cursor;
+  PangoLayout        *label;     /* the name, created on first draw */
+} RemoteCaret;
+
+/* The page's source view, drawing remote carets above the text. */
+#define FLOW_TYPE_PRESENCE_SOURCE_VIEW (flow_presence_source_view_get_type ())
+G_DECLARE_FINAL_TYPE (FlowPresenceSourceView, flow_presence_source_view, FLOW, PRESENCE_SOURCE_VIEW, GtkSourceView)
+
+struct _FlowPresenceSourceView
+{
+  GtkSourceView  parent_instance;
+  FlowPageView  *page;           /* unowned: the page owns the view */
+};
+
+G_DEFINE_FINAL_TYPE (FlowPresenceSourceView, flow_presence_source_view, GTK_SOURCE_TYPE_VIEW)
 
 struct _FlowPageView
 {
@@ -80,7 +109,7 @@ struct _FlowPageView
   int            styled_lines;      /* background styling has done lines < this */
   guint          background_source;
   guint          language_source;
-  GtkTextTag    *link_tags[3];   /* FlowLinkKind: wiki, tag, issue */
+  GtkTextTag    *link_tags[3];   /* FlowPageLinkKind: wiki, tag, issue */
   GtkTextTag    *removed_tag;
   GtkTextTag    *added_tag;
 
@@ -107,12 +136,18 @@ struct _FlowPageView
   gboolean       from_buffer;  /* the CRDT edit being made comes from the buffer */
   gboolean       from_doc;     /* the buffer edit being made comes from the CRDT */
   gboolean       updating;
+
+  GPtrArray     *remote;       /* RemoteCaret* */
+  GArray        *remote_rects; /* GdkRectangle, reused by each frame */
+  guint          sent_anchor, sent_cursor;
+  gboolean       sent_selection;
 };
 
 G_DEFINE_FINAL_TYPE (FlowPageView, flow_page_view, GTK_TYPE_WIDGET)
 
 enum {
   LINK_ACTIVATED,
+  SELECTION_MOVED,
   N_SIGNALS
 };
 
@@ -195,7 +230,7 @@ style_line (FlowPageView  *self,
 
         for (guint i = 0; i < links->len; i++)
           {
-            const FlowLink *link = &g_array_index (links, FlowLink, i);
+            const FlowPageLink *link = &g_array_index (links, FlowPageLink, i);
             GtkTextIter ls = start, le = start;
 
             gtk_text_iter_forward_chars (&ls, link->start);
@@ -777,7 +812,7 @@ url_at (const char *line,
 static gboolean
 link_at (FlowPageView  *self,
          GtkTextIter   *iter,
-         FlowLinkKind  *kind,
+         FlowPageLinkKind  *kind,
          char         **target)
 {
   GtkTextIter start = *iter, end;
@@ -794,7 +829,7 @@ link_at (FlowPageView  *self,
   links = flow_links_extract (line, -1);
   for (guint i = 0; i < links->len; i++)
     {
-      FlowLink *link = &g_array_index (links, FlowLink, i);
+      FlowPageLink *link = &g_array_index (links, FlowPageLink, i);
 
       if (col >= link->start && col < link->end)
         {
@@ -820,7 +855,7 @@ click_pressed_cb (GtkGestureClick *gesture,
 {
   GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture));
   g_autofree char *target = NULL;
-  FlowLinkKind kind;
+  FlowPageLinkKind kind;
   GtkTextIter iter;
   int bx, by;
 
@@ -851,7 +886,7 @@ flow_page_view_activate_link_at (FlowPageView *self,
                                  guint         offset)
 {
   g_autofree char *target = NULL;
-  FlowLinkKind kind;
+  FlowPageLinkKind kind;
   GtkTextIter iter;
 
   g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), FALSE);
@@ -1094,7 +1129,7 @@ backlink_row_activated_cb (GtkListBox    *list,
   const char *title = g_object_get_data (G_OBJECT (row), "flow-title");
 
   if (title != NULL)
-    g_signal_emit (self, signals[LINK_ACTIVATED], 0, (int) FLOW_LINK_WIKI, title);
+    g_signal_emit (self, signals[LINK_ACTIVATED], 0, (int) FLOW_PAGE_LINK_WIKI, title);
 }
 
 static void
@@ -1425,6 +1460,368 @@ flow_page_view_get_outline (FlowPageView *self)
   return G_LIST_MODEL (self->outline);
 }
 
+/* ------------------------------------------------------------------------
+ * Presence: remote carets and selections, our own selection
+ * ------------------------------------------------------------------------ */
+
+static void
+remote_caret_free (RemoteCaret *rc)
+{
+  GtkTextBuffer *buffer = gtk_text_mark_get_buffer (rc->anchor);
+
+  if (buffer != NULL)
+    {
+      gtk_text_buffer_delete_mark (buffer, rc->anchor);
+      gtk_text_buffer_delete_mark (buffer, rc->cursor);
+    }
+  g_object_unref (rc->anchor);
+  g_object_unref (rc->cursor);
+  flow_remote_presence_free (rc->p);
+  g_clear_object (&rc->label);
+  g_free (rc);
+}
+
+static RemoteCaret *
+find_remote (FlowPageView *self,
+             const char   *peer_id)
+{
+  for (guint i = 0; i < self->remote->len; i++)
+    {
+      RemoteCaret *rc = g_ptr_array_index (self->remote, i);
+
+      if (g_strcmp0 (rc->p->peer_id, peer_id) == 0)
+        return rc;
+    }
+  return NULL;
+}
+
+static void
+iter_at_offset_clamped (GtkTextBuffer *buffer,
+                        GtkTextIter   *iter,
+                        guint          offset)
+{
+  gtk_text_buffer_get_iter_at_offset (buffer, iter, (int) MIN (offset, (guint) G_MAXINT));
+}
+
+/**
+ * flow_page_view_set_remote_presence:
+ * @self: a page view
+ * @presences: (element-type FlowRemotePresence) (nullable): the peers
+ *   looking at this page; copied
+ *
+ * Shows a caret (a bar in the peer's colour with its name) and the
+ * selection (the peer's colour, translucent) of each peer with a
+ * selection, at its code point offsets, placed again on every call; in
+ * between they move with the text. Peers not in the list disappear.
+ */
+void
+flow_page_view_set_remote_presence (FlowPageView *self,
+                                    GPtrArray    *presences)
+{
+  g_autoptr(GPtrArray) remote = NULL;
+
+  g_return_if_fail (FLOW_IS_PAGE_VIEW (self));
+
+  remote = g_ptr_array_new_with_free_func ((GDestroyNotify) remote_caret_free);
+  for (guint i = 0; presences != NULL && i < presences->len; i++)
+    {
+      const FlowRemotePresence *p = g_ptr_array_index (presences, i);
+      RemoteCaret *rc;
+      GtkTextIter anchor, cursor;
+      guint index;
+
+      if (p == NULL || p->peer_id == NULL || !p->has_selection)
+        continue;
+      rc = find_remote (self, p->peer_id);
+      if (rc != NULL)
+        {
+          g_ptr_array_find (self->remote, rc, &index);
+          rc = g_ptr_array_steal_index (self->remote, index);
+          if (g_strcmp0 (rc->p->name, p->name) != 0)
+            g_clear_object (&rc->label);
+          flow_remote_presence_free (rc->p);
+        }
+      else
+        {
+          GtkTextIter start;
+
+          rc = g_new0 (RemoteCaret, 1);
+          gtk_text_buffer_get_start_iter (self->buffer, &start);
+          rc->anchor = g_object_ref (gtk_text_buffer_create_mark (self->buffer, NULL, &start, TRUE));
+          rc->cursor = g_object_ref (gtk_text_buffer_create_mark (self->buffer, NULL, &start, TRUE));
+        }
+      rc->p = flow_remote_presence_copy (p);
+      iter_at_offset_clamped (self->buffer, &anchor, p->anchor);
+      iter_at_offset_clamped (self->buffer, &cursor, p->cursor);
+      gtk_text_buffer_move_mark (self->buffer, rc->anchor, &anchor);
+      gtk_text_buffer_move_mark (self->buffer, rc->cursor, &cursor);
+      g_ptr_array_add (remote, rc);
+    }
+  /* Those left in self->remote have gone. */
+  g_ptr_array_unref (self->remote);
+  self->remote = g_steal_pointer (&remote);
+  gtk_widget_queue_draw (GTK_WIDGET (self->view));
+}
+
+/* The caret of @rc in buffer coordinates. */
+static void
+remote_caret_rect (FlowPageView *self,
+                   RemoteCaret  *rc,
+                   GdkRectangle *caret)
+{
+  GtkTextIter iter;
+
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &iter, rc->cursor);
+  gtk_text_view_get_iter_location (GTK_TEXT_VIEW (self->view), &iter, caret);
+  caret->x -= CARET_WIDTH / 2;
+  caret->width = CARET_WIDTH;
+  caret->height = MAX (caret->height, 1);
+}
+
+/* The selection of @rc as one rectangle per display line, in buffer
+ * coordinates, into self->remote_rects; only the lines that intersect
+ * @visible. */
+static void
+remote_selection_rects (FlowPageView       *self,
+                        RemoteCaret        *rc,
+                        const GdkRectangle *visible)
+{
+  GtkTextView *view = GTK_TEXT_VIEW (self->view);
+  GtkTextIter start, end, iter, top;
+  int guard = 0;
+
+  g_array_set_size (self->remote_rects, 0);
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &start, rc->anchor);
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &end, rc->cursor);
+  gtk_text_iter_order (&start, &end);
+  if (gtk_text_iter_equal (&start, &end))
+    return;
+  /* Start at the first visible line: a long selection costs what is seen. */
+  gtk_text_view_get_line_at_y (view, &top, visible->y, NULL);
+  iter = gtk_text_iter_compare (&top, &start) > 0 ? top : start;
+  while (gtk_text_iter_compare (&iter, &end) < 0 && guard++ < 10000)
+    {
+      GtkTextIter line_end = iter;
+      GdkRectangle a, b, r;
+      gboolean wraps;
+
+      if (!gtk_text_view_ends_display_line (view, &line_end))
+        gtk_text_view_forward_display_line_end (view, &line_end);
+      wraps = gtk_text_iter_compare (&line_end, &end) < 0;
+      if (!wraps)
+        line_end = end;
+      gtk_text_view_get_iter_location (view, &iter, &a);
+      gtk_text_view_get_iter_location (view, &line_end, &b);
+      if (a.y > visible->y + visible->height)
+        break;
+      r.x = a.x;
+      r.y = a.y;
+      r.height = a.height;
+      /* A selected line end shows as a little more width. */
+      r.width = MAX (b.x - a.x, 0) + (wraps ? 6 : 0);
+      if (r.width > 0)
+        g_array_append_val (self->remote_rects, r);
+      if (!wraps)
+        break;
+      iter = line_end;
+      if (!gtk_text_view_forward_display_line (view, &iter) ||
+          gtk_text_iter_compare (&iter, &line_end) <= 0)
+        {
+          /* At a buffer line end: the next line starts after it. */
+          iter = line_end;
+          if (!gtk_text_iter_forward_char (&iter))
+            break;
+        }
+    }
+}
+
+static gboolean
+color_is_light (guint32 rgba)
+{
+  double r = ((rgba >> 24) & 0xff) / 255.0;
+  double g = ((rgba >> 16) & 0xff) / 255.0;
+  double b = ((rgba >> 8) & 0xff) / 255.0;
+
+  return 0.2126 * r * r + 0.7152 * g * g + 0.0722 * b * b > 0.36;
+}
+
+static GdkRGBA
+peer_rgba (guint32 rgba,
+           double  alpha)
+{
+  double a = (rgba & 0xff) == 0 ? 1.0 : (rgba & 0xff) / 255.0;
+
+  return (GdkRGBA) { ((rgba >> 24) & 0xff) / 255.0, ((rgba >> 16) & 0xff) / 255.0,
+                     ((rgba >> 8) & 0xff) / 255.0, a * alpha };
+}
+
+static void
+snapshot_remote (FlowPageView *self,
+                 GtkSnapshot  *snapshot)
+{
+  GtkTextView *view = GTK_TEXT_VIEW (self->view);
+  GdkRectangle visible;
+
+  if (self->remote->len == 0 || gtk_text_view_get_buffer (view) != self->buffer)
+    return;
+  gtk_text_view_get_visible_rect (view, &visible);
+  for (guint i = 0; i < self->remote->len; i++)
+    {
+      RemoteCaret *rc = g_ptr_array_index (self->remote, i);
+      GdkRGBA sel = peer_rgba (rc->p->color, 0.28);
+      GdkRGBA solid = peer_rgba (rc->p->color, 1);
+      GdkRectangle caret;
+
+      remote_selection_rects (self, rc, &visible);
+      for (guint j = 0; j < self->remote_rects->len; j++)
+        {
+          GdkRectangle *r = &g_array_index (self->remote_rects, GdkRectangle, j);
+
+          gtk_snapshot_append_color (snapshot, &sel, &GRAPHENE_RECT_INIT (r->x, r->y, r->width, r->height));
+        }
+
+      remote_caret_rect (self, rc, &caret);
+      if (caret.y + caret.height < visible.y || caret.y > visible.y + visible.height)
+        continue;
+      gtk_snapshot_append_color (snapshot, &solid,
+                                 &GRAPHENE_RECT_INIT (caret.x, caret.y, caret.width, caret.height));
+      /* The name in a small flag at the top of the caret, above the line
+       * (below it on the first visible line, so it is never cut). */
+      {
+        GdkRGBA text = color_is_light (rc->p->color) ? (GdkRGBA) { 0.1, 0.1, 0.12, 1 }
+                                                      : (GdkRGBA) { 1, 1, 1, 1 };
+        GskRoundedRect flag;
+        int w, h;
+        double fx, fy;
+
+        if (rc->label == NULL)
+          {
+            PangoAttrList *attrs = pango_attr_list_new ();
+
+            rc->label = gtk_widget_create_pango_layout (GTK_WIDGET (view),
+                                                        rc->p->name != NULL && rc->p->name[0] != '\0'
+                                                          ? rc->p->name : "?");
+            pango_attr_list_insert (attrs, pango_attr_scale_new (0.75));
+            pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+            pango_layout_set_attributes (rc->label, attrs);
+            pango_attr_list_unref (attrs);
+          }
+        pango_layout_get_pixel_size (rc->label, &w, &h);
+        fx = caret.x;
+        fy = caret.y - h - 2;
+        if (fy < visible.y)
+          fy = caret.y + caret.height;
+        gsk_rounded_rect_init (&flag, &GRAPHENE_RECT_INIT (fx, fy, w + 8, h + 2),
+                               &GRAPHENE_SIZE_INIT (3, 3), &GRAPHENE_SIZE_INIT (3, 3),
+                               &GRAPHENE_SIZE_INIT (3, 3), &GRAPHENE_SIZE_INIT (0, 0));
+        if (fy > caret.y)
+          {
+            flag.corner[GSK_CORNER_TOP_LEFT] = GRAPHENE_SIZE_INIT (0, 0);
+            flag.corner[GSK_CORNER_BOTTOM_LEFT] = GRAPHENE_SIZE_INIT (3, 3);
+          }
+        gtk_snapshot_push_rounded_clip (snapshot, &flag);
+        gtk_snapshot_append_color (snapshot, &solid, &flag.bounds);
+        gtk_snapshot_pop (snapshot);
+        gtk_snapshot_save (snapshot);
+        gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (fx + 4, fy + 1));
+        gtk_snapshot_append_layout (snapshot, rc->label, &text);
+        gtk_snapshot_restore (snapshot);
+      }
+    }
+}
+
+/**
+ * flow_page_view_get_remote_caret:
+ * @self: a page view
+ * @peer_id: a peer in the last presence list
+ * @caret: (out) (optional): its caret, in buffer coordinates
+ * @n_selection_rects: (out) (optional): how many line rectangles its
+ *   selection shows now (visible lines only)
+ * @selection: (out) (optional): the first of them
+ *
+ * Where the caret and selection of @peer_id are drawn, for tests and
+ * for scrolling to a participant.
+ *
+ * Returns: whether @peer_id has a caret in this page
+ */
+gboolean
+flow_page_view_get_remote_caret (FlowPageView *self,
+                                 const char   *peer_id,
+                                 GdkRectangle *caret,
+                                 guint        *n_selection_rects,
+                                 GdkRectangle *selection)
+{
+  RemoteCaret *rc;
+  GdkRectangle visible;
+
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), FALSE);
+
+  rc = find_remote (self, peer_id);
+  if (rc == NULL)
+    return FALSE;
+  if (caret != NULL)
+    remote_caret_rect (self, rc, caret);
+  gtk_text_view_get_visible_rect (GTK_TEXT_VIEW (self->view), &visible);
+  remote_selection_rects (self, rc, &visible);
+  if (n_selection_rects != NULL)
+    *n_selection_rects = self->remote_rects->len;
+  if (selection != NULL && self->remote_rects->len > 0)
+    *selection = g_array_index (self->remote_rects, GdkRectangle, 0);
+  return TRUE;
+}
+
+/* Our caret or selection bound moved: tell the huddle, once per change. */
+static void
+emit_selection_moved (FlowPageView *self)
+{
+  GtkTextIter insert, bound;
+  guint anchor, cursor;
+
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &insert, gtk_text_buffer_get_insert (self->buffer));
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &bound, gtk_text_buffer_get_selection_bound (self->buffer));
+  anchor = gtk_text_iter_get_offset (&bound);
+  cursor = gtk_text_iter_get_offset (&insert);
+  if (self->sent_selection && anchor == self->sent_anchor && cursor == self->sent_cursor)
+    return;
+  self->sent_selection = TRUE;
+  self->sent_anchor = anchor;
+  self->sent_cursor = cursor;
+  g_signal_emit (self, signals[SELECTION_MOVED], 0, anchor, cursor);
+}
+
+static void
+mark_set_cb (GtkTextBuffer *buffer,
+             GtkTextIter   *location,
+             GtkTextMark   *mark,
+             FlowPageView  *self)
+{
+  if (mark == gtk_text_buffer_get_insert (buffer) || mark == gtk_text_buffer_get_selection_bound (buffer))
+    emit_selection_moved (self);
+}
+
+static void
+flow_presence_source_view_snapshot_layer (GtkTextView      *view,
+                                          GtkTextViewLayer  layer,
+                                          GtkSnapshot      *snapshot)
+{
+  FlowPresenceSourceView *self = FLOW_PRESENCE_SOURCE_VIEW (view);
+
+  GTK_TEXT_VIEW_CLASS (flow_presence_source_view_parent_class)->snapshot_layer (view, layer, snapshot);
+  if (layer == GTK_TEXT_VIEW_LAYER_ABOVE_TEXT && self->page != NULL)
+    snapshot_remote (self->page, snapshot);
+}
+
+static void
+flow_presence_source_view_class_init (FlowPresenceSourceViewClass *klass)
+{
+  GTK_TEXT_VIEW_CLASS (klass)->snapshot_layer = flow_presence_source_view_snapshot_layer;
+}
+
+static void
+flow_presence_source_view_init (FlowPresenceSourceView *self)
+{
+}
+
 static gboolean
 flow_page_view_grab_focus (GtkWidget *widget)
 {
@@ -1455,6 +1852,12 @@ flow_page_view_dispose (GObject *object)
       g_clear_object (&self->doc);
     }
   g_clear_object (&self->preview);
+  if (self->view != NULL)
+    FLOW_PRESENCE_SOURCE_VIEW (self->view)->page = NULL;
+  g_clear_pointer (&self->remote, g_ptr_array_unref);
+  g_clear_pointer (&self->remote_rects, g_array_unref);
+  if (self->buffer != NULL)
+    g_signal_handlers_disconnect_by_func (self->buffer, mark_set_cb, self);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->buffer);
   g_clear_object (&self->preview_buffer);
@@ -1476,13 +1879,22 @@ flow_page_view_class_init (FlowPageViewClass *klass)
 
   /**
    * FlowPageView::link-activated:
-   * @kind: a #FlowLinkKind
+   * @kind: a #FlowPageLinkKind
    * @target: the page title, tag or issue key
    */
   gtk_widget_class_install_action (widget_class, "page.export", "s", export_action_cb);
 
   signals[LINK_ACTIVATED] = g_signal_new ("link-activated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT, G_TYPE_STRING);
+  /**
+   * FlowPageView::selection-moved:
+   * @anchor: the fixed end of our selection, in code points
+   * @cursor: our caret, in code points
+   *
+   * Our caret or selection changed, for the huddle's PRESENCE.
+   */
+  signals[SELECTION_MOVED] = g_signal_new ("selection-moved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_UINT);
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "flowpageview");
 }
@@ -1521,11 +1933,11 @@ make_tags (FlowPageView  *self,
   /* Lower priority than the styles above only matters for colours; the
    * fence tag is invisible bookkeeping. */
   self->fence_tag = gtk_text_buffer_create_tag (buffer, "flow-in-fence", NULL);
-  self->link_tags[FLOW_LINK_WIKI] = gtk_text_buffer_create_tag (buffer, "flow-wikilink", "foreground", "#1c71d8",
+  self->link_tags[FLOW_PAGE_LINK_WIKI] = gtk_text_buffer_create_tag (buffer, "flow-wikilink", "foreground", "#1c71d8",
                                                                 "underline", PANGO_UNDERLINE_SINGLE, NULL);
-  self->link_tags[FLOW_LINK_TAG] = gtk_text_buffer_create_tag (buffer, "flow-tag", "foreground", "#9141ac",
+  self->link_tags[FLOW_PAGE_LINK_TAG] = gtk_text_buffer_create_tag (buffer, "flow-tag", "foreground", "#9141ac",
                                                                "weight", PANGO_WEIGHT_SEMIBOLD, NULL);
-  self->link_tags[FLOW_LINK_ISSUE] = gtk_text_buffer_create_tag (buffer, "flow-issue", "foreground", "#1c71d8",
+  self->link_tags[FLOW_PAGE_LINK_ISSUE] = gtk_text_buffer_create_tag (buffer, "flow-issue", "foreground", "#1c71d8",
                                                                  "underline", PANGO_UNDERLINE_SINGLE, NULL);
   self->removed_tag = gtk_text_buffer_create_tag (buffer, "flow-removed",
                                                   "paragraph-background", "rgba(224,27,36,0.15)",
@@ -1603,7 +2015,12 @@ flow_page_view_init (FlowPageView *self)
     self->dirty_end = gtk_text_buffer_create_mark (self->buffer, NULL, &start, FALSE);
   }
 
-  self->view = GTK_SOURCE_VIEW (gtk_source_view_new_with_buffer (buffer));
+  self->view = g_object_new (FLOW_TYPE_PRESENCE_SOURCE_VIEW, "buffer", buffer, NULL);
+  FLOW_PRESENCE_SOURCE_VIEW (self->view)->page = self;
+  self->remote = g_ptr_array_new_with_free_func ((GDestroyNotify) remote_caret_free);
+  self->remote_rects = g_array_new (FALSE, FALSE, sizeof (GdkRectangle));
+  g_signal_connect (self->buffer, "mark-set", G_CALLBACK (mark_set_cb), self);
+  g_signal_connect_swapped (self->buffer, "notify::cursor-position", G_CALLBACK (emit_selection_moved), self);
   gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (self->view), GTK_WRAP_WORD_CHAR);
   gtk_text_view_set_left_margin (GTK_TEXT_VIEW (self->view), 32);
   gtk_text_view_set_right_margin (GTK_TEXT_VIEW (self->view), 32);

@@ -10,12 +10,13 @@
 #include <gtk/gtk.h>
 
 #include "flow-doc.h"
+#include "flow-remote-presence.h"
 #include "flow-workspace.h"
 
 G_BEGIN_DECLS
 
 /* The kind "link-activated" reports for a web address (besides the
- * FlowLinkKind values). */
+ * FlowPageLinkKind values). */
 #define FLOW_PAGE_LINK_URL 100
 
 #define FLOW_TYPE_PAGE_VIEW (flow_page_view_get_type ())
@@ -43,5 +44,15 @@ GBytes        *flow_page_view_export           (FlowPageView  *self,
                                                 GError       **error);
 void           flow_page_view_scroll_to_offset (FlowPageView *self,
                                                 guint         offset);
+
+/* Presence: remote carets and selections (see flow-remote-presence.h);
+ * signal "selection-moved" (guint anchor, guint cursor) reports ours. */
+void           flow_page_view_set_remote_presence (FlowPageView *self,
+                                                   GPtrArray    *presences);
+gboolean       flow_page_view_get_remote_caret (FlowPageView *self,
+                                                const char   *peer_id,
+                                                GdkRectangle *caret,
+                                                guint        *n_selection_rects,
+                                                GdkRectangle *selection);
 
 G_END_DECLS

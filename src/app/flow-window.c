@@ -23,9 +23,11 @@
 
 #include "flow-board-page.h"
 #include "flow-catalog.h"
+#include "flow-huddle.h"
 #include "flow-links.h"
 #include "flow-page-export.h"
 #include "flow-page-view.h"
+#include "flow-share-dialog.h"
 #include "flow-sidebar.h"
 #include "flow-window.h"
 
@@ -43,6 +45,13 @@ struct _FlowWindow
   AdwStatusPage        *error_page;
   AdwTabView           *tab_view;
   GMenu                *recent_menu;
+  GtkMenuButton        *huddle_button;
+  GtkBox               *huddle_avatars;
+  GtkImage             *huddle_icon;
+  GtkLabel             *huddle_label;
+  GtkLabel             *huddle_heading;
+  GtkLabel             *huddle_problem;
+  GtkListBox           *participants_list;
 
   /* Owned */
   char                 *path;
@@ -54,6 +63,9 @@ struct _FlowWindow
   gboolean              disposed;
   gboolean              write_error_shown;
   GHashTable           *pending_offsets;  /* doc id string -> offset + 1 */
+  FlowHuddle           *huddle;           /* once the workspace is open */
+  char                 *pending_join;     /* a link to join once it is */
+  char                 *problem_shown;    /* the huddle problem last toasted */
 };
 
 G_DEFINE_FINAL_TYPE (FlowWindow, flow_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -128,6 +140,7 @@ flow_window_actions_update (FlowWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-page", have_ws);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-markdown", have_ws);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", have_ws);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.share", have_ws && !self->closing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.close-tab", page != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", editable && flow_doc_can_undo (doc));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", editable && flow_doc_can_redo (doc));
@@ -305,9 +318,9 @@ page_link_activated_cb (GtkWidget  *view,
       gtk_show_uri (GTK_WINDOW (self), target, GDK_CURRENT_TIME);
       return;
     }
-  switch ((FlowLinkKind) kind)
+  switch ((FlowPageLinkKind) kind)
     {
-    case FLOW_LINK_WIKI:
+    case FLOW_PAGE_LINK_WIKI:
       if (find_by_title (self, target, &id))
         flow_window_open_document (self, &id);
       else
@@ -332,7 +345,7 @@ page_link_activated_cb (GtkWidget  *view,
         }
       break;
 
-    case FLOW_LINK_ISSUE:
+    case FLOW_PAGE_LINK_ISSUE:
       {
         GSettings *settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
         g_autofree char *pattern = settings ? g_settings_get_string (settings, "issue-url") : g_strdup ("");
@@ -349,7 +362,7 @@ page_link_activated_cb (GtkWidget  *view,
       }
       break;
 
-    case FLOW_LINK_TAG:
+    case FLOW_PAGE_LINK_TAG:
       flow_sidebar_show_tag (self->sidebar, target);
       adw_flap_set_reveal_flap (self->flap, TRUE);
       break;
@@ -525,6 +538,8 @@ tab_view_selected_page_cb (FlowWindow *self)
   doc = page ? g_object_get_data (G_OBJECT (adw_tab_page_get_child (page)), "flow-doc") : NULL;
   flow_sidebar_select (self->sidebar, doc ? flow_doc_get_id (doc) : NULL);
   flow_window_actions_update (self);
+  if (self->huddle != NULL)
+    flow_huddle_set_document (self->huddle, doc ? flow_doc_get_id (doc) : NULL);
 }
 
 static gboolean
@@ -545,6 +560,249 @@ tab_view_page_detached_cb (FlowWindow *self,
     return;
   update_content (self);
   flow_window_actions_update (self);
+}
+
+/* ------------------------------------------------------------------------
+ * The huddle: connection state and participants in the header bar
+ * ------------------------------------------------------------------------ */
+
+static const char *
+peer_name (const FlowRoomPeer *peer)
+{
+  return peer->name != NULL && *peer->name != '\0' ? peer->name : _("Someone");
+}
+
+/* "Looking at “Plan”", from the peer's presence and our catalog. */
+static char *
+peer_whereabouts (FlowWindow         *self,
+                  const FlowRoomPeer *peer)
+{
+  FlowCatalogEntry entry;
+  char *text;
+
+  if (!peer->connected)
+    return g_strdup (_("Connecting…"));
+  if (!peer->has_presence || (peer->presence.presence.flags & FLOW_SYNC_PRESENCE_HAS_DOC) == 0 ||
+      !flow_catalog_get (flow_workspace_get_catalog (self->workspace), &peer->presence.presence.doc, &entry))
+    return g_strdup (_("Here"));
+  /* translators: %s is a document title */
+  text = g_strdup_printf (_("Looking at “%s”"), entry.title);
+  flow_catalog_entry_clear (&entry);
+  return text;
+}
+
+static void
+update_participants (FlowWindow *self)
+{
+  g_autoptr(GPtrArray) peers = NULL;
+  GtkWidget *child;
+  guint shown = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->huddle_avatars))) != NULL)
+    gtk_box_remove (self->huddle_avatars, child);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->participants_list))) != NULL)
+    gtk_list_box_remove (self->participants_list, child);
+  if (self->huddle == NULL)
+    return;
+
+  peers = flow_huddle_list_participants (self->huddle);
+  for (guint i = 0; i < peers->len; i++)
+    {
+      const FlowRoomPeer *peer = g_ptr_array_index (peers, i);
+      g_autofree char *where = peer_whereabouts (self, peer);
+      GtkWidget *row, *avatar;
+
+      /* The header shows a few faces; the popover lists everyone. */
+      if (shown < 4)
+        {
+          avatar = adw_avatar_new (24, peer_name (peer), TRUE);
+          gtk_widget_set_tooltip_text (avatar, peer_name (peer));
+          if (!peer->connected)
+            gtk_widget_set_opacity (avatar, 0.5);
+          gtk_box_append (self->huddle_avatars, avatar);
+          shown++;
+        }
+      row = adw_action_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), peer_name (peer));
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), where);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), adw_avatar_new (32, peer_name (peer), TRUE));
+      gtk_list_box_append (self->participants_list, row);
+    }
+  if (peers->len > shown)
+    {
+      g_autofree char *more = g_strdup_printf ("+%u", peers->len - shown);
+
+      gtk_box_append (self->huddle_avatars, gtk_label_new (more));
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->participants_list), peers->len > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->huddle_avatars), peers->len > 0);
+}
+
+static void
+update_huddle_state (FlowWindow *self)
+{
+  FlowRoomState state = self->huddle ? flow_huddle_get_state (self->huddle) : FLOW_ROOM_OFFLINE;
+  gboolean active = self->huddle != NULL && flow_huddle_is_active (self->huddle);
+  guint n = self->huddle ? flow_huddle_get_n_connected (self->huddle) : 0;
+  const char *problem = self->huddle ? flow_huddle_get_problem (self->huddle) : NULL;
+  g_autofree char *label = NULL;
+  const char *icon;
+  const char *heading;
+
+  if (!active || state == FLOW_ROOM_OFFLINE)
+    {
+      label = g_strdup (_("Offline"));
+      icon = "network-offline-symbolic";
+      heading = active ? _("Offline: edits are kept and shared on reconnect")
+                       : _("Not in a huddle: share this workspace to work together");
+    }
+  else if (state == FLOW_ROOM_CONNECTING || n == 0)
+    {
+      label = g_strdup (state == FLOW_ROOM_CONNECTING ? _("Connecting…") : _("Waiting for others"));
+      icon = "network-idle-symbolic";
+      heading = state == FLOW_ROOM_CONNECTING ? _("Connecting to the huddle…")
+                                              : _("In the huddle; nobody else is here yet");
+    }
+  else
+    {
+      /* translators: the huddle status in the header bar */
+      label = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Connected to %u", "Connected to %u", n), n);
+      icon = "network-transmit-receive-symbolic";
+      heading = _("Who Is Here");
+    }
+  gtk_label_set_text (self->huddle_label, label);
+  gtk_image_set_from_icon_name (self->huddle_icon, icon);
+  gtk_label_set_text (self->huddle_heading, heading);
+  gtk_label_set_text (self->huddle_problem, problem != NULL ? problem : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->huddle_problem), problem != NULL);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->huddle_button), problem != NULL ? problem : heading);
+  if (state == FLOW_ROOM_CONNECTED && n > 0)
+    gtk_widget_add_css_class (GTK_WIDGET (self->huddle_button), "connected");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->huddle_button), "connected");
+}
+
+/* A problem (server unreachable, bad settings) is said once in a toast and
+ * stays visible in the status popover until it is gone. */
+static void
+huddle_problem_cb (FlowWindow *self)
+{
+  const char *problem = flow_huddle_get_problem (self->huddle);
+
+  update_huddle_state (self);
+  if (problem != NULL && g_strcmp0 (problem, self->problem_shown) != 0)
+    show_toast (self, problem);
+  g_free (self->problem_shown);
+  self->problem_shown = g_strdup (problem);
+}
+
+static void
+join_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(FlowWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!flow_huddle_join_finish (FLOW_HUDDLE (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && !self->closing)
+    {
+      /* translators: %s is the reason */
+      g_autofree char *msg = g_strdup_printf (_("Cannot join the huddle: %s"), error->message);
+
+      flow_window_show_error (self, msg);
+    }
+}
+
+static void
+start_pending_join (FlowWindow *self)
+{
+  g_autofree char *link = g_steal_pointer (&self->pending_join);
+
+  if (link == NULL || self->huddle == NULL)
+    return;
+  flow_huddle_join_async (self->huddle, link, NULL, join_cb, g_object_ref (self));
+}
+
+/**
+ * flow_window_join:
+ * @self: a window
+ * @link: an invite link to the room of the window's workspace
+ *
+ * Joins the huddle of @link with this window's workspace, now or as soon
+ * as the workspace is open. A window already in that huddle stays in it.
+ */
+void
+flow_window_join (FlowWindow *self,
+                  const char *link)
+{
+  g_return_if_fail (FLOW_IS_WINDOW (self));
+  g_return_if_fail (link != NULL);
+
+  if (self->huddle != NULL && flow_huddle_is_active (self->huddle) && !flow_huddle_is_hosting (self->huddle))
+    return;
+  g_free (self->pending_join);
+  self->pending_join = g_strdup (link);
+  start_pending_join (self);
+}
+
+/**
+ * flow_window_get_huddle:
+ * @self: a window
+ *
+ * Returns: (transfer none) (nullable): the huddle of the window's
+ *   workspace, %NULL until it is open
+ */
+FlowHuddle *
+flow_window_get_huddle (FlowWindow *self)
+{
+  g_return_val_if_fail (FLOW_IS_WINDOW (self), NULL);
+
+  return self->huddle;
+}
+
+static void
+setup_huddle (FlowWindow    *self,
+              FlowWorkspace *workspace)
+{
+  GSettings *settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
+
+  self->huddle = flow_huddle_new (workspace, settings);
+  g_signal_connect_object (self->huddle, "notify::state", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->huddle, "notify::n-connected", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->huddle, "notify::active", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->huddle, "notify::problem", G_CALLBACK (huddle_problem_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->huddle, "participants-changed", G_CALLBACK (update_participants), self, G_CONNECT_SWAPPED);
+  update_huddle_state (self);
+  update_participants (self);
+  start_pending_join (self);
+}
+
+/* Leaves the room before the workspace closes: peers get a goodbye and
+ * the room lets go of the documents. */
+static void
+stop_huddle (FlowWindow *self)
+{
+  if (self->huddle == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->huddle, self);
+  flow_huddle_stop (self->huddle);
+  g_clear_object (&self->huddle);
+}
+
+static void
+flow_window_actions_share_cb (GtkWidget  *widget,
+                              const char *action_name,
+                              GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+  GSettings *settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
+  FlowShareDialog *dialog;
+
+  if (self->huddle == NULL)
+    return;
+  dialog = flow_share_dialog_new (GTK_WINDOW (self), self->huddle, settings);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* ------------------------------------------------------------------------
@@ -618,6 +876,7 @@ set_workspace (FlowWindow    *self,
                                                   catalog_changed_cb, self, NULL);
   flow_application_add_recent (FLOW_APPLICATION (g_application_get_default ()), self->path);
   gtk_spinner_stop (self->spinner);
+  setup_huddle (self, workspace);
   update_content (self);
   flow_window_actions_update (self);
 }
@@ -1275,6 +1534,9 @@ flow_window_close_request (GtkWindow *window)
 
   self->closing = TRUE;
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+  /* Goodbye to the huddle first: its BYE goes out while the disk works. */
+  if (self->huddle != NULL)
+    flow_huddle_stop (self->huddle);
   flow_store_flush_async (flow_workspace_get_store (self->workspace), NULL,
                           flush_cb, g_object_ref (self));
   return GDK_EVENT_STOP;
@@ -1287,6 +1549,7 @@ flow_window_dispose (GObject *object)
 
   self->disposed = TRUE;
   g_cancellable_cancel (self->cancellable);
+  stop_huddle (self);
   if (self->workspace != NULL)
     {
       g_autoptr(GError) error = NULL;
@@ -1315,6 +1578,8 @@ flow_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->pending_offsets, g_hash_table_unref);
   g_free (self->path);
+  g_free (self->pending_join);
+  g_free (self->problem_shown);
 
   G_OBJECT_CLASS (flow_window_parent_class)->finalize (object);
 }
@@ -1341,6 +1606,13 @@ flow_window_class_init (FlowWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, error_page);
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, tab_view);
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, recent_menu);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_button);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_avatars);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_icon);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_label);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_heading);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_problem);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, participants_list);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_open_document_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_open_result_cb);
   gtk_widget_class_bind_template_callback (widget_class, tab_view_selected_page_cb);
@@ -1357,6 +1629,7 @@ flow_window_class_init (FlowWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-workspace", NULL, flow_window_actions_new_workspace_cb);
   gtk_widget_class_install_action (widget_class, "win.show-error", "s", flow_window_actions_show_error_cb);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, flow_window_actions_search_cb);
+  gtk_widget_class_install_action (widget_class, "win.share", NULL, flow_window_actions_share_cb);
   gtk_widget_class_install_action (widget_class, "win.import-markdown", NULL, flow_window_actions_import_cb);
   gtk_widget_class_install_action (widget_class, "win.rename-document", "s", flow_window_actions_rename_document_cb);
   gtk_widget_class_install_action (widget_class, "win.move-document", "s", flow_window_actions_move_document_cb);

@@ -45,13 +45,13 @@ typedef struct
 } Scan;
 
 /**
- * flow_link_clear:
+ * flow_page_link_clear:
  * @link: a link
  *
  * Frees what @link holds (the array of flow_links_extract() does this).
  */
 void
-flow_link_clear (FlowLink *link)
+flow_page_link_clear (FlowPageLink *link)
 {
   g_clear_pointer (&link->target, g_free);
 }
@@ -388,12 +388,12 @@ ucs4_to_utf8 (const Scan *sc,
 
 static void
 add (GArray       *links,
-     FlowLinkKind  kind,
+     FlowPageLinkKind  kind,
      glong         start,
      glong         end,
      char         *target)
 {
-  FlowLink link = { kind, (guint) start, (guint) end, target };
+  FlowPageLink link = { kind, (guint) start, (guint) end, target };
 
   g_array_append_val (links, link);
 }
@@ -456,7 +456,7 @@ scan_wiki (Scan   *sc,
     ;
   target = ucs4_to_utf8 (sc, open + 2, bar);
   if (target != NULL)
-    add (links, FLOW_LINK_WIKI, open, close + 2, target);
+    add (links, FLOW_PAGE_LINK_WIKI, open, close + 2, target);
   return close + 2;
 }
 
@@ -487,7 +487,7 @@ scan_tag (const Scan *sc,
   if (j == i + 1 || !letter)
     return MAX (j, i + 1);
 
-  add (links, FLOW_LINK_TAG, i, j, g_ucs4_to_utf8 (sc->s + i + 1, j - i - 1, NULL, NULL, NULL));
+  add (links, FLOW_PAGE_LINK_TAG, i, j, g_ucs4_to_utf8 (sc->s + i + 1, j - i - 1, NULL, NULL, NULL));
   return j;
 }
 
@@ -523,7 +523,7 @@ scan_issue (const Scan *sc,
   if (k < sc->n && is_word (sc->s[k]))
     return k;
 
-  add (links, FLOW_LINK_ISSUE, i, k, g_ucs4_to_utf8 (sc->s + i, k - i, NULL, NULL, NULL));
+  add (links, FLOW_PAGE_LINK_ISSUE, i, k, g_ucs4_to_utf8 (sc->s + i, k - i, NULL, NULL, NULL));
   return k;
 }
 
@@ -535,20 +535,20 @@ scan_issue (const Scan *sc,
  * Finds the wiki links, tags and issue keys of @markdown, outside code
  * blocks, code spans and URLs.
  *
- * Returns: (transfer full) (element-type FlowLink): the links in text
+ * Returns: (transfer full) (element-type FlowPageLink): the links in text
  *   order; the array clears its elements
  */
 GArray *
 flow_links_extract (const char *markdown,
                     gssize      len)
 {
-  GArray *links = g_array_new (FALSE, TRUE, sizeof (FlowLink));
+  GArray *links = g_array_new (FALSE, TRUE, sizeof (FlowPageLink));
   g_autofree char *valid = NULL;
   g_autofree gunichar *chars = NULL;
   g_autofree guint8 *mask = NULL;
   Scan sc;
 
-  g_array_set_clear_func (links, (GDestroyNotify) flow_link_clear);
+  g_array_set_clear_func (links, (GDestroyNotify) flow_page_link_clear);
   g_return_val_if_fail (markdown != NULL || len == 0, links);
 
   if (markdown == NULL)

@@ -12,22 +12,22 @@
 G_BEGIN_DECLS
 
 /**
- * FlowLinkKind:
- * @FLOW_LINK_WIKI: a `[[Page title]]` or `[[Page title|label]]` link
- * @FLOW_LINK_TAG: a `#tag`
- * @FLOW_LINK_ISSUE: an issue key such as `PROJ-123`
+ * FlowPageLinkKind:
+ * @FLOW_PAGE_LINK_WIKI: a `[[Page title]]` or `[[Page title|label]]` link
+ * @FLOW_PAGE_LINK_TAG: a `#tag`
+ * @FLOW_PAGE_LINK_ISSUE: an issue key such as `PROJ-123`
  *
- * What a #FlowLink in a page's Markdown is.
+ * What a #FlowPageLink in a page's Markdown is.
  */
 typedef enum
 {
-  FLOW_LINK_WIKI,
-  FLOW_LINK_TAG,
-  FLOW_LINK_ISSUE,
-} FlowLinkKind;
+  FLOW_PAGE_LINK_WIKI,
+  FLOW_PAGE_LINK_TAG,
+  FLOW_PAGE_LINK_ISSUE,
+} FlowPageLinkKind;
 
 /**
- * FlowLink:
+ * FlowPageLink:
  * @kind: what it is
  * @start: the code point offset of the token's first character in the text
  * @end: the code point offset just past the token (so `[[`…`]]` and the
@@ -41,13 +41,13 @@ typedef enum
  */
 typedef struct
 {
-  FlowLinkKind  kind;
+  FlowPageLinkKind  kind;
   guint         start;
   guint         end;
   char         *target;
-} FlowLink;
+} FlowPageLink;
 
-void     flow_link_clear          (FlowLink   *link);
+void     flow_page_link_clear          (FlowPageLink   *link);
 GArray  *flow_links_extract       (const char *markdown,
                                    gssize      len);
 char    *flow_links_fold_title    (const char *title);

@@ -126,11 +126,11 @@ flow_index_text_new (FlowDoc *doc)
   links = flow_links_extract (t->text, -1);
   for (guint i = 0; i < links->len; i++)
     {
-      FlowLink *l = &g_array_index (links, FlowLink, i);
+      FlowPageLink *l = &g_array_index (links, FlowPageLink, i);
 
-      if (l->kind == FLOW_LINK_WIKI)
+      if (l->kind == FLOW_PAGE_LINK_WIKI)
         g_ptr_array_add (t->links, g_steal_pointer (&l->target));
-      else if (l->kind == FLOW_LINK_TAG)
+      else if (l->kind == FLOW_PAGE_LINK_TAG)
         g_ptr_array_add (t->tags, g_steal_pointer (&l->target));
     }
   return t;
