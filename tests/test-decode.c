@@ -36,6 +36,7 @@
 #include <zlib.h>
 #include <unistd.h>
 
+#include "flow-chat.h"
 #include "flow-doc-private.h"
 #include "flow-error.h"
 #include "flow-test-util.h"
@@ -44,6 +45,7 @@ static const FlowOpId doc_ids[] = {
   { 0x1234, 1 }, /* page */
   { 0x1234, 2 }, /* board */
   { 0, 0 },      /* catalog */
+  { 0, 1 },      /* chat */
 };
 
 /* ------------------------------------------------------------------------
@@ -122,8 +124,8 @@ typedef struct
   guint       iteration;
   const char *how;       /* what made the input */
   GBytes     *input;
-  FlowDoc    *bases[3];  /* non-empty documents, by kind; copied per input */
-  GBytes     *base_bytes[3];
+  FlowDoc    *bases[FLOW_DOC_KIND_LAST + 1];  /* non-empty documents, by kind; copied per input */
+  GBytes     *base_bytes[FLOW_DOC_KIND_LAST + 1];
   guint       n_accepted;
   guint       n_refused;
   guint       n_trusted_order;
@@ -301,8 +303,8 @@ feed_version (Feed *f)
 static void
 feed (Feed *f)
 {
-  static const char * const fresh_names[] = { "a new page", "a new board", "a new catalog" };
-  static const char * const base_names[] = { "a page", "a board", "a catalog" };
+  static const char * const fresh_names[] = { "a new page", "a new board", "a new catalog", "a new chat" };
+  static const char * const base_names[] = { "a page", "a board", "a catalog", "a chat" };
 
   for (guint k = 0; k <= FLOW_DOC_KIND_LAST; k++)
     {
@@ -529,10 +531,32 @@ build_catalog_corpus (GPtrArray *corpus,
   collect_state (corpus, b);
 }
 
+static void
+build_chat_corpus (GPtrArray *corpus,
+                   GBytes   **base)
+{
+  g_autoptr(FlowDoc) a = new_doc (FLOW_DOC_KIND_CHAT, 5);
+  g_autoptr(FlowDoc) b = new_doc (FLOW_DOC_KIND_CHAT, 6);
+  g_autoptr(GError) error = NULL;
+
+  flow_doc_add_change_func (a, collect_change, corpus, NULL);
+  flow_doc_add_change_func (b, collect_change, corpus, NULL);
+
+  g_assert_true (flow_chat_post (a, "Ada", 0x3584e4ff, "Hello 👋", 1000, NULL, &error));
+  *base = flow_doc_encode (a);
+  sync_docs (a, b);
+  g_assert_true (flow_chat_post (b, "Grace", 0xe01b24ff, "@ada hi!", 2000, NULL, &error));
+  g_assert_true (flow_chat_post (a, "", 0, "same time", 2000, NULL, &error));
+  sync_docs (a, b);
+  g_assert_no_error (error);
+  collect_state (corpus, a);
+  collect_state (corpus, b);
+}
+
 typedef struct
 {
   GPtrArray *corpus;  /* GBytes: valid batches of every kind */
-  GBytes    *base[3]; /* by kind: small whole documents to apply to */
+  GBytes    *base[FLOW_DOC_KIND_LAST + 1]; /* by kind: small whole documents to apply to */
 } Corpus;
 
 static void
@@ -544,6 +568,7 @@ corpus_init (Corpus *c)
   build_page_corpus (c->corpus, &c->base[FLOW_DOC_KIND_PAGE]);
   build_board_corpus (c->corpus, &c->base[FLOW_DOC_KIND_BOARD]);
   build_catalog_corpus (c->corpus, &c->base[FLOW_DOC_KIND_CATALOG]);
+  build_chat_corpus (c->corpus, &c->base[FLOW_DOC_KIND_CHAT]);
 
   /* Version vectors too, for flow_version_vector_decode(). */
   g_ptr_array_add (c->corpus, flow_version_vector_encode (vv));

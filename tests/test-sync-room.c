@@ -24,6 +24,7 @@
 #include <json-glib/json-glib.h>
 
 #include "flow-catalog.h"
+#include "flow-chat.h"
 #include "flow-room.h"
 #include "flow-store-private.h"
 #include "flow-sync-memory.h"
@@ -134,9 +135,10 @@ note_versions (Sim     *sim,
   g_autoptr(GArray) entries = flow_catalog_list (flow_workspace_get_catalog (p->ws), TRUE);
   FlowDoc *catalog = flow_workspace_get_catalog (p->ws);
 
-  for (guint i = 0; i <= entries->len; i++)
+  for (guint i = 0; i <= entries->len + 1; i++)
     {
       FlowDoc *doc = i == entries->len ? catalog
+                     : i == entries->len + 1 ? flow_workspace_load_document (p->ws, &FLOW_CHAT_DOC_ID, NULL)
                      : flow_workspace_load_document (p->ws, &g_array_index (entries, FlowCatalogEntry, i).id, NULL);
       g_autofree char *key = NULL;
       g_autoptr(FlowVersionVector) vv = NULL;
@@ -286,6 +288,17 @@ random_edit (SimPeer *p,
   FlowDoc *doc = NULL;
   guint dice = g_rand_int_range (rand, 0, 100);
 
+  if (dice >= 97)
+    {
+      FlowDoc *chat = flow_workspace_load_document (p->ws, &FLOW_CHAT_DOC_ID, &error);
+      g_autofree char *text = g_strdup_printf ("hello from %s (%u)", p->host, g_rand_int (rand));
+
+      g_assert_no_error (error);
+      g_assert_true (flow_chat_post (chat, p->host, 0x336699ff, text, g_rand_int (rand), NULL, &error));
+      g_assert_no_error (error);
+      return;
+    }
+
   if (dice < 3)
     {
       FlowDocKind kind = g_rand_boolean (rand) ? FLOW_DOC_KIND_PAGE : FLOW_DOC_KIND_BOARD;
@@ -350,6 +363,22 @@ docs_equal (SimPeer *a,
   g_autoptr(FlowVersionVector) ca = flow_doc_dup_version (flow_workspace_get_catalog (a->ws));
   g_autoptr(FlowVersionVector) cb = flow_doc_dup_version (flow_workspace_get_catalog (b->ws));
 
+  {
+    FlowDoc *chat_a = flow_workspace_load_document (a->ws, &FLOW_CHAT_DOC_ID, NULL);
+    FlowDoc *chat_b = flow_workspace_load_document (b->ws, &FLOW_CHAT_DOC_ID, NULL);
+    g_autoptr(FlowVersionVector) va = flow_doc_dup_version (chat_a);
+    g_autoptr(FlowVersionVector) vb = flow_doc_dup_version (chat_b);
+
+    if (!flow_version_vector_equal (va, vb))
+      {
+        if (assert)
+          g_error ("%s and %s have different chats", a->host, b->host);
+        return FALSE;
+      }
+    if (assert)
+      flow_test_assert_same (chat_a, chat_b);
+  }
+
   if (!flow_version_vector_equal (ca, cb) || ea->len != eb->len)
     {
       if (assert)
@@ -409,8 +438,12 @@ assert_nothing_lost (Sim *sim)
 
         g_autofree char *catalog_key = flow_op_id_to_string (flow_doc_get_id (flow_workspace_get_catalog (p->ws)));
 
+        g_autofree char *chat_key = flow_op_id_to_string (&FLOW_CHAT_DOC_ID);
+
         if (g_str_equal (key, catalog_key))
           doc = flow_workspace_get_catalog (p->ws);
+        else if (g_str_equal (key, chat_key))
+          doc = flow_workspace_load_document (p->ws, &FLOW_CHAT_DOC_ID, NULL);
         for (guint j = 0; doc == NULL && j < entries->len; j++)
           {
             const FlowOpId *id = &g_array_index (entries, FlowCatalogEntry, j).id;

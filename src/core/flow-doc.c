@@ -535,6 +535,9 @@ flow_doc_new (FlowDocKind     kind,
     case FLOW_DOC_KIND_CATALOG:
       self->map = flow_map_new (self->log, &flow_catalog_schema);
       break;
+    case FLOW_DOC_KIND_CHAT:
+      self->map = flow_map_new (self->log, &flow_chat_schema);
+      break;
     default:
       g_assert_not_reached ();
     }

@@ -51,6 +51,7 @@ typedef struct
 
 extern const FlowMapSchema flow_board_schema;
 extern const FlowMapSchema flow_catalog_schema;
+extern const FlowMapSchema flow_chat_schema;
 
 typedef struct
 {

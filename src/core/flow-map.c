@@ -171,6 +171,39 @@ const FlowMapSchema flow_catalog_schema = {
   catalog_kinds, catalog_keys, G_N_ELEMENTS (catalog_keys), "order",
 };
 
+static gboolean
+check_message_text (const FlowValue *v)
+{
+  const char *text = flow_value_get_string (v);
+
+  return *text != '\0' && strlen (text) <= 16 * 1024;
+}
+
+static gboolean
+check_time (const FlowValue *v)
+{
+  double t = flow_value_get_number (v);
+
+  return isfinite (t) && t >= 0 && t <= 1e17;
+}
+
+static const char * const chat_kinds[] = { "message", NULL };
+
+/* Messages never change once posted: only CREATE and the SETs of the same
+ * change; "order" exists because every map schema has an order key, and
+ * chat orders by (time, id) instead (flow-chat.c). */
+static const FlowKeySpec chat_keys[] = {
+  { "author",  FLOW_VALUE_STRING, FALSE, check_short_string },
+  { "color",   FLOW_VALUE_COLOR,  FALSE, NULL },
+  { "text",    FLOW_VALUE_STRING, FALSE, check_message_text },
+  { "time",    FLOW_VALUE_NUMBER, FALSE, check_time },
+  { "order",   FLOW_VALUE_STRING, FALSE, check_frac_key },
+};
+
+const FlowMapSchema flow_chat_schema = {
+  chat_kinds, chat_keys, G_N_ELEMENTS (chat_keys), "order",
+};
+
 /* ------------------------------------------------------------------------
  * Private functions
  * ------------------------------------------------------------------------ */

@@ -16,13 +16,13 @@
 
 G_DEFINE_QUARK (flow-core-error-quark, flow_core_error)
 
-static const char *kind_names[] = { "page", "board", "catalog" };
+static const char *kind_names[] = { "page", "board", "catalog", "chat" };
 
 /**
  * flow_doc_kind_to_string:
  * @kind: a #FlowDocKind
  *
- * Returns: (transfer none): "page", "board" or "catalog"
+ * Returns: (transfer none): "page", "board", "catalog" or "chat"
  */
 const char *
 flow_doc_kind_to_string (FlowDocKind kind)

@@ -39,6 +39,7 @@ typedef struct
  * @FLOW_DOC_KIND_PAGE: a Markdown page: a text sequence CRDT
  * @FLOW_DOC_KIND_BOARD: a whiteboard: shapes with last-writer-wins properties
  * @FLOW_DOC_KIND_CATALOG: the workspace catalog: documents with LWW properties
+ * @FLOW_DOC_KIND_CHAT: the workspace's huddle chat: immutable messages
  *
  * The kind of a document; fixed when the document is created.
  */
@@ -47,9 +48,10 @@ typedef enum
   FLOW_DOC_KIND_PAGE    = 0,
   FLOW_DOC_KIND_BOARD   = 1,
   FLOW_DOC_KIND_CATALOG = 2,
+  FLOW_DOC_KIND_CHAT    = 3,
 } FlowDocKind;
 
-#define FLOW_DOC_KIND_LAST FLOW_DOC_KIND_CATALOG
+#define FLOW_DOC_KIND_LAST FLOW_DOC_KIND_CHAT
 
 /* Local versions (LVs) number the ops of one document in the order this
  * replica applied them. They are dense, start at 0, differ between replicas

@@ -19,6 +19,7 @@
 #include <glib/gstdio.h>
 
 #include "flow-error.h"
+#include "flow-chat.h"
 #include "flow-workspace.h"
 
 struct _FlowWorkspace
@@ -366,6 +367,28 @@ flow_workspace_new_document (FlowWorkspace  *self,
   return doc;
 }
 
+/* The kind of document @id: from the catalog, or the chat, which every
+ * workspace has without a catalog entry (it is not a document the user
+ * files or opens). */
+static gboolean
+catalog_kind (FlowWorkspace  *self,
+              const FlowOpId *id,
+              FlowDocKind    *kind)
+{
+  FlowCatalogEntry entry;
+
+  if (flow_op_id_equal (id, &FLOW_CHAT_DOC_ID))
+    {
+      *kind = FLOW_DOC_KIND_CHAT;
+      return TRUE;
+    }
+  if (!flow_catalog_get (self->catalog, id, &entry))
+    return FALSE;
+  *kind = entry.kind;
+  flow_catalog_entry_clear (&entry);
+  return TRUE;
+}
+
 /**
  * flow_workspace_load_document:
  * @self: a workspace
@@ -383,7 +406,7 @@ flow_workspace_load_document (FlowWorkspace   *self,
                               GError         **error)
 {
   g_autofree char *key = NULL;
-  FlowCatalogEntry entry;
+  FlowDocKind kind;
   FlowDoc *doc;
 
   g_return_val_if_fail (FLOW_IS_WORKSPACE (self), NULL);
@@ -394,14 +417,13 @@ flow_workspace_load_document (FlowWorkspace   *self,
   if (doc != NULL)
     return doc;
 
-  if (!flow_catalog_get (self->catalog, id, &entry))
+  if (!catalog_kind (self, id, &kind))
     {
       g_set_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_NOT_FOUND,
                    "There is no document %s in this workspace", key);
       return NULL;
     }
-  doc = flow_store_load_doc (self->store, id, entry.kind, error);
-  flow_catalog_entry_clear (&entry);
+  doc = flow_store_load_doc (self->store, id, kind, error);
   if (doc == NULL)
     return NULL;
 
@@ -481,7 +503,7 @@ flow_workspace_load_document_async (FlowWorkspace       *self,
                                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  FlowCatalogEntry entry;
+  FlowDocKind kind;
   FlowDoc *doc;
 
   g_return_if_fail (FLOW_IS_WORKSPACE (self));
@@ -497,7 +519,7 @@ flow_workspace_load_document_async (FlowWorkspace       *self,
       g_task_return_pointer (task, g_object_ref (doc), g_object_unref);
       return;
     }
-  if (!flow_catalog_get (self->catalog, id, &entry))
+  if (!catalog_kind (self, id, &kind))
     {
       g_autofree char *key = flow_op_id_to_string (id);
 
@@ -505,9 +527,8 @@ flow_workspace_load_document_async (FlowWorkspace       *self,
                                "There is no document %s in this workspace", key);
       return;
     }
-  flow_store_load_doc_async (self->store, id, entry.kind, cancellable,
+  flow_store_load_doc_async (self->store, id, kind, cancellable,
                              load_document_cb, g_object_ref (task));
-  flow_catalog_entry_clear (&entry);
 }
 
 /**

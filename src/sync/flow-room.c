@@ -64,6 +64,7 @@
 #include <sodium.h>
 
 #include "flow-catalog.h"
+#include "flow-chat.h"
 #include "flow-room.h"
 
 #define ATTEMPT_TIMEOUT_US   (20 * G_USEC_PER_SEC)
@@ -827,6 +828,18 @@ static void
 load_docs (FlowRoom *self)
 {
   g_autoptr(GArray) entries = flow_catalog_list (flow_workspace_get_catalog (self->workspace), TRUE);
+
+  /* The chat is shared like a document, without a catalog entry. */
+  if (lookup_doc (self, &FLOW_CHAT_DOC_ID) == NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      FlowDoc *chat = flow_workspace_load_document (self->workspace, &FLOW_CHAT_DOC_ID, &error);
+
+      if (chat == NULL)
+        g_warning ("Room %s: cannot load the chat: %s", self->room_id, error->message);
+      else
+        add_doc (self, chat);
+    }
 
   for (guint i = 0; i < entries->len; i++)
     {
