@@ -1335,6 +1335,46 @@ test_errors (Fixture       *f,
   }
 }
 
+static void
+test_chat (Fixture       *f,
+           gconstpointer  data)
+{
+  g_auto(Run) r = { 0, };
+  g_auto(GStrv) lines = NULL;
+
+  cli_init (f);
+  run (f, &r, "chat", "-w", f->ws);
+  assert_ok (&r);
+  g_assert_cmpstr (r.out, ==, "");
+
+  run_clear (&r);
+  run (f, &r, "chat", "--post", "Hello, @Grace 👋", "--name", "Ada", "-w", f->ws);
+  assert_ok (&r);
+  run_clear (&r);
+  run (f, &r, "chat", "-p", "second", "-n", "Grace", "-w", f->ws);
+  assert_ok (&r);
+
+  run_clear (&r);
+  run (f, &r, "chat", "-w", f->ws);
+  assert_ok (&r);
+  lines = g_strsplit (r.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_true (g_str_has_suffix (lines[0], "  Ada: Hello, @Grace 👋"));
+  g_assert_true (g_str_has_suffix (lines[1], "  Grace: second"));
+
+  /* An empty message is refused and nothing is added. */
+  run_clear (&r);
+  run (f, &r, "chat", "--post", "", "-w", f->ws);
+  assert_error (&r, EXIT_USAGE);
+  run_clear (&r);
+  run (f, &r, "chat", "-w", f->ws);
+  assert_ok (&r);
+  g_assert_cmpuint (strlen (r.out), >, 0);
+  g_strfreev (lines);
+  lines = g_strsplit (r.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1353,6 +1393,7 @@ main (int   argc,
   ADD ("/flow/cli/edit-page/option-like-text", test_edit_option_like_text);
   ADD ("/flow/cli/edit-page/parallel", test_parallel_edits);
   ADD ("/flow/cli/stats", test_stats);
+  ADD ("/flow/cli/chat", test_chat);
   ADD ("/flow/cli/replay-trace", test_replay_trace);
   ADD ("/flow/cli/errors", test_errors);
 

@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 
 #include "flow-catalog.h"
+#include "flow-chat.h"
 #include "flow-cli-json.h"
 #include "flow-cli-peer.h"
 #include "flow-error.h"
@@ -1060,6 +1061,71 @@ cmd_search (int    argc,
 }
 
 /* ------------------------------------------------------------------------
+ * chat
+ * ------------------------------------------------------------------------ */
+
+static int
+cmd_chat (int    argc,
+          char **argv)
+{
+  g_autoptr(FlowWorkspace) ws = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) messages = NULL;
+  g_autofree char *post = NULL;
+  g_autofree char *name = NULL;
+  FlowDoc *chat;
+  const GOptionEntry entries[] = {
+    { "post", 'p', 0, G_OPTION_ARG_STRING, &post, "Post TEXT to the chat", "TEXT" },
+    { "name", 'n', 0, G_OPTION_ARG_STRING, &name, "The author name to post as (default: the user's real name)", "NAME" },
+    { NULL }
+  };
+
+  if (!parse ("chat", "[--post TEXT]",
+              "Show the workspace's huddle chat, oldest message first, or post to it. Messages sync "
+              "with the room like documents.", NULL, entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc != 1)
+    {
+      fail ("chat takes no arguments; post with --post TEXT.");
+      return EXIT_USAGE;
+    }
+
+  if (!(ws = open_workspace (post != NULL)))
+    return EXIT_FAIL;
+  chat = flow_workspace_load_document (ws, &FLOW_CHAT_DOC_ID, &error);
+  if (chat == NULL)
+    {
+      fail ("%s", error->message);
+      close_workspace (ws);
+      return EXIT_FAIL;
+    }
+
+  if (post != NULL)
+    {
+      const char *author = name != NULL ? name : g_get_real_name ();
+
+      if (!flow_chat_post (chat, author, 0x3584e4ff, post, g_get_real_time (), NULL, &error))
+        {
+          fail ("%s", error->message);
+          close_workspace (ws);
+          return EXIT_USAGE;
+        }
+      return close_workspace (ws) ? EXIT_OK : EXIT_FAIL;
+    }
+
+  messages = flow_chat_list (chat);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      const FlowChatMessage *m = &g_array_index (messages, FlowChatMessage, i);
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (m->time / G_USEC_PER_SEC);
+      g_autofree char *when = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("?");
+
+      printf ("%s  %s: %s\n", when, *m->author != '\0' ? m->author : "(someone)", m->text);
+    }
+  return close_workspace (ws) ? EXIT_OK : EXIT_FAIL;
+}
+
+/* ------------------------------------------------------------------------
  * Main
  * ------------------------------------------------------------------------ */
 
@@ -1075,6 +1141,7 @@ static const Command commands[] = {
   { "stats",        "",                    "Show workspace statistics", cmd_stats },
   { "search",       "QUERY",               "Search the documents' titles and text", cmd_search },
   { "replay-trace", "[--json] TRACE",      "Replay an editing trace and check it", cmd_replay_trace },
+  { "chat",         "[--post TEXT]",       "Show the huddle chat, or post to it", cmd_chat },
   { "host",         "WORKSPACE",           "Share a workspace: print its invite link and stay in sync", flow_cli_host },
   { "join",         "LINK WORKSPACE",      "Join a room from an invite link and stay in sync", flow_cli_join },
 };
