@@ -11,7 +11,8 @@
  * the document and commits one change (one undo step) on release;
  * selection, snapping, arrow bindings, stacking order, alignment, the
  * clipboard format, images, read-only mode, the viewport and remote
- * deletions of selected shapes. Randomised parts use flow_test_seed().
+ * deletions of selected shapes; presence (remote cursors, the laser that
+ * writes nothing, following a peer). Randomised parts use flow_test_seed().
  */
 
 #include "config.h"
@@ -21,6 +22,7 @@
 
 #include "flow-board.h"
 #include "flow-canvas.h"
+#include "flow-canvas-private.h"
 #include "flow-render.h"
 #include "flow-test-util.h"
 
@@ -292,6 +294,7 @@ test_shortcuts (void)
     { 'o', FLOW_CANVAS_TOOL_ELLIPSE }, { 'd', FLOW_CANVAS_TOOL_DIAMOND }, { 'l', FLOW_CANVAS_TOOL_LINE },
     { 'a', FLOW_CANVAS_TOOL_ARROW }, { 'p', FLOW_CANVAS_TOOL_PEN }, { 't', FLOW_CANVAS_TOOL_TEXT },
     { 's', FLOW_CANVAS_TOOL_STICKY }, { 'i', FLOW_CANVAS_TOOL_IMAGE }, { 'e', FLOW_CANVAS_TOOL_ERASER },
+    { 'k', FLOW_CANVAS_TOOL_LASER },
   };
   FlowCanvasTool tool;
 
@@ -1572,6 +1575,310 @@ test_random_gestures (Fixture       *f,
   cairo_surface_destroy (surface);
 }
 
+/* ------------------------------------------------------------------------
+ * Presence: remote cursors, laser, follow, our pointer
+ * ------------------------------------------------------------------------ */
+
+static GPtrArray *
+two_peers (double ax, double ay, const char *atool,
+           double bx, double by, double bzoom)
+{
+  GPtrArray *list = flow_remote_presence_list_new ();
+  FlowRemotePresence *a = flow_remote_presence_new ("peer-a", "Ada", 0xe01b24ff);
+  FlowRemotePresence *b = flow_remote_presence_new ("peer-b", "Bo", 0xf6d32dff);
+
+  a->has_viewport = TRUE;
+  a->x = ax;
+  a->y = ay;
+  a->zoom = 1;
+  a->tool = g_strdup (atool);
+  b->has_viewport = TRUE;
+  b->x = bx;
+  b->y = by;
+  b->zoom = bzoom;
+  b->tool = g_strdup ("select");
+  g_ptr_array_add (list, a);
+  g_ptr_array_add (list, b);
+  return list;
+}
+
+static guint32
+pixel_at (cairo_surface_t *surface,
+          int              x,
+          int              y)
+{
+  cairo_surface_flush (surface);
+  return ((guint32 *) (gpointer) (cairo_image_surface_get_data (surface) +
+                                  y * cairo_image_surface_get_stride (surface)))[x];
+}
+
+static void
+count_cb (gpointer  instance,
+          guint    *count)
+{
+  (*count)++;
+}
+
+static void
+test_presence_cursors (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(GPtrArray) list = two_peers (100, 50, "select", 300, 200, 1);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 800, 600);
+  cairo_t *cr = cairo_create (surface);
+  guint64 n_ops = flow_doc_get_n_ops (f->doc);
+  guint n_presence = 0;
+  double wx, wy;
+  FlowRect label;
+
+  g_signal_connect (f->canvas, "presence-changed", G_CALLBACK (count_cb), &n_presence);
+  flow_canvas_set_offset (f->canvas, 50, 0);
+  flow_canvas_set_remote_presence (f->canvas, list);
+  g_assert_cmpuint (n_presence, ==, 1);
+
+  /* The tip is at the pointer, in widget coordinates; the label is to the
+   * lower right of it and holds a name. */
+  g_assert_true (_flow_canvas_get_remote_cursor (f->canvas, "peer-a", &wx, &wy, &label));
+  g_assert_cmpfloat_with_epsilon (wx, 50, 1e-9);
+  g_assert_cmpfloat_with_epsilon (wy, 50, 1e-9);
+  g_assert_cmpfloat (label.x, >, wx);
+  g_assert_cmpfloat (label.y, >, wy + 10);
+  g_assert_cmpfloat (label.width, >, 12);
+  g_assert_cmpfloat (label.height, >, 8);
+  g_assert_true (_flow_canvas_get_remote_cursor (f->canvas, "peer-b", &wx, &wy, NULL));
+  g_assert_cmpfloat_with_epsilon (wx, 250, 1e-9);
+  g_assert_cmpfloat_with_epsilon (wy, 200, 1e-9);
+  g_assert_false (_flow_canvas_get_remote_cursor (f->canvas, "peer-c", NULL, NULL, NULL));
+
+  /* The cursors draw in the peers' colours: inside A's arrow is red, inside
+   * B's yellow (premultiplied ARGB, opaque). */
+  flow_canvas_draw_presence (f->canvas, cr);
+  g_assert_cmphex (pixel_at (surface, 50 + 2, 50 + 8), ==, 0xffe01b24);
+  g_assert_cmphex (pixel_at (surface, 250 + 2, 200 + 8), ==, 0xfff6d32d);
+  /* A zoom moves them with the board. */
+  flow_canvas_zoom_at (f->canvas, 2, 0, 0);
+  g_assert_true (_flow_canvas_get_remote_cursor (f->canvas, "peer-b", &wx, &wy, NULL));
+  g_assert_cmpfloat_with_epsilon (wx, 500, 1e-9);
+  g_assert_cmpfloat_with_epsilon (wy, 400, 1e-9);
+
+  /* A peer missing from the next list is gone. */
+  g_ptr_array_remove_index (list, 0);
+  flow_canvas_set_remote_presence (f->canvas, list);
+  g_assert_false (_flow_canvas_get_remote_cursor (f->canvas, "peer-a", NULL, NULL, NULL));
+  g_assert_true (_flow_canvas_get_remote_cursor (f->canvas, "peer-b", NULL, NULL, NULL));
+  flow_canvas_set_remote_presence (f->canvas, NULL);
+  g_assert_false (_flow_canvas_get_remote_cursor (f->canvas, "peer-b", NULL, NULL, NULL));
+
+  /* None of it is in the document. */
+  g_assert_cmpuint (flow_doc_get_n_ops (f->doc), ==, n_ops);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_presence_laser (Fixture       *f,
+                     gconstpointer  data)
+{
+  gint64 now = 5 * G_USEC_PER_SEC;
+  guint64 n_ops;
+  guint n_changes;
+
+  add_shape (f, "rect", 100, 100, 100, 100);
+  n_ops = flow_doc_get_n_ops (f->doc);
+  n_changes = f->n_changes;
+  _flow_canvas_set_now (f->canvas, now);
+
+  g_assert_true (flow_canvas_tool_from_shortcut ('k', NULL));
+  g_assert_cmpstr (flow_canvas_tool_to_string (FLOW_CANVAS_TOOL_LASER), ==, "laser");
+  g_assert_true (flow_canvas_set_tool (f->canvas, FLOW_CANVAS_TOOL_LASER));
+  g_assert_false (flow_canvas_is_animating (f->canvas));
+
+  /* Strokes over a shape: a trail, and no ops, no change, no selection. */
+  flow_canvas_press (f->canvas, 120, 120, 1, NONE, 1);
+  for (int i = 1; i <= 10; i++)
+    {
+      _flow_canvas_set_now (f->canvas, now += 16000);
+      flow_canvas_motion (f->canvas, 120 + i * 10, 120 + i * 5, 1, NONE);
+    }
+  flow_canvas_release (f->canvas, 220, 170, NONE);
+  _flow_canvas_set_now (f->canvas, now += 16000);
+  flow_canvas_hover (f->canvas, 300, 300);
+  g_assert_cmpuint (_flow_canvas_get_laser_length (f->canvas, NULL), ==, 12);
+  g_assert_true (flow_canvas_is_animating (f->canvas));
+  g_assert_cmpuint (flow_doc_get_n_ops (f->doc), ==, n_ops);
+  g_assert_cmpuint (f->n_changes, ==, n_changes);
+  g_assert_false (flow_canvas_is_dragging (f->canvas));
+  {
+    guint n;
+
+    flow_canvas_get_selection (f->canvas, &n);
+    g_assert_cmpuint (n, ==, 0);
+  }
+
+  /* A remote laser: each position of the pointer adds to the peer's trail. */
+  for (int i = 0; i < 3; i++)
+    {
+      g_autoptr(GPtrArray) list = two_peers (400 + i * 20, 100, "laser", 0, 0, 1);
+
+      flow_canvas_set_remote_presence (f->canvas, list);
+    }
+  g_assert_cmpuint (_flow_canvas_get_laser_length (f->canvas, "peer-a"), ==, 3);
+  g_assert_cmpuint (_flow_canvas_get_laser_length (f->canvas, "peer-b"), ==, 0);
+
+  /* Half a second on, the oldest points are still fading; after the
+   * fade time nothing is left and the animation ends. */
+  _flow_canvas_set_now (f->canvas, now += G_USEC_PER_SEC / 2);
+  g_assert_true (flow_canvas_update_laser (f->canvas));
+  g_assert_cmpuint (_flow_canvas_get_laser_length (f->canvas, NULL), ==, 12);
+  _flow_canvas_set_now (f->canvas, now += G_USEC_PER_SEC);
+  g_assert_false (flow_canvas_update_laser (f->canvas));
+  g_assert_cmpuint (_flow_canvas_get_laser_length (f->canvas, NULL), ==, 0);
+  g_assert_cmpuint (_flow_canvas_get_laser_length (f->canvas, "peer-a"), ==, 0);
+  g_assert_false (flow_canvas_is_animating (f->canvas));
+
+  /* The laser works read-only too, and still writes nothing. */
+  flow_canvas_set_tool (f->canvas, FLOW_CANVAS_TOOL_SELECT);
+  flow_canvas_set_read_only (f->canvas, TRUE);
+  g_assert_true (flow_canvas_set_tool (f->canvas, FLOW_CANVAS_TOOL_LASER));
+  flow_canvas_press (f->canvas, 10, 10, 1, NONE, 1);
+  flow_canvas_motion (f->canvas, 60, 60, 1, NONE);
+  flow_canvas_release (f->canvas, 60, 60, NONE);
+  g_assert_cmpuint (_flow_canvas_get_laser_length (f->canvas, NULL), ==, 2);
+  g_assert_cmpuint (flow_doc_get_n_ops (f->doc), ==, n_ops);
+}
+
+typedef struct
+{
+  guint  n;
+  double x, y, zoom;
+  char  *tool;
+} PointerRecord;
+
+static void
+pointer_moved_cb (FlowCanvas    *canvas,
+                  double         x,
+                  double         y,
+                  double         zoom,
+                  const char    *tool,
+                  PointerRecord *rec)
+{
+  rec->n++;
+  rec->x = x;
+  rec->y = y;
+  rec->zoom = zoom;
+  g_free (rec->tool);
+  rec->tool = g_strdup (tool);
+}
+
+static void
+test_presence_pointer (Fixture       *f,
+                       gconstpointer  data)
+{
+  PointerRecord rec = { 0 };
+
+  g_signal_connect (f->canvas, "pointer-moved", G_CALLBACK (pointer_moved_cb), &rec);
+  flow_canvas_set_offset (f->canvas, 100, 50);
+  flow_canvas_zoom_at (f->canvas, 2, 0, 0);
+  flow_canvas_hover (f->canvas, 40, 60);
+  g_assert_cmpuint (rec.n, ==, 1);
+  g_assert_cmpfloat_with_epsilon (rec.x, 120, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rec.y, 80, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rec.zoom, 2, 1e-9);
+  g_assert_cmpstr (rec.tool, ==, "select");
+  /* The same place again says nothing; a new tool is news. */
+  flow_canvas_hover (f->canvas, 40, 60);
+  g_assert_cmpuint (rec.n, ==, 1);
+  flow_canvas_set_tool (f->canvas, FLOW_CANVAS_TOOL_LASER);
+  g_assert_cmpuint (rec.n, ==, 2);
+  g_assert_cmpstr (rec.tool, ==, "laser");
+  /* Drags report too. */
+  flow_canvas_set_tool (f->canvas, FLOW_CANVAS_TOOL_RECT);
+  flow_canvas_press (f->canvas, 0, 0, 1, NONE, 1);
+  flow_canvas_motion (f->canvas, 20, 20, 1, NONE);
+  g_assert_cmpfloat_with_epsilon (rec.x, 110, 1e-9);
+  g_assert_cmpstr (rec.tool, ==, "rect");
+  flow_canvas_cancel (f->canvas);
+  g_free (rec.tool);
+}
+
+static void
+test_presence_follow (Fixture       *f,
+                      gconstpointer  data)
+{
+  guint stopped = 0;
+  double ox, oy;
+
+  g_signal_connect (f->canvas, "follow-stopped", G_CALLBACK (count_cb), &stopped);
+  {
+    g_autoptr(GPtrArray) list = two_peers (0, 0, "select", 500, 300, 2);
+
+    flow_canvas_set_remote_presence (f->canvas, list);
+  }
+  /* Following centres on B's pointer at B's zoom (the canvas is 800x600). */
+  flow_canvas_follow (f->canvas, "peer-b");
+  g_assert_cmpstr (flow_canvas_get_followed (f->canvas), ==, "peer-b");
+  g_assert_cmpfloat_with_epsilon (flow_canvas_get_zoom (f->canvas), 2, 1e-9);
+  flow_canvas_get_offset (f->canvas, &ox, &oy);
+  g_assert_cmpfloat_with_epsilon (ox, 500 - 400 / 2.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (oy, 300 - 300 / 2.0, 1e-9);
+
+  /* Each update of B moves us; an update of A alone does not. */
+  {
+    g_autoptr(GPtrArray) list = two_peers (0, 0, "select", 1000, -200, 0.5);
+
+    flow_canvas_set_remote_presence (f->canvas, list);
+  }
+  g_assert_cmpfloat_with_epsilon (flow_canvas_get_zoom (f->canvas), 0.5, 1e-9);
+  flow_canvas_get_offset (f->canvas, &ox, &oy);
+  g_assert_cmpfloat_with_epsilon (ox, 1000 - 400 / 0.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (oy, -200 - 300 / 0.5, 1e-9);
+  /* A new size keeps B in the middle. */
+  flow_canvas_set_size (f->canvas, 400, 400);
+  flow_canvas_get_offset (f->canvas, &ox, &oy);
+  g_assert_cmpfloat_with_epsilon (ox, 1000 - 200 / 0.5, 1e-9);
+  g_assert_cmpuint (stopped, ==, 0);
+
+  /* Our own pan stops following, once. */
+  flow_canvas_pan_by (f->canvas, 10, 0);
+  g_assert_cmpuint (stopped, ==, 1);
+  g_assert_null (flow_canvas_get_followed (f->canvas));
+  flow_canvas_get_offset (f->canvas, &ox, &oy);
+  {
+    g_autoptr(GPtrArray) list = two_peers (0, 0, "select", 0, 0, 3);
+    double ox2, oy2;
+
+    flow_canvas_set_remote_presence (f->canvas, list);
+    flow_canvas_get_offset (f->canvas, &ox2, &oy2);
+    g_assert_cmpfloat (ox2, ==, ox);
+    g_assert_cmpfloat (oy2, ==, oy);
+    g_assert_cmpfloat_with_epsilon (flow_canvas_get_zoom (f->canvas), 0.5, 1e-9);
+  }
+
+  /* A zoom stops it too, and so does the peer leaving; stopping by hand
+   * is silent. */
+  flow_canvas_follow (f->canvas, "peer-b");
+  flow_canvas_zoom_at (f->canvas, 1.5, 10, 10);
+  g_assert_cmpuint (stopped, ==, 2);
+  flow_canvas_follow (f->canvas, "peer-b");
+  flow_canvas_set_remote_presence (f->canvas, NULL);
+  g_assert_cmpuint (stopped, ==, 3);
+  g_assert_null (flow_canvas_get_followed (f->canvas));
+  flow_canvas_follow (f->canvas, "peer-b");
+  flow_canvas_follow (f->canvas, NULL);
+  g_assert_cmpuint (stopped, ==, 3);
+  /* A middle-button pan is a local pan. */
+  {
+    g_autoptr(GPtrArray) list = two_peers (0, 0, "select", 10, 10, 1);
+
+    flow_canvas_set_remote_presence (f->canvas, list);
+    flow_canvas_follow (f->canvas, "peer-b");
+    flow_canvas_press (f->canvas, 100, 100, 1, NONE, 2);
+    flow_canvas_motion (f->canvas, 140, 100, 1, NONE);
+    flow_canvas_release (f->canvas, 140, 100, NONE);
+    g_assert_cmpuint (stopped, ==, 4);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1602,6 +1909,10 @@ main (int   argc,
   ADD ("/flow/canvas/remote/delete-selected", test_remote_delete);
   ADD ("/flow/canvas/draw", test_draw);
   ADD ("/flow/canvas/random-gestures", test_random_gestures);
+  ADD ("/flow/canvas/presence/cursors", test_presence_cursors);
+  ADD ("/flow/canvas/presence/laser", test_presence_laser);
+  ADD ("/flow/canvas/presence/pointer", test_presence_pointer);
+  ADD ("/flow/canvas/presence/follow", test_presence_follow);
 #undef ADD
 
   return g_test_run ();

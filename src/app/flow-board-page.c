@@ -70,6 +70,7 @@ static const struct {
   { FLOW_CANVAS_TOOL_STICKY,  "flowsync-tool-sticky-note-symbolic", N_("Sticky Note") },
   { FLOW_CANVAS_TOOL_IMAGE,   "flowsync-tool-image-symbolic",       N_("Image") },
   { FLOW_CANVAS_TOOL_ERASER,  "flowsync-tool-eraser-symbolic",      N_("Eraser") },
+  { FLOW_CANVAS_TOOL_LASER,   "find-location-symbolic",             N_("Laser Pointer") },
 };
 
 static FlowCanvas *
@@ -129,7 +130,8 @@ sync_tool_buttons (FlowBoardPage *self)
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->tool_buttons[i]), tools[i].tool == tool);
       gtk_widget_set_sensitive (self->tool_buttons[i], !read_only ||
                                 tools[i].tool == FLOW_CANVAS_TOOL_SELECT ||
-                                tools[i].tool == FLOW_CANVAS_TOOL_HAND);
+                                tools[i].tool == FLOW_CANVAS_TOOL_HAND ||
+                                tools[i].tool == FLOW_CANVAS_TOOL_LASER);
     }
   self->updating = FALSE;
 }

@@ -11,6 +11,11 @@
  * scrolling, pinch, drag and drop, the clipboard) into canvas calls, and
  * draws by handing the canvas a cairo context. snapshot never changes the
  * document.
+ *
+ * Presence (remote cursors, laser trails) is drawn by a child drawing
+ * area above the board, so a moving cursor or a fading trail redraws only
+ * that child: GTK keeps the board's render node. The fading runs on a
+ * tick callback only while a trail is left.
  */
 
 #define G_LOG_DOMAIN "flow-board-view"
@@ -39,7 +44,20 @@ struct _FlowBoardView
   double      zoom_scale;
   gboolean    space_down;
   guint       drag_button;
+
+  GtkWidget  *presence_area;   /* the overlay of cursors and laser trails */
+  GPtrArray  *presence;        /* FlowRemotePresence*, the last list, for set_doc */
+  char       *follow_id;
+  guint       tick_id;
 };
+
+enum {
+  POINTER_MOVED,
+  FOLLOW_STOPPED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (FlowBoardView, flow_board_view, GTK_TYPE_WIDGET)
 
@@ -73,6 +91,60 @@ static void
 invalidate_cb (FlowBoardView *self)
 {
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  /* The viewport may have moved under the cursors. */
+  gtk_widget_queue_draw (self->presence_area);
+}
+
+static gboolean
+laser_tick_cb (GtkWidget     *widget,
+               GdkFrameClock *clock,
+               gpointer       user_data)
+{
+  FlowBoardView *self = FLOW_BOARD_VIEW (widget);
+
+  if (self->canvas != NULL && flow_canvas_update_laser (self->canvas))
+    return G_SOURCE_CONTINUE;
+  self->tick_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+presence_changed_cb (FlowBoardView *self)
+{
+  gtk_widget_queue_draw (self->presence_area);
+  if (self->tick_id == 0 && flow_canvas_is_animating (self->canvas))
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), laser_tick_cb, NULL, NULL);
+}
+
+static void
+pointer_moved_cb (FlowCanvas    *canvas,
+                  double         x,
+                  double         y,
+                  double         zoom,
+                  const char    *tool,
+                  FlowBoardView *self)
+{
+  g_signal_emit (self, signals[POINTER_MOVED], 0, x, y, zoom, tool);
+}
+
+static void
+follow_stopped_cb (FlowBoardView *self)
+{
+  g_clear_pointer (&self->follow_id, g_free);
+  g_signal_emit (self, signals[FOLLOW_STOPPED], 0);
+}
+
+static void
+draw_presence (GtkDrawingArea *area,
+               cairo_t        *cr,
+               int             width,
+               int             height,
+               gpointer        user_data)
+{
+  FlowBoardView *self = user_data;
+
+  if (self->canvas != NULL)
+    flow_canvas_draw_presence (self->canvas, cr);
 }
 
 /* ------------------------------------------------------------------------
@@ -123,6 +195,7 @@ flow_board_view_snapshot (GtkWidget   *widget,
   _flow_canvas_set_scale_factor (self->canvas, gtk_widget_get_scale_factor (widget));
   flow_canvas_draw (self->canvas, cr);
   cairo_destroy (cr);
+  gtk_widget_snapshot_child (widget, self->presence_area, snapshot);
 }
 
 static void
@@ -135,6 +208,7 @@ flow_board_view_size_allocate (GtkWidget *widget,
 
   if (self->canvas != NULL)
     flow_canvas_set_size (self->canvas, width, height);
+  gtk_widget_allocate (self->presence_area, width, height, -1, NULL);
   if (self->text_popover != NULL)
     gtk_popover_present (GTK_POPOVER (self->text_popover));
 }
@@ -559,6 +633,7 @@ motion_cb (GtkEventControllerMotion *controller,
 {
   self->pointer_x = x;
   self->pointer_y = y;
+  flow_canvas_hover (self->canvas, x, y);
   if (!flow_canvas_is_dragging (self->canvas))
     gtk_widget_set_cursor_from_name (GTK_WIDGET (self),
                                      self->space_down ? "grab"
@@ -830,6 +905,8 @@ flow_board_view_set_doc (FlowBoardView *self,
   g_signal_connect_swapped (self->canvas, "invalidate", G_CALLBACK (invalidate_cb), self);
   g_signal_connect (self->canvas, "edit-text", G_CALLBACK (edit_text_cb), self);
   g_signal_connect (self->canvas, "image-requested", G_CALLBACK (image_requested_cb), self);
+  g_signal_connect_swapped (self->canvas, "presence-changed", G_CALLBACK (presence_changed_cb), self);
+  g_signal_connect (self->canvas, "pointer-moved", G_CALLBACK (pointer_moved_cb), self);
   flow_canvas_set_size (self->canvas, gtk_widget_get_width (GTK_WIDGET (self)),
                         gtk_widget_get_height (GTK_WIDGET (self)));
   if (had)
@@ -837,6 +914,11 @@ flow_board_view_set_doc (FlowBoardView *self,
       flow_canvas_zoom_at (self->canvas, zoom, 0, 0);
       flow_canvas_set_offset (self->canvas, ox, oy);
     }
+  /* The new canvas shows the same participants and follows the same one
+   * (after the viewport is restored, which would stop following). */
+  flow_canvas_set_remote_presence (self->canvas, self->presence);
+  flow_canvas_follow (self->canvas, self->follow_id);
+  g_signal_connect_swapped (self->canvas, "follow-stopped", G_CALLBACK (follow_stopped_cb), self);
   g_object_notify (G_OBJECT (self), "canvas");
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -848,6 +930,57 @@ flow_board_view_new (FlowDoc *board)
 
   flow_board_view_set_doc (self, board);
   return GTK_WIDGET (self);
+}
+
+/**
+ * flow_board_view_set_remote_presence:
+ * @self: a board view
+ * @presences: (element-type FlowRemotePresence) (nullable): the peers
+ *   looking at this board; copied
+ *
+ * Shows the cursors (an arrow and a name label in each peer's colour) and
+ * laser trails of @presences over the board; peers not in the list
+ * disappear. While following a peer, its updates move our viewport.
+ */
+void
+flow_board_view_set_remote_presence (FlowBoardView *self,
+                                     GPtrArray     *presences)
+{
+  g_return_if_fail (FLOW_IS_BOARD_VIEW (self));
+
+  g_clear_pointer (&self->presence, g_ptr_array_unref);
+  self->presence = flow_remote_presence_list_new ();
+  for (guint i = 0; presences != NULL && i < presences->len; i++)
+    g_ptr_array_add (self->presence, flow_remote_presence_copy (g_ptr_array_index (presences, i)));
+  flow_canvas_set_remote_presence (self->canvas, self->presence);
+}
+
+/**
+ * flow_board_view_follow:
+ * @self: a board view
+ * @peer_id: (nullable): the peer to follow, %NULL to stop
+ *
+ * Centres our view on @peer_id's pointer at its zoom, now and on each of
+ * its presence updates, until a local pan or zoom ("follow-stopped").
+ */
+void
+flow_board_view_follow (FlowBoardView *self,
+                        const char    *peer_id)
+{
+  g_return_if_fail (FLOW_IS_BOARD_VIEW (self));
+
+  g_free (self->follow_id);
+  self->follow_id = g_strdup (peer_id);
+  flow_canvas_follow (self->canvas, peer_id);
+}
+
+/* Returns: (nullable): the peer being followed */
+const char *
+flow_board_view_get_followed (FlowBoardView *self)
+{
+  g_return_val_if_fail (FLOW_IS_BOARD_VIEW (self), NULL);
+
+  return self->follow_id;
 }
 
 FlowCanvas *
@@ -895,6 +1028,9 @@ flow_board_view_dispose (GObject *object)
       g_clear_object (&self->canvas);
     }
   g_clear_pointer (&self->text_popover, gtk_widget_unparent);
+  g_clear_pointer (&self->presence_area, gtk_widget_unparent);
+  g_clear_pointer (&self->presence, g_ptr_array_unref);
+  g_clear_pointer (&self->follow_id, g_free);
 
   G_OBJECT_CLASS (flow_board_view_parent_class)->dispose (object);
 }
@@ -919,6 +1055,15 @@ flow_board_view_class_init (FlowBoardViewClass *klass)
   properties[PROP_CANVAS] = g_param_spec_object ("canvas", NULL, NULL, FLOW_TYPE_CANVAS,
                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[POINTER_MOVED] =
+    g_signal_new ("pointer-moved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                  G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE,
+                  G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  signals[FOLLOW_STOPPED] =
+    g_signal_new ("follow-stopped", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   for (guint i = 0; i < G_N_ELEMENTS (simple); i++)
     {
@@ -967,6 +1112,13 @@ flow_board_view_init (FlowBoardView *self)
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Board"), -1);
+
+  /* Above the board, never taking input. */
+  self->presence_area = gtk_drawing_area_new ();
+  gtk_widget_set_can_target (self->presence_area, FALSE);
+  gtk_widget_set_can_focus (self->presence_area, FALSE);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->presence_area), draw_presence, self, NULL);
+  gtk_widget_set_parent (self->presence_area, GTK_WIDGET (self));
 
   drag = gtk_gesture_drag_new ();
   gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), 0);

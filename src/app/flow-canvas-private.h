@@ -12,6 +12,9 @@
 #include "flow-canvas.h"
 #include "flow-tile-cache.h"
 
+/* Remote cursors, laser trails and follow state (flow-canvas-presence.c). */
+typedef struct _FlowCanvasPresence FlowCanvasPresence;
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -113,7 +116,31 @@ struct _FlowCanvas
   guint            select_on_release : 1;
   guint            moved : 1;
   guint            frame_complete : 1;  /* the last flow_canvas_draw() was exact */
+
+  /* Presence, see flow-canvas-presence.c */
+  FlowCanvasPresence *presence;
 };
+
+/* flow-canvas-presence.c */
+FlowCanvasPresence *_flow_canvas_presence_new     (void);
+void      _flow_canvas_presence_free     (FlowCanvasPresence *presence);
+void      _flow_canvas_presence_class_init (GObjectClass   *klass);
+void      _flow_canvas_presence_pointer  (FlowCanvas       *self,
+                                          double            wx,
+                                          double            wy);
+void      _flow_canvas_presence_viewport_changed (FlowCanvas *self);
+void      _flow_canvas_presence_resized  (FlowCanvas       *self);
+void      _flow_canvas_presence_tool_changed (FlowCanvas   *self);
+/* For tests */
+void      _flow_canvas_set_now           (FlowCanvas       *self,
+                                          gint64            now_us);
+gboolean  _flow_canvas_get_remote_cursor (FlowCanvas       *self,
+                                          const char       *peer_id,
+                                          double           *wx,
+                                          double           *wy,
+                                          FlowRect         *label);
+guint     _flow_canvas_get_laser_length  (FlowCanvas       *self,
+                                          const char       *peer_id);
 
 /* flow-canvas.c */
 void      _flow_canvas_invalidate        (FlowCanvas       *self);

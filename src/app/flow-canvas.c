@@ -151,6 +151,7 @@ tool_to_kind (FlowCanvasTool  tool,
     case FLOW_CANVAS_TOOL_SELECT:
     case FLOW_CANVAS_TOOL_HAND:
     case FLOW_CANVAS_TOOL_ERASER:
+    case FLOW_CANVAS_TOOL_LASER:
     default:
       return FALSE;
     }
@@ -514,6 +515,7 @@ flow_canvas_finalize (GObject *object)
   g_clear_pointer (&self->erase_ids, g_array_unref);
   g_clear_pointer (&self->trail, g_array_unref);
   g_clear_pointer (&self->guides, g_array_unref);
+  g_clear_pointer (&self->presence, _flow_canvas_presence_free);
 
   G_OBJECT_CLASS (flow_canvas_parent_class)->finalize (object);
 }
@@ -609,6 +611,7 @@ flow_canvas_class_init (FlowCanvasClass *klass)
   signals[IMAGE_REQUESTED] =
     g_signal_new ("image-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+  _flow_canvas_presence_class_init (object_class);
 }
 
 static void
@@ -624,6 +627,7 @@ flow_canvas_init (FlowCanvas *self)
   self->erase_ids = g_array_new (FALSE, FALSE, sizeof (FlowOpId));
   self->trail = g_array_new (FALSE, FALSE, sizeof (FlowPoint));
   self->guides = g_array_new (FALSE, FALSE, sizeof (FlowCanvasGuide));
+  self->presence = _flow_canvas_presence_new ();
 
   self->zoom = 1.0;
   self->scale_factor = 1;
@@ -684,6 +688,7 @@ flow_canvas_set_size (FlowCanvas *self,
 
   self->width = MAX (width, 0);
   self->height = MAX (height, 0);
+  _flow_canvas_presence_resized (self);
   _flow_canvas_invalidate (self);
 }
 
@@ -708,6 +713,7 @@ flow_canvas_set_offset (FlowCanvas *self,
   g_return_if_fail (FLOW_IS_CANVAS (self));
   g_return_if_fail (isfinite (x) && isfinite (y));
 
+  _flow_canvas_presence_viewport_changed (self);
   self->offset_x = CLAMP (x, -1e9, 1e9);
   self->offset_y = CLAMP (y, -1e9, 1e9);
   _flow_canvas_invalidate (self);
@@ -746,6 +752,7 @@ flow_canvas_zoom_at (FlowCanvas *self,
 
   if (!isfinite (factor) || factor <= 0)
     return;
+  _flow_canvas_presence_viewport_changed (self);
   zoom = CLAMP (self->zoom * factor, FLOW_CANVAS_MIN_ZOOM, FLOW_CANVAS_MAX_ZOOM);
   if (zoom == self->zoom)
     return;
@@ -769,6 +776,7 @@ flow_canvas_zoom_to_fit (FlowCanvas *self)
 
   g_return_if_fail (FLOW_IS_CANVAS (self));
 
+  _flow_canvas_presence_viewport_changed (self);
   if (!flow_scene_get_bounds (self->scene, &bounds))
     {
       self->zoom = 1.0;
@@ -846,9 +854,10 @@ static const struct {
   { FLOW_CANVAS_TOOL_STICKY,  's', "sticky" },
   { FLOW_CANVAS_TOOL_IMAGE,   'i', "image" },
   { FLOW_CANVAS_TOOL_ERASER,  'e', "eraser" },
+  { FLOW_CANVAS_TOOL_LASER,   'k', "laser" },   /* L is the line */
 };
 
-/* Maps a shortcut letter (either case: V H R O D L A P T S I E) to a tool. */
+/* Maps a shortcut letter (either case: V H R O D L A P T S I E K) to a tool. */
 gboolean
 flow_canvas_tool_from_shortcut (gunichar        key,
                                 FlowCanvasTool *tool)
@@ -899,7 +908,9 @@ flow_canvas_set_tool (FlowCanvas     *self,
   g_return_val_if_fail (FLOW_IS_CANVAS (self), FALSE);
   g_return_val_if_fail (tool <= FLOW_CANVAS_TOOL_LAST, FALSE);
 
-  if (!_flow_canvas_editable (self) && tool != FLOW_CANVAS_TOOL_SELECT && tool != FLOW_CANVAS_TOOL_HAND)
+  /* The laser never edits, so it works on read-only boards too. */
+  if (!_flow_canvas_editable (self) && tool != FLOW_CANVAS_TOOL_SELECT &&
+      tool != FLOW_CANVAS_TOOL_HAND && tool != FLOW_CANVAS_TOOL_LASER)
     return FALSE;
   if (self->drag != DRAG_NONE)
     flow_canvas_cancel (self);
@@ -907,6 +918,7 @@ flow_canvas_set_tool (FlowCanvas     *self,
     {
       self->tool = tool;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOOL]);
+      _flow_canvas_presence_tool_changed (self);
     }
   return TRUE;
 }
@@ -1855,6 +1867,10 @@ flow_canvas_press (FlowCanvas          *self,
   if (self->drag != DRAG_NONE)
     reset_gesture (self);
 
+  _flow_canvas_presence_pointer (self, x, y);
+  /* The laser only draws its trail, from the pointer positions. */
+  if (self->tool == FLOW_CANVAS_TOOL_LASER && button == 1)
+    return;
   self->modifiers = modifiers;
   self->press_wx = self->cur_wx = x;
   self->press_wy = self->cur_wy = y;
@@ -1932,6 +1948,7 @@ flow_canvas_press (FlowCanvas          *self,
 
     case FLOW_CANVAS_TOOL_SELECT:
     case FLOW_CANVAS_TOOL_HAND:
+    case FLOW_CANVAS_TOOL_LASER:
     default:
       return;
     }
@@ -1949,6 +1966,7 @@ flow_canvas_motion (FlowCanvas          *self,
 
   g_return_if_fail (FLOW_IS_CANVAS (self));
 
+  _flow_canvas_presence_pointer (self, x, y);
   if (self->drag == DRAG_NONE)
     return;
 
@@ -2607,6 +2625,7 @@ flow_canvas_get_cursor_name (FlowCanvas *self,
     case FLOW_CANVAS_TOOL_STICKY:
     case FLOW_CANVAS_TOOL_IMAGE:
     case FLOW_CANVAS_TOOL_ERASER:
+    case FLOW_CANVAS_TOOL_LASER:
       return "crosshair";
     case FLOW_CANVAS_TOOL_SELECT:
     default:

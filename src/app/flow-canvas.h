@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "flow-doc.h"
+#include "flow-remote-presence.h"
 #include "flow-scene.h"
 
 G_BEGIN_DECLS
@@ -38,6 +39,13 @@ G_BEGIN_DECLS
  *  - "image-requested" (double x, double y): the image tool was clicked at
  *    widget point (x, y); the widget asks for a file and calls
  *    flow_canvas_insert_image().
+ *  - "pointer-moved" (double x, double y, double zoom, const char *tool):
+ *    our pointer moved to board point (x, y); @zoom is ours, @tool the
+ *    current tool's name ("laser" for the laser pointer). For presence.
+ *  - "presence-changed" (): only the presence overlay (remote cursors,
+ *    laser trails) needs a redraw: see flow_canvas_draw_presence().
+ *  - "follow-stopped" (): following a peer stopped because of a local
+ *    pan or zoom, or because the peer left.
  *
  * Properties: "doc" (construct-only), "tool", "zoom", "read-only".
  */
@@ -67,9 +75,10 @@ typedef enum
   FLOW_CANVAS_TOOL_STICKY,
   FLOW_CANVAS_TOOL_IMAGE,
   FLOW_CANVAS_TOOL_ERASER,
+  FLOW_CANVAS_TOOL_LASER,      /* a fading trail, never stored; allowed read-only */
 } FlowCanvasTool;
 
-#define FLOW_CANVAS_TOOL_LAST FLOW_CANVAS_TOOL_ERASER
+#define FLOW_CANVAS_TOOL_LAST FLOW_CANVAS_TOOL_LASER
 
 typedef enum
 {
@@ -293,6 +302,21 @@ void             flow_canvas_set_read_only       (FlowCanvas           *self,
 void             flow_canvas_set_accent_color    (FlowCanvas           *self,
                                                   guint32               rgba);
 void             flow_canvas_draw                (FlowCanvas           *self,
+                                                  cairo_t              *cr);
+
+/* Presence (flow-canvas-presence.c): remote cursors, laser trails and
+ * following a peer's pointer. Nothing here touches the document. */
+void             flow_canvas_set_remote_presence (FlowCanvas           *self,
+                                                  GPtrArray            *presences);
+void             flow_canvas_follow              (FlowCanvas           *self,
+                                                  const char           *peer_id);
+const char      *flow_canvas_get_followed        (FlowCanvas           *self);
+void             flow_canvas_hover               (FlowCanvas           *self,
+                                                  double                x,
+                                                  double                y);
+gboolean         flow_canvas_is_animating        (FlowCanvas           *self);
+gboolean         flow_canvas_update_laser        (FlowCanvas           *self);
+void             flow_canvas_draw_presence       (FlowCanvas           *self,
                                                   cairo_t              *cr);
 
 G_END_DECLS

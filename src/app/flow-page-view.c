@@ -1605,7 +1605,8 @@ remote_selection_rects (FlowPageView       *self,
       GdkRectangle a, b, r;
       gboolean wraps;
 
-      if (!gtk_text_view_ends_display_line (view, &line_end))
+      /* An empty line (or a start at a line end) is its own end. */
+      if (!gtk_text_iter_ends_line (&line_end))
         gtk_text_view_forward_display_line_end (view, &line_end);
       wraps = gtk_text_iter_compare (&line_end, &end) < 0;
       if (!wraps)
