@@ -531,8 +531,10 @@ test_room_two_peers (void)
   peer_stop (b);
   sim_run (sim, G_USEC_PER_SEC);
   g_assert_cmpuint (flow_room_get_n_connected (a->room), ==, 0);
+  g_assert_false (flow_room_get_has_unshared (a->room));
   flow_doc_insert_text (page, 0, "offline a ", -1, &error);
   g_assert_no_error (error);
+  g_assert_true (flow_room_get_has_unshared (a->room));
   {
     g_autoptr(FlowWorkspace) ws = flow_workspace_open (b->path, &error);
     FlowDoc *pb;
@@ -548,6 +550,7 @@ test_room_two_peers (void)
   peer_start (b);
   sim_run (sim, 2 * G_USEC_PER_SEC);
   docs_equal (a, b, TRUE);
+  g_assert_false (flow_room_get_has_unshared (a->room));
   g_clear_pointer (&text, g_free);
   text = flow_doc_dup_text (page);
   g_assert_cmpstr (text, ==, "offline a A: # Hello\nfrom b\noffline b");

@@ -184,6 +184,7 @@ struct _FlowRoom
   guint            update_timer;
   gboolean         peers_dirty;
   gsize            max_batch_bytes;   /* OPS_BYTES_MAX, smaller in tests */
+  gboolean         has_unshared;      /* local edits made while no link was open */
   GPtrArray       *bursting;         /* DocEntry in a burst during this receive */
 
   gboolean         has_presence;
@@ -199,6 +200,7 @@ enum {
   PROP_0,
   PROP_STATE,
   PROP_N_CONNECTED,
+  PROP_HAS_UNSHARED,
   N_PROPS
 };
 
@@ -953,6 +955,29 @@ broadcast_batch (GBytes   *batch,
 }
 
 static void
+set_has_unshared (FlowRoom *self,
+                  gboolean  value)
+{
+  if (self->has_unshared == value)
+    return;
+  self->has_unshared = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_UNSHARED]);
+}
+
+static gboolean
+any_link_open (FlowRoom *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Peer *) value)->phase == LINK_OPEN)
+      return TRUE;
+  return FALSE;
+}
+
+static void
 broadcast_change (FlowDoc    *doc,
                   FlowChange *change,
                   gpointer    user_data)
@@ -960,6 +985,9 @@ broadcast_change (FlowDoc    *doc,
   FlowRoom *self = user_data;
   Broadcast b = { self, *flow_doc_get_id (doc), NULL };
   GBytes *bytes = flow_change_get_bytes (change);
+
+  if (flow_change_is_local (change) && !any_link_open (self))
+    set_has_unshared (self, TRUE);
 
   /* A catalog change may name documents we have not loaded: load them
    * after this notification, not inside it. */
@@ -1175,6 +1203,8 @@ handle_summary (Peer                *peer,
   catalog = lookup_doc (self, &catalog_id);
   if (catalog != NULL)
     send_missing (peer, catalog, g_hash_table_lookup (theirs, &catalog_id));
+  /* What follows hands this peer everything it lacks: nothing of ours is
+   * unshared any more once it is queued on an open link. */
   g_hash_table_iter_init (&iter, self->docs);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -1183,6 +1213,8 @@ handle_summary (Peer                *peer,
       if (entry != catalog)
         send_missing (peer, entry, g_hash_table_lookup (theirs, &entry->id));
     }
+  if (peer->phase == LINK_OPEN)
+    set_has_unshared (self, FALSE);
 }
 
 /* ------------------------------------------------------------------------
@@ -1812,6 +1844,9 @@ flow_room_get_property (GObject    *object,
     case PROP_N_CONNECTED:
       g_value_set_uint (value, self->n_connected);
       break;
+    case PROP_HAS_UNSHARED:
+      g_value_set_boolean (value, self->has_unshared);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1832,6 +1867,17 @@ flow_room_class_init (FlowRoomClass *klass)
   properties[PROP_N_CONNECTED] =
     g_param_spec_uint ("n-connected", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * FlowRoom:has-unshared:
+   *
+   * Whether we hold local edits that no peer has been sent yet: edits made
+   * while no link was open. It turns %FALSE once a linked peer's SUMMARY
+   * has been answered with everything it lacked (the UI shows "not yet
+   * shared" meanwhile, and may say "all changes shared" after).
+   */
+  properties[PROP_HAS_UNSHARED] =
+    g_param_spec_boolean ("has-unshared", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -2123,6 +2169,15 @@ flow_room_get_n_connected (FlowRoom *self)
   g_return_val_if_fail (FLOW_IS_ROOM (self), 0);
 
   return self->n_connected;
+}
+
+/* See FlowRoom:has-unshared. */
+gboolean
+flow_room_get_has_unshared (FlowRoom *self)
+{
+  g_return_val_if_fail (FLOW_IS_ROOM (self), FALSE);
+
+  return self->has_unshared;
 }
 
 void

@@ -90,6 +90,7 @@ const char    *flow_room_get_id             (FlowRoom              *self);
 const char    *flow_room_get_peer_id        (FlowRoom              *self);
 FlowRoomState  flow_room_get_state          (FlowRoom              *self);
 guint          flow_room_get_n_connected    (FlowRoom              *self);
+gboolean       flow_room_get_has_unshared   (FlowRoom              *self);
 GPtrArray     *flow_room_list_peers         (FlowRoom              *self);
 gboolean       flow_room_set_presence       (FlowRoom              *self,
                                              const FlowSyncFrame   *presence,
