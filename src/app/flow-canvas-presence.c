@@ -534,9 +534,11 @@ draw_trail (FlowCanvas *self,
             guint32     color,
             gint64      now)
 {
-  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+  /* A soft glow under a bright core; each segment fades with its age.
+   * Butt caps: translucent round caps would overlap into beads. */
+  cairo_new_path (cr);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  /* A soft glow under a bright core; each segment fades with its age. */
   for (int pass = 0; pass < 2; pass++)
     for (guint i = 0; i < trail->len; i++)
       {
@@ -570,10 +572,30 @@ draw_trail (FlowCanvas *self,
             set_rgba (cr, color, life);
             cairo_set_line_width (cr, width);
           }
+        if (x1 == x2 && y1 == y2)
+          continue;
         cairo_move_to (cr, x1, y1);
         cairo_line_to (cr, x2, y2);
         cairo_stroke (cr);
       }
+  /* The newest point, the laser's spot, while it is fresh. */
+  if (trail->len > 0)
+    {
+      const LaserPoint *head = &g_array_index (trail, LaserPoint, trail->len - 1);
+      double life = 1.0 - (double) (now - head->t) / LASER_FADE_US;
+      double x, y;
+
+      if (life > 0)
+        {
+          flow_canvas_board_to_widget (self, head->x, head->y, &x, &y);
+          set_rgba (cr, color, 0.3 * MIN (life, 1.0));
+          cairo_arc (cr, x, y, LASER_WIDTH * 1.6, 0, 2 * G_PI);
+          cairo_fill (cr);
+          set_rgba (cr, color, MIN (life, 1.0));
+          cairo_arc (cr, x, y, LASER_WIDTH * 0.7, 0, 2 * G_PI);
+          cairo_fill (cr);
+        }
+    }
 }
 
 /* The label box of a cursor whose tip is at (wx, wy), widget coordinates. */
@@ -625,13 +647,19 @@ draw_cursor (FlowCanvas *self,
     return;
 
   cairo_save (cr);
+  /* Showing the previous label left a current point: start afresh. */
+  cairo_new_path (cr);
   cairo_translate (cr, round (wx), round (wy));
   for (guint i = 0; i < G_N_ELEMENTS (arrow); i++)
     cairo_line_to (cr, arrow[i][0], arrow[i][1]);
   cairo_close_path (cr);
   set_rgba (cr, color, 1);
   cairo_fill_preserve (cr);
-  cairo_set_source_rgba (cr, 1, 1, 1, 1);
+  /* A light colour needs a dark edge to stand out on white paper. */
+  if (is_light (color))
+    cairo_set_source_rgba (cr, 0.2, 0.2, 0.22, 0.9);
+  else
+    cairo_set_source_rgba (cr, 1, 1, 1, 1);
   cairo_set_line_width (cr, 1.5);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_stroke (cr);
@@ -644,7 +672,10 @@ draw_cursor (FlowCanvas *self,
   rounded_rect (cr, &box, box.height / 2);
   set_rgba (cr, color, 1);
   cairo_fill_preserve (cr);
-  cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+  if (is_light (color))
+    cairo_set_source_rgba (cr, 0.2, 0.2, 0.22, 0.5);
+  else
+    cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
   cairo_set_line_width (cr, 1);
   cairo_stroke (cr);
   if (is_light (color))
