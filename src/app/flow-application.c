@@ -11,6 +11,11 @@
  * workspace, or the default one under $XDG_DATA_HOME/flowsync/ (created on
  * first start). Workspace files given on the command line open in their
  * own windows; a workspace already open is just presented.
+ *
+ * Invite links (`flowsync flowsync://…`, a flowsync:// URI opened by the
+ * desktop — the desktop file registers x-scheme-handler/flowsync — or the
+ * Join dialog) open the room's workspace, $XDG_DATA_HOME/flowsync/ROOM.flowsync
+ * (created on first join), and join its huddle there.
  */
 
 #define G_LOG_DOMAIN "flow-application"
@@ -20,6 +25,8 @@
 #include <glib/gi18n.h>
 
 #include "flow-application.h"
+#include "flow-huddle.h"
+#include "flow-join-dialog.h"
 #include "flow-preferences.h"
 #include "flow-window.h"
 #include "flow-workspace.h"
@@ -130,6 +137,49 @@ flow_application_open_path (FlowApplication *self,
   gtk_window_present (GTK_WINDOW (window));
 }
 
+/**
+ * flow_application_join:
+ * @self: the application
+ * @link: an invite link
+ *
+ * Opens (or creates) the workspace of the room @link names in a window and
+ * joins the huddle there. A bad link is said in the active window, or
+ * logged when there is none.
+ */
+static void
+flow_application_join (FlowApplication *self,
+                       const char      *link)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  FlowWindow *window;
+
+  g_return_if_fail (FLOW_IS_APPLICATION (self));
+  g_return_if_fail (link != NULL);
+
+  path = flow_huddle_path_for_link (link, &error);
+  if (path == NULL)
+    {
+      GtkWindow *active = gtk_application_get_active_window (GTK_APPLICATION (self));
+      /* translators: %s says what is wrong with the link */
+      g_autofree char *msg = g_strdup_printf (_("Cannot join: %s"), error->message);
+
+      if (active != NULL && FLOW_IS_WINDOW (active))
+        flow_window_show_error (FLOW_WINDOW (active), msg);
+      else
+        g_warning ("%s", msg);
+      return;
+    }
+  window = find_window (self, path);
+  if (window == NULL)
+    {
+      window = flow_window_new (self);
+      flow_window_open_or_create (window, path, TRUE);
+    }
+  flow_window_join (window, link);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static void
 flow_application_activate (GApplication *app)
 {
@@ -168,8 +218,17 @@ flow_application_open (GApplication  *app,
 {
   for (int i = 0; i < n_files; i++)
     {
-      g_autofree char *path = g_file_get_path (files[i]);
+      g_autofree char *path = NULL;
 
+      /* An invite link: the command line or the URI handler. */
+      if (g_file_has_uri_scheme (files[i], "flowsync"))
+        {
+          g_autofree char *uri = g_file_get_uri (files[i]);
+
+          flow_application_join (FLOW_APPLICATION (app), uri);
+          continue;
+        }
+      path = g_file_get_path (files[i]);
       if (path == NULL)
         {
           g_autofree char *uri = g_file_get_uri (files[i]);
@@ -264,12 +323,41 @@ flow_application_actions_open_recent_cb (GSimpleAction *action,
   flow_application_open_path (user_data, g_variant_get_string (param, NULL), FALSE);
 }
 
+static void
+join_dialog_join_cb (FlowJoinDialog  *dialog,
+                     const char      *link,
+                     FlowApplication *self)
+{
+  flow_application_join (self, link);
+}
+
+/* app.join(LINK): joins LINK, or asks for one when it is empty. */
+static void
+flow_application_actions_join_cb (GSimpleAction *action,
+                                  GVariant      *param,
+                                  gpointer       user_data)
+{
+  FlowApplication *self = user_data;
+  const char *link = param != NULL ? g_variant_get_string (param, NULL) : "";
+  FlowJoinDialog *dialog;
+
+  if (*link != '\0')
+    {
+      flow_application_join (self, link);
+      return;
+    }
+  dialog = flow_join_dialog_new (gtk_application_get_active_window (GTK_APPLICATION (self)));
+  g_signal_connect_object (dialog, "join", G_CALLBACK (join_dialog_join_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", flow_application_actions_quit_cb },
   { "preferences", flow_application_actions_preferences_cb },
   { "about", flow_application_actions_about_cb },
   { "help", flow_application_actions_help_cb },
   { "open-recent", flow_application_actions_open_recent_cb, "s" },
+  { "join", flow_application_actions_join_cb, "s" },
 };
 
 static void

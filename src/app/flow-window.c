@@ -717,10 +717,11 @@ join_cb (GObject      *source,
 static void
 start_pending_join (FlowWindow *self)
 {
-  g_autofree char *link = g_steal_pointer (&self->pending_join);
+  g_autofree char *link = NULL;
 
-  if (link == NULL || self->huddle == NULL)
-    return;
+  if (self->pending_join == NULL || self->huddle == NULL)
+    return;   /* kept until the workspace is open */
+  link = g_steal_pointer (&self->pending_join);
   flow_huddle_join_async (self->huddle, link, NULL, join_cb, g_object_ref (self));
 }
 

@@ -10,6 +10,7 @@
 #include <adwaita.h>
 
 #include "flow-application.h"
+#include "flow-huddle.h"
 #include "flow-workspace.h"
 
 G_BEGIN_DECLS
@@ -34,5 +35,8 @@ void           flow_window_import_file       (FlowWindow      *self,
 GtkWidget     *flow_window_get_current_view  (FlowWindow      *self);
 void           flow_window_show_error        (FlowWindow      *self,
                                               const char      *message);
+void           flow_window_join              (FlowWindow      *self,
+                                              const char      *link);
+FlowHuddle    *flow_window_get_huddle        (FlowWindow      *self);
 
 G_END_DECLS

@@ -1,0 +1,398 @@
+/* test-huddle.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * Huddles in the app, under Xvfb. A window shares its workspace "on this
+ * network" (FLOWSYNC_LOOPBACK=1: the embedded rendezvous server and ICE on
+ * 127.0.0.1 only); the test joins the link with a FlowRoom of its own over
+ * libnice. A page made in the window arrives in the test's workspace, an
+ * edit made by the test arrives in the window's page; the header says
+ * "Connected to 1" with one avatar; the share dialog shows the link and a
+ * QR code; the join dialog refuses a bad link with a clear message.
+ * Screenshots land in FLOWSYNC_SCREENSHOT_DIR.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "flow-application.h"
+#include "flow-catalog.h"
+#include "flow-huddle.h"
+#include "flow-join-dialog.h"
+#include "flow-link-nice.h"
+#include "flow-page-view.h"
+#include "flow-room.h"
+#include "flow-share-dialog.h"
+#include "flow-signaling-rendezvous.h"
+#include "flow-test-util.h"
+#include "flow-window.h"
+
+#define WAIT_US (30 * G_USEC_PER_SEC)
+
+static FlowApplication *app;
+
+/* Runs the main loop until @check holds; fails after WAIT_US. */
+#define WAIT_FOR(check)                                                    \
+  G_STMT_START {                                                           \
+    gint64 deadline_ = g_get_monotonic_time () + WAIT_US;                  \
+    while (!(check))                                                       \
+      {                                                                    \
+        g_main_context_iteration (NULL, FALSE);                            \
+        if (g_get_monotonic_time () > deadline_)                           \
+          g_error ("timed out waiting for %s", #check);                    \
+        g_usleep (1000);                                                   \
+      }                                                                    \
+  } G_STMT_END
+
+static void
+spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int w, h;
+
+  if (dir == NULL)
+    return;
+  spin (200);
+  gtk_widget_queue_draw (widget);
+  gtk_test_widget_wait_for_draw (widget);
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      g_test_message ("screenshot %s skipped: the window has not drawn", name);
+      return;
+    }
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static GtkWidget *
+find_named (GtkWidget  *root,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static guint
+n_avatars (GtkWidget *box)
+{
+  guint n = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (box); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (ADW_IS_AVATAR (c))
+      n++;
+  return n;
+}
+
+static FlowLink *
+loopback_factory (gboolean controlling,
+                  gpointer user_data)
+{
+  return flow_nice_link_new (user_data, controlling);
+}
+
+/* The test's own peer, as tests/test-sync-peer.c joins. */
+static FlowRoom *
+join (FlowWorkspace *ws,
+      const char    *link)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowSyncInvite) invite = flow_sync_invite_parse (link, &error);
+  g_autoptr(FlowIceConfig) ice = flow_ice_config_new ();
+  g_autofree char *url = NULL;
+  g_autoptr(FlowSignaling) signaling = NULL;
+  FlowRoom *room;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (invite->host, ==, "127.0.0.1");
+  ice->loopback_only = TRUE;
+  url = flow_rendezvous_url_for_host (invite->host, invite->port, FALSE);
+  signaling = flow_rendezvous_signaling_new (url, NULL);
+  room = flow_room_new (ws, invite->key, signaling, loopback_factory,
+                        flow_ice_config_copy (ice), (GDestroyNotify) flow_ice_config_free);
+  flow_room_set_profile (room, "Ada Lovelace", 0xe01b24ff);
+  g_assert_true (flow_room_start (room, &error));
+  g_assert_no_error (error);
+  return room;
+}
+
+static FlowDoc *
+find_doc (FlowWorkspace *ws,
+          const char    *title)
+{
+  FlowOpId id;
+
+  if (!flow_catalog_find (flow_workspace_get_catalog (ws), title, &id, NULL))
+    return NULL;
+  return flow_workspace_load_document (ws, &id, NULL);
+}
+
+static gboolean
+page_has (FlowWorkspace *ws,
+          const char    *title,
+          const char    *needle)
+{
+  FlowDoc *doc = find_doc (ws, title);
+  g_autofree char *text = doc != NULL ? flow_doc_dup_text (doc) : NULL;
+
+  return text != NULL && strstr (text, needle) != NULL;
+}
+
+static gboolean
+doc_has (FlowDoc    *doc,
+         const char *needle)
+{
+  g_autofree char *text = flow_doc_dup_text (doc);
+
+  return strstr (text, needle) != NULL;
+}
+
+static FlowShareDialog *
+find_share_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (FLOW_IS_SHARE_DIALOG (w))
+        return FLOW_SHARE_DIALOG (w);
+    }
+  return NULL;
+}
+
+static void
+test_huddle_host_and_join (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-huddle-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Team.flowsync", NULL);
+  g_autofree char *joined_path = g_build_filename (dir, "joined.flowsync", NULL);
+  g_autofree char *link = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowWorkspace) joined = NULL;
+  g_autoptr(FlowRoom) room = NULL;
+  FlowShareDialog *dialog;
+  FlowWindow *window;
+  FlowWorkspace *ws;
+  FlowHuddle *huddle;
+  FlowPageView *view;
+  FlowDoc *page;
+  GtkWidget *status, *avatars;
+
+  window = flow_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 700);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (flow_window_get_workspace (window) != NULL);
+  ws = flow_window_get_workspace (window);
+  huddle = flow_window_get_huddle (window);
+  g_assert_nonnull (huddle);
+  status = find_named (GTK_WIDGET (window), "huddle-status");
+  avatars = find_named (GTK_WIDGET (window), "huddle-avatars");
+  g_assert_nonnull (status);
+  g_assert_nonnull (avatars);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Offline");
+
+  /* A page made in the window before sharing. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-page", NULL));
+  WAIT_FOR (flow_window_get_current_view (window) != NULL);
+  view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
+  gtk_text_buffer_set_text (flow_page_view_get_buffer (view), "# Plan\n\nMade in the window.\n", -1);
+  page = flow_page_view_get_doc (view);
+
+  /* Share: the dialog starts hosting on this network (127.0.0.1 here). */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.share", NULL));
+  WAIT_FOR ((dialog = find_share_dialog ()) != NULL);
+  WAIT_FOR (*flow_share_dialog_get_link (dialog) != '\0');
+  link = g_strdup (flow_share_dialog_get_link (dialog));
+  g_assert_true (g_str_has_prefix (link, "flowsync://127.0.0.1:"));
+  g_assert_cmpstr (link, ==, flow_huddle_get_link (huddle));
+  g_assert_cmpuint (flow_share_dialog_get_qr_modules (dialog), >=, 21);
+  screenshot (GTK_WIDGET (dialog), "huddle-share-dialog.png");
+  gtk_window_close (GTK_WINDOW (dialog));
+
+  /* The test joins: the window's page arrives. */
+  joined = flow_workspace_create (joined_path, &error);
+  g_assert_no_error (error);
+  room = join (joined, link);
+  WAIT_FOR (page_has (joined, "Untitled Page", "Made in the window."));
+  WAIT_FOR (flow_huddle_get_n_connected (huddle) == 1);
+  WAIT_FOR (n_avatars (avatars) == 1);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Connected to 1");
+
+  /* Live: typing in the window reaches the test, an edit of the test
+   * reaches the window's page. */
+  {
+    GtkTextBuffer *buffer = flow_page_view_get_buffer (view);
+    GtkTextIter end;
+
+    gtk_text_buffer_get_end_iter (buffer, &end);
+    gtk_text_buffer_insert (buffer, &end, "Typed live.\n", -1);
+  }
+  WAIT_FOR (page_has (joined, "Untitled Page", "Typed live."));
+  flow_doc_insert_text (find_doc (joined, "Untitled Page"), 0, "From the test. ", -1, &error);
+  g_assert_no_error (error);
+  WAIT_FOR (doc_has (page, "From the test. "));
+
+  /* The participant looks at the page: the popover says so. */
+  {
+    FlowSyncFrame frame = { 0 };
+
+    frame.type = FLOW_SYNC_FRAME_PRESENCE;
+    frame.presence.flags = FLOW_SYNC_PRESENCE_HAS_DOC;
+    frame.presence.doc = *flow_doc_get_id (page);
+    frame.presence.zoom = 1.0;
+    g_assert_true (flow_room_set_presence (room, &frame, &error));
+    g_assert_no_error (error);
+  }
+  spin (300);
+  screenshot (GTK_WIDGET (window), "huddle-window.png");
+
+  /* The test leaves: the window goes back to waiting, no avatar. */
+  flow_room_stop (room);
+  WAIT_FOR (flow_huddle_get_n_connected (huddle) == 0);
+  WAIT_FOR (n_avatars (avatars) == 0 ||
+            g_strcmp0 (gtk_label_get_text (GTK_LABEL (status)), "Connected to 1") != 0);
+  g_clear_object (&room);
+  g_assert_true (flow_workspace_close (joined, &error));
+  g_assert_no_error (error);
+
+  /* Closing the window leaves the huddle before the workspace closes. */
+  gtk_window_close (GTK_WINDOW (window));
+  WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
+  spin (100);
+
+  flow_test_remove_tree (dir);
+}
+
+static void
+test_huddle_join_dialog (void)
+{
+  FlowJoinDialog *dialog = flow_join_dialog_new (NULL);
+  const char *message;
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_assert_null (flow_join_dialog_get_error (dialog));
+
+  flow_join_dialog_set_link (dialog, "https://example.org/not-a-room");
+  g_assert_false (flow_join_dialog_submit (dialog));
+  message = flow_join_dialog_get_error (dialog);
+  g_assert_nonnull (message);
+  g_assert_cmpstr (message, !=, "");
+  g_test_message ("bad link: %s", message);
+
+  flow_join_dialog_set_link (dialog, "flowsync://127.0.0.1:9/r/0123#k=tooshort");
+  g_assert_null (flow_join_dialog_get_error (dialog));   /* editing clears it */
+  g_assert_false (flow_join_dialog_submit (dialog));
+  g_assert_nonnull (flow_join_dialog_get_error (dialog));
+  screenshot (GTK_WIDGET (dialog), "huddle-join-error.png");
+
+  flow_join_dialog_set_link (dialog, "");
+  g_assert_false (flow_join_dialog_submit (dialog));
+  g_assert_nonnull (flow_join_dialog_get_error (dialog));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* A valid link to a server nobody runs: the window says so and keeps
+ * working; no hang. */
+static void
+test_huddle_unreachable (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-huddle-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Lost.flowsync", NULL);
+  g_autoptr(FlowSyncInvite) invite = flow_sync_invite_new ("127.0.0.1", 9, FLOW_SYNC_ROLE_EDIT);
+  g_autofree char *link = flow_sync_invite_to_string (invite);
+  FlowWindow *window;
+  FlowHuddle *huddle;
+
+  window = flow_window_new (app);
+  flow_window_open (window, path, TRUE);
+  flow_window_join (window, link);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (flow_window_get_huddle (window) != NULL);
+  huddle = flow_window_get_huddle (window);
+  WAIT_FOR (flow_huddle_get_problem (huddle) != NULL);
+  g_test_message ("unreachable: %s", flow_huddle_get_problem (huddle));
+  g_assert_true (flow_huddle_is_active (huddle));
+  g_assert_cmpint (flow_huddle_get_state (huddle), !=, FLOW_ROOM_CONNECTED);
+
+  gtk_window_close (GTK_WINDOW (window));
+  WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
+  flow_test_remove_tree (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+  g_autofree char *xdg = g_dir_make_tmp ("flow-huddle-xdg-XXXXXX", NULL);
+  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
+  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  /* Everything on 127.0.0.1: the embedded server and ICE (flow-huddle.c). */
+  g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = flow_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+
+  g_test_add_func ("/flow/huddle/host-and-join", test_huddle_host_and_join);
+  g_test_add_func ("/flow/huddle/join-dialog", test_huddle_join_dialog);
+  g_test_add_func ("/flow/huddle/unreachable", test_huddle_unreachable);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  flow_test_remove_tree (xdg);
+  return ret;
+}
