@@ -285,6 +285,7 @@ flow_share_dialog_new (GtkWindow  *parent,
                        "modal", TRUE,
                        "title", _("Share Workspace"),
                        "default-width", 460,
+                       "default-height", 680,
                        NULL);
   self->huddle = g_object_ref (huddle);
   self->settings = settings != NULL ? g_object_ref (settings) : NULL;
