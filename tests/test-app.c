@@ -23,6 +23,7 @@
 #include "flow-board-page.h"
 #include "flow-catalog.h"
 #include "flow-page-view.h"
+#include "flow-preferences.h"
 #include "flow-sidebar.h"
 #include "flow-store-search.h"
 #include "flow-window.h"
@@ -751,6 +752,25 @@ test_app_workspace_released (void)
 }
 
 /* A damaged file is refused with a clear message, and left untouched. */
+/* The preferences row titled @title, searched depth first. */
+static AdwPreferencesRow *
+find_row (GtkWidget  *widget,
+          const char *title)
+{
+  if (ADW_IS_PREFERENCES_ROW (widget) &&
+      g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return ADW_PREFERENCES_ROW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwPreferencesRow *row = find_row (child, title);
+
+      if (row != NULL)
+        return row;
+    }
+  return NULL;
+}
+
 static void
 test_app_bad_file (void)
 {
@@ -769,6 +789,41 @@ test_app_bad_file (void)
   g_assert_cmpstr (after, ==, "this is not a workspace");
   screenshot (GTK_WIDGET (window), "app-bad-file.png");
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The Huddles group of Preferences edits the settings the huddle reads. */
+static void
+test_app_preferences_huddles (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.flowsync.FlowSync");
+  FlowPreferences *prefs = flow_preferences_new (settings);
+  g_autofree char *stun = NULL;
+  g_autofree char *password = NULL;
+  GtkWidget *row;
+
+  gtk_window_present (GTK_WINDOW (prefs));
+  spin (200);
+
+  row = GTK_WIDGET (find_row (GTK_WIDGET (prefs), "STUN Server (host:port)"));
+  g_assert_nonnull (row);
+  gtk_editable_set_text (GTK_EDITABLE (row), "stun.example.org:3478");
+  row = GTK_WIDGET (find_row (GTK_WIDGET (prefs), "TURN Password"));
+  g_assert_nonnull (row);
+  g_assert_true (ADW_IS_PASSWORD_ENTRY_ROW (row));
+  gtk_editable_set_text (GTK_EDITABLE (row), "s3cret");
+
+  stun = g_settings_get_string (settings, "stun-server");
+  password = g_settings_get_string (settings, "turn-password");
+  g_assert_cmpstr (stun, ==, "stun.example.org:3478");
+  g_assert_cmpstr (password, ==, "s3cret");
+  /* Bring the group into view for the screenshot. */
+  gtk_widget_grab_focus (row);
+  spin (300);
+  screenshot (GTK_WIDGET (prefs), "app-preferences.png");
+
+  g_settings_reset (settings, "stun-server");
+  g_settings_reset (settings, "turn-password");
+  gtk_window_destroy (GTK_WINDOW (prefs));
 }
 
 int
@@ -799,6 +854,7 @@ main (int   argc,
   g_test_add_func ("/flow/app/window", test_app_window);
   g_test_add_func ("/flow/app/pages", test_app_pages);
   g_test_add_func ("/flow/app/bad-file", test_app_bad_file);
+  g_test_add_func ("/flow/app/preferences-huddles", test_app_preferences_huddles);
   g_test_add_func ("/flow/app/rename-prompt", test_app_rename_prompt);
   g_test_add_func ("/flow/app/workspace-released", test_app_workspace_released);
 

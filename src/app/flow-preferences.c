@@ -23,6 +23,11 @@ struct _FlowPreferences
   /* Template widgets */
   AdwEntryRow          *name_row;
   AdwEntryRow          *issue_url_row;
+  AdwEntryRow          *rendezvous_row;
+  AdwEntryRow          *stun_row;
+  AdwEntryRow          *turn_row;
+  AdwEntryRow          *turn_user_row;
+  AdwEntryRow          *turn_password_row;
   GtkWidget            *user_color_button;
   AdwComboRow          *scheme_row;
   GtkWidget            *stroke_color_button;
@@ -111,6 +116,11 @@ flow_preferences_new (GSettings *settings)
   g_signal_connect_swapped (self->name_row, "changed", G_CALLBACK (name_changed_cb), self);
 
   g_settings_bind (settings, "issue-url", self->issue_url_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "rendezvous-url", self->rendezvous_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "stun-server", self->stun_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "turn-server", self->turn_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "turn-username", self->turn_user_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "turn-password", self->turn_password_row, "text", G_SETTINGS_BIND_DEFAULT);
 
   scheme = g_settings_get_string (settings, "color-scheme");
   for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
@@ -149,6 +159,11 @@ flow_preferences_class_init (FlowPreferencesClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/flowsync/FlowSync/ui/flow-preferences.ui");
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, name_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, issue_url_row);
+  gtk_widget_class_bind_template_child (widget_class, FlowPreferences, rendezvous_row);
+  gtk_widget_class_bind_template_child (widget_class, FlowPreferences, stun_row);
+  gtk_widget_class_bind_template_child (widget_class, FlowPreferences, turn_row);
+  gtk_widget_class_bind_template_child (widget_class, FlowPreferences, turn_user_row);
+  gtk_widget_class_bind_template_child (widget_class, FlowPreferences, turn_password_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, user_color_button);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, scheme_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, stroke_color_button);
