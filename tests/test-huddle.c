@@ -13,15 +13,21 @@
  * edit made by the test arrives in the window's page; the header says
  * "Connected to 1" with one avatar; the share dialog shows the link and a
  * QR code; the join dialog refuses a bad link with a clear message.
+ * Presence: the test's cursor shows on the window's board, the window's
+ * pointer reaches the test, Follow follows until a local zoom; edits made
+ * while nobody is linked say "Not yet shared" until the test joins.
  * Screenshots land in FLOWSYNC_SCREENSHOT_DIR.
  */
 
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "flow-application.h"
+#include "flow-board-page.h"
+#include "flow-canvas-private.h"
 #include "flow-catalog.h"
 #include "flow-huddle.h"
 #include "flow-join-dialog.h"
@@ -125,6 +131,38 @@ n_avatars (GtkWidget *box)
   return n;
 }
 
+static GtkWidget *
+find_label (GtkWidget  *root,
+            const char *text)
+{
+  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_label (c, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_type (GtkWidget *root,
+           GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_type (c, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static FlowLink *
 loopback_factory (gboolean controlling,
                   gpointer user_data)
@@ -215,7 +253,6 @@ test_huddle_host_and_join (void)
   g_autoptr(FlowRoom) room = NULL;
   FlowShareDialog *dialog;
   FlowWindow *window;
-  FlowWorkspace *ws;
   FlowHuddle *huddle;
   FlowPageView *view;
   FlowDoc *page;
@@ -226,7 +263,6 @@ test_huddle_host_and_join (void)
   flow_window_open (window, path, TRUE);
   gtk_window_present (GTK_WINDOW (window));
   WAIT_FOR (flow_window_get_workspace (window) != NULL);
-  ws = flow_window_get_workspace (window);
   huddle = flow_window_get_huddle (window);
   g_assert_nonnull (huddle);
   status = find_named (GTK_WIDGET (window), "huddle-status");
@@ -304,6 +340,188 @@ test_huddle_host_and_join (void)
   WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
   spin (100);
 
+  flow_test_remove_tree (dir);
+}
+
+
+static void
+host_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (flow_huddle_host_finish (FLOW_HUDDLE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* The window's peer as the test's room sees it, with a viewport on @doc
+ * at (@x, @y). */
+static gboolean
+room_sees_pointer (FlowRoom       *room,
+                   const FlowOpId *doc,
+                   double          x,
+                   double          y)
+{
+  g_autoptr(GPtrArray) peers = flow_room_list_peers (room);
+
+  for (guint i = 0; i < peers->len; i++)
+    {
+      const FlowRoomPeer *peer = g_ptr_array_index (peers, i);
+      guint want = FLOW_SYNC_PRESENCE_HAS_DOC | FLOW_SYNC_PRESENCE_HAS_VIEWPORT;
+
+      if (peer->has_presence && (peer->presence.presence.flags & want) == want &&
+          flow_op_id_equal (&peer->presence.presence.doc, doc) &&
+          fabs (peer->presence.presence.x - x) < 1e-6 && fabs (peer->presence.presence.y - y) < 1e-6)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Whether @peer's cursor is drawn at board point (@x, @y). */
+static gboolean
+cursor_at (FlowCanvas *canvas,
+           const char *peer,
+           double      x,
+           double      y)
+{
+  double wx, wy, want_x, want_y;
+
+  if (!_flow_canvas_get_remote_cursor (canvas, peer, &wx, &wy, NULL))
+    return FALSE;
+  flow_canvas_board_to_widget (canvas, x, y, &want_x, &want_y);
+  return fabs (wx - want_x) < 1e-6 && fabs (wy - want_y) < 1e-6;
+}
+
+static void
+set_board_presence (FlowRoom       *room,
+                    const FlowOpId *doc,
+                    double          x,
+                    double          y,
+                    const char     *tool)
+{
+  g_autoptr(GError) error = NULL;
+  FlowSyncFrame frame = { 0 };
+
+  frame.type = FLOW_SYNC_FRAME_PRESENCE;
+  frame.presence.flags = FLOW_SYNC_PRESENCE_HAS_DOC | FLOW_SYNC_PRESENCE_HAS_VIEWPORT;
+  frame.presence.doc = *doc;
+  frame.presence.x = x;
+  frame.presence.y = y;
+  frame.presence.zoom = 1.0;
+  frame.presence.tool = (char *) tool;
+  g_assert_true (flow_room_set_presence (room, &frame, &error));
+  g_assert_no_error (error);
+}
+
+/* Presence both ways on a board, Follow, and edits made while nobody was
+ * linked. */
+static void
+test_huddle_presence (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-huddle-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Studio.flowsync", NULL);
+  g_autofree char *joined_path = g_build_filename (dir, "joined.flowsync", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowWorkspace) joined = NULL;
+  g_autoptr(FlowRoom) room = NULL;
+  FlowWindow *window;
+  FlowHuddle *huddle;
+  FlowBoardView *view;
+  FlowCanvas *canvas;
+  FlowDoc *board;
+  FlowOpId board_id;
+  GtkWidget *status, *button, *follow;
+  gboolean hosted = FALSE;
+  const char *ada;
+  double wx, wy, bx, by;
+
+  window = flow_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 700);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (flow_window_get_workspace (window) != NULL);
+  huddle = flow_window_get_huddle (window);
+  status = find_named (GTK_WIDGET (window), "huddle-status");
+  button = gtk_widget_get_ancestor (status, GTK_TYPE_MENU_BUTTON);
+  g_assert_nonnull (button);
+
+  /* A board with a few shapes, made before sharing. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-board", NULL));
+  WAIT_FOR (flow_window_get_current_view (window) != NULL);
+  view = flow_board_page_get_view (FLOW_BOARD_PAGE (flow_window_get_current_view (window)));
+  canvas = flow_board_view_get_canvas (view);
+  board = flow_board_page_get_doc (FLOW_BOARD_PAGE (flow_window_get_current_view (window)));
+  board_id = *flow_doc_get_id (board);
+  flow_test_add_shape (board, "rect", 80, 80, 240, 150);
+  flow_test_add_shape (board, "sticky", 420, 120, 200, 140);
+
+  /* Hosting with nobody here: an edit now is not yet shared. */
+  flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
+  WAIT_FOR (hosted);
+  g_assert_false (flow_huddle_get_has_unshared (huddle));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), !=, "Not yet shared");
+  flow_test_add_shape (board, "ellipse", 200, 330, 180, 120);
+  WAIT_FOR (flow_huddle_get_has_unshared (huddle));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Not yet shared");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, "Edits made offline sync when someone connects");
+  screenshot (GTK_WIDGET (window), "huddle-not-yet-shared.png");
+
+  /* The test joins: the edits reach it, the status says so. */
+  joined = flow_workspace_create (joined_path, &error);
+  g_assert_no_error (error);
+  room = join (joined, flow_huddle_get_link (huddle));
+  ada = flow_room_get_peer_id (room);
+  WAIT_FOR (!flow_huddle_get_has_unshared (huddle));
+  WAIT_FOR (find_label (GTK_WIDGET (window), "All changes shared") != NULL);
+  WAIT_FOR (g_strcmp0 (gtk_label_get_text (GTK_LABEL (status)), "Connected to 1") == 0);
+  WAIT_FOR (find_doc (joined, "Untitled Board") != NULL &&
+            flow_doc_get_n_ops (find_doc (joined, "Untitled Board")) == flow_doc_get_n_ops (board));
+
+  /* The test points at the window's board: its cursor shows there. */
+  set_board_presence (room, &board_id, 300, 200, "select");
+  WAIT_FOR (cursor_at (canvas, ada, 300, 200));
+
+  /* The window's pointer reaches the test with the board and its board
+   * coordinates; a burst of moves ends with the last one. */
+  for (int i = 0; i <= 20; i++)
+    flow_canvas_hover (canvas, 500 + i * 10, 300 + i * 5);
+  flow_canvas_widget_to_board (canvas, 700, 400, &bx, &by);
+  WAIT_FOR (room_sees_pointer (room, &board_id, bx, by));
+
+  /* Follow, from the participants popover, until a local zoom. */
+  WAIT_FOR ((follow = find_type (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))),
+                                 GTK_TYPE_TOGGLE_BUTTON)) != NULL);
+  g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (follow)));
+  gtk_menu_button_popup (GTK_MENU_BUTTON (button));
+  screenshot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))), "huddle-popover.png");
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (follow), TRUE);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)))));
+  g_assert_cmpstr (flow_board_view_get_followed (view), ==, ada);
+  set_board_presence (room, &board_id, 900, 700, "select");
+  WAIT_FOR (_flow_canvas_get_remote_cursor (canvas, ada, &wx, &wy, NULL) &&
+            fabs (wx - gtk_widget_get_width (GTK_WIDGET (view)) / 2.0) < 1e-6 &&
+            fabs (wy - gtk_widget_get_height (GTK_WIDGET (view)) / 2.0) < 1e-6);
+  gtk_widget_activate_action (GTK_WIDGET (view), "canvas.zoom-in", NULL);
+  g_assert_null (flow_board_view_get_followed (view));
+  g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (follow)));
+
+  /* Back to a calm position for the picture, with the laser. */
+  set_board_presence (room, &board_id, 360, 260, "select");
+  WAIT_FOR (cursor_at (canvas, ada, 360, 260));
+  screenshot (GTK_WIDGET (window), "huddle-presence.png");
+
+  /* The test leaves: its cursor goes. */
+  flow_room_stop (room);
+  WAIT_FOR (!_flow_canvas_get_remote_cursor (canvas, ada, NULL, NULL, NULL));
+  g_clear_object (&room);
+  g_assert_true (flow_workspace_close (joined, &error));
+  g_assert_no_error (error);
+
+  gtk_window_close (GTK_WINDOW (window));
+  WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
+  spin (100);
   flow_test_remove_tree (dir);
 }
 
@@ -388,6 +606,7 @@ main (int   argc,
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
 
   g_test_add_func ("/flow/huddle/host-and-join", test_huddle_host_and_join);
+  g_test_add_func ("/flow/huddle/presence", test_huddle_presence);
   g_test_add_func ("/flow/huddle/join-dialog", test_huddle_join_dialog);
   g_test_add_func ("/flow/huddle/unreachable", test_huddle_unreachable);
 

@@ -15,6 +15,12 @@
  * finds them in memory; every failure is a GError or the "problem" text,
  * never a hang.
  *
+ * Our presence is one PRESENCE frame: the document we look at, plus our
+ * pointer on a board (HAS_VIEWPORT) or our selection in a page
+ * (HAS_SELECTION). Pointer motion comes at the display's event rate, so
+ * updates are coalesced: the first goes out at once, later ones at most
+ * every PRESENCE_INTERVAL_MS, and the last state always goes out.
+ *
  * FLOWSYNC_LOOPBACK=1 in the environment is for tests on one machine: ICE
  * gathers on 127.0.0.1 only and "this network" runs the embedded
  * rendezvous server on 127.0.0.1 with a free port, so no traffic leaves
@@ -27,6 +33,7 @@
 
 #include <glib/gi18n.h>
 #include <ifaddrs.h>
+#include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -40,6 +47,10 @@
 #include "flow-signaling-rendezvous.h"
 
 #define ROOM_KEY_SETTING "room-key"
+
+/* At most ~20 presence updates a second: smooth enough for a pointer,
+ * little enough for a room of fifteen. */
+#define PRESENCE_INTERVAL_MS 50
 
 struct _FlowHuddle
 {
@@ -58,9 +69,22 @@ struct _FlowHuddle
   char                 *problem;
   FlowHuddleVia         via;
   gboolean              hosting;
+  guint                 pending_loads;
+
+  /* Our presence (kept across restarts of the room) */
   gboolean              has_doc;
   FlowOpId              doc;
-  guint                 pending_loads;
+  gboolean              has_viewport;
+  double                x, y, zoom;
+  char                 *tool;
+  gboolean              has_selection;
+  guint                 anchor, cursor;
+  guint                 presence_timer;
+  gboolean              presence_dirty;
+
+  /* Who looks at which document, to tell "participants-changed" (rare)
+   * from "presence-changed" (every pointer move). */
+  char                 *whereabouts;
 };
 
 G_DEFINE_FINAL_TYPE (FlowHuddle, flow_huddle, G_TYPE_OBJECT)
@@ -72,11 +96,13 @@ enum {
   PROP_LINK,
   PROP_ACTIVE,
   PROP_PROBLEM,
+  PROP_HAS_UNSHARED,
   N_PROPS
 };
 
 enum {
   PARTICIPANTS_CHANGED,
+  PRESENCE_CHANGED,
   N_SIGNALS
 };
 
@@ -162,6 +188,12 @@ notify_state (FlowHuddle *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIVE]);
 }
 
+static void
+notify_has_unshared (FlowHuddle *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_UNSHARED]);
+}
+
 /* ------------------------------------------------------------------------
  * Stopping
  * ------------------------------------------------------------------------ */
@@ -202,10 +234,13 @@ flow_huddle_stop (FlowHuddle *self)
   g_ptr_array_set_size (self->docs, 0);
   self->hosting = FALSE;
   self->pending_loads = 0;
+  g_clear_pointer (&self->whereabouts, g_free);
   set_link (self, NULL);
   set_problem (self, NULL);
   notify_state (self);
+  notify_has_unshared (self);
   g_signal_emit (self, signals[PARTICIPANTS_CHANGED], 0);
+  g_signal_emit (self, signals[PRESENCE_CHANGED], 0, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -220,11 +255,38 @@ room_state_cb (FlowRoom   *room,
   notify_state (self);
 }
 
+/* "id=doc;" for every peer, so a presence change that moves nobody to
+ * another document is told apart from one that does. */
+static char *
+dup_whereabouts (FlowHuddle *self)
+{
+  g_autoptr(GPtrArray) peers = flow_room_list_peers (self->room);
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < peers->len; i++)
+    {
+      const FlowRoomPeer *peer = g_ptr_array_index (peers, i);
+
+      g_string_append_printf (text, "%s=", peer->id);
+      if (peer->has_presence && (peer->presence.presence.flags & FLOW_SYNC_PRESENCE_HAS_DOC) != 0)
+        {
+          g_autofree char *doc = flow_op_id_to_string (&peer->presence.presence.doc);
+
+          g_string_append (text, doc);
+        }
+      g_string_append_c (text, ';');
+    }
+  return g_string_free (text, FALSE);
+}
+
 static void
 room_peers_cb (FlowRoom   *room,
                FlowHuddle *self)
 {
+  g_free (self->whereabouts);
+  self->whereabouts = dup_whereabouts (self);
   g_signal_emit (self, signals[PARTICIPANTS_CHANGED], 0);
+  g_signal_emit (self, signals[PRESENCE_CHANGED], 0, NULL);
 }
 
 static void
@@ -232,7 +294,23 @@ room_presence_cb (FlowRoom   *room,
                   const char *peer,
                   FlowHuddle *self)
 {
-  g_signal_emit (self, signals[PARTICIPANTS_CHANGED], 0);
+  g_autofree char *whereabouts = dup_whereabouts (self);
+
+  if (g_strcmp0 (whereabouts, self->whereabouts) != 0)
+    {
+      g_free (self->whereabouts);
+      self->whereabouts = g_steal_pointer (&whereabouts);
+      g_signal_emit (self, signals[PARTICIPANTS_CHANGED], 0);
+    }
+  g_signal_emit (self, signals[PRESENCE_CHANGED], 0, peer);
+}
+
+static void
+room_unshared_cb (FlowRoom   *room,
+                  GParamSpec *pspec,
+                  FlowHuddle *self)
+{
+  notify_has_unshared (self);
 }
 
 static void
@@ -339,8 +417,51 @@ send_presence (FlowHuddle *self)
   frame.presence.flags = FLOW_SYNC_PRESENCE_HAS_DOC;
   frame.presence.doc = self->doc;
   frame.presence.zoom = 1.0;
+  if (self->has_viewport)
+    {
+      frame.presence.flags |= FLOW_SYNC_PRESENCE_HAS_VIEWPORT;
+      frame.presence.x = self->x;
+      frame.presence.y = self->y;
+      frame.presence.zoom = self->zoom;
+      frame.presence.tool = self->tool;   /* copied by the room */
+    }
+  if (self->has_selection)
+    {
+      frame.presence.flags |= FLOW_SYNC_PRESENCE_HAS_SELECTION;
+      frame.presence.anchor = self->anchor;
+      frame.presence.cursor = self->cursor;
+    }
   if (!flow_room_set_presence (self->room, &frame, &error))
     g_debug ("Presence not sent: %s", error->message);
+}
+
+static gboolean
+presence_timer_cb (gpointer user_data)
+{
+  FlowHuddle *self = user_data;
+
+  if (!self->presence_dirty)
+    {
+      self->presence_timer = 0;
+      return G_SOURCE_REMOVE;
+    }
+  self->presence_dirty = FALSE;
+  send_presence (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Sends now if nothing went out in the last interval, else once it ends:
+ * at most one frame per interval, and the latest state always goes. */
+static void
+queue_presence (FlowHuddle *self)
+{
+  if (self->presence_timer != 0)
+    {
+      self->presence_dirty = TRUE;
+      return;
+    }
+  send_presence (self);
+  self->presence_timer = g_timeout_add (PRESENCE_INTERVAL_MS, presence_timer_cb, self);
 }
 
 /* Every document is in memory: the room can start without touching the
@@ -369,6 +490,7 @@ start_room (FlowHuddle *self)
   g_signal_connect (self->room, "notify::n-connected", G_CALLBACK (room_state_cb), self);
   g_signal_connect (self->room, "peers-changed", G_CALLBACK (room_peers_cb), self);
   g_signal_connect (self->room, "presence-changed", G_CALLBACK (room_presence_cb), self);
+  g_signal_connect (self->room, "notify::has-unshared", G_CALLBACK (room_unshared_cb), self);
   if (!flow_room_start (self->room, &error))
     {
       g_prefix_error (&error, _("Cannot start the huddle: "));
@@ -847,10 +969,150 @@ flow_huddle_set_document (FlowHuddle     *self,
 {
   g_return_if_fail (FLOW_IS_HUDDLE (self));
 
+  /* Pointer and selection belonged to the previous document. */
+  if (doc == NULL || !self->has_doc || !flow_op_id_equal (doc, &self->doc))
+    {
+      self->has_viewport = FALSE;
+      self->has_selection = FALSE;
+    }
   self->has_doc = doc != NULL;
   if (doc != NULL)
     self->doc = *doc;
-  send_presence (self);
+  queue_presence (self);
+}
+
+/**
+ * flow_huddle_set_pointer:
+ * @self: a huddle
+ * @x: our pointer on the current board, in board coordinates
+ * @y: our pointer on the current board, in board coordinates
+ * @zoom: our zoom (widget pixels per board unit)
+ * @tool: (nullable): the tool's name, e.g. "laser"
+ *
+ * Tells the others where we point on the board set with
+ * flow_huddle_set_document() (a board view's "pointer-moved"). Updates are
+ * coalesced to at most one every 50 ms.
+ */
+void
+flow_huddle_set_pointer (FlowHuddle *self,
+                         double      x,
+                         double      y,
+                         double      zoom,
+                         const char *tool)
+{
+  g_return_if_fail (FLOW_IS_HUDDLE (self));
+
+  /* The room refuses what peers could not draw: drop it here. */
+  if (!isfinite (x) || !isfinite (y) || !isfinite (zoom) || zoom <= 0)
+    return;
+  if (tool != NULL && (strlen (tool) > FLOW_SYNC_TOOL_MAX || !g_utf8_validate (tool, -1, NULL)))
+    tool = NULL;
+  self->has_viewport = TRUE;
+  self->has_selection = FALSE;
+  self->x = x;
+  self->y = y;
+  self->zoom = zoom;
+  if (g_strcmp0 (self->tool, tool) != 0)
+    {
+      g_free (self->tool);
+      self->tool = g_strdup (tool);
+    }
+  queue_presence (self);
+}
+
+/**
+ * flow_huddle_set_selection:
+ * @self: a huddle
+ * @anchor: the fixed end of our selection in the current page, in code points
+ * @cursor: our caret, in code points
+ *
+ * Tells the others our caret and selection in the page set with
+ * flow_huddle_set_document() (a page view's "selection-moved"); coalesced
+ * like flow_huddle_set_pointer().
+ */
+void
+flow_huddle_set_selection (FlowHuddle *self,
+                           guint       anchor,
+                           guint       cursor)
+{
+  g_return_if_fail (FLOW_IS_HUDDLE (self));
+
+  self->has_selection = TRUE;
+  self->has_viewport = FALSE;
+  self->anchor = anchor;
+  self->cursor = cursor;
+  queue_presence (self);
+}
+
+/**
+ * flow_huddle_get_has_unshared:
+ * @self: a huddle
+ *
+ * Returns: whether edits made while no peer was linked have not reached
+ *   anyone yet (FlowRoom:has-unshared); %FALSE when no huddle runs
+ */
+gboolean
+flow_huddle_get_has_unshared (FlowHuddle *self)
+{
+  g_return_val_if_fail (FLOW_IS_HUDDLE (self), FALSE);
+
+  return self->room != NULL && flow_room_get_has_unshared (self->room);
+}
+
+/**
+ * flow_huddle_presence_for_doc:
+ * @participants: (element-type FlowRoomPeer): from
+ *   flow_huddle_list_participants()
+ * @doc: a document
+ *
+ * What the widgets showing @doc draw of the others: the participants whose
+ * presence says they look at @doc, with their name, colour, pointer or
+ * selection.
+ *
+ * Returns: (transfer container) (element-type FlowRemotePresence): a list
+ *   for flow_board_view_set_remote_presence() or
+ *   flow_page_view_set_remote_presence(), possibly empty
+ */
+GPtrArray *
+flow_huddle_presence_for_doc (GPtrArray      *participants,
+                              const FlowOpId *doc)
+{
+  GPtrArray *list = flow_remote_presence_list_new ();
+
+  g_return_val_if_fail (participants != NULL, list);
+  g_return_val_if_fail (doc != NULL, list);
+
+  for (guint i = 0; i < participants->len; i++)
+    {
+      const FlowRoomPeer *peer = g_ptr_array_index (participants, i);
+      const FlowSyncFrame *frame = &peer->presence;
+      FlowRemotePresence *rp;
+
+      if (!peer->has_presence || (frame->presence.flags & FLOW_SYNC_PRESENCE_HAS_DOC) == 0 ||
+          !flow_op_id_equal (&frame->presence.doc, doc))
+        continue;
+      rp = flow_remote_presence_new (peer->id,
+                                     peer->name != NULL && *peer->name != '\0' ? peer->name : _("Someone"),
+                                     /* No colour said yet: the accent blue, never invisible. */
+                                     (peer->color & 0xff) != 0 ? peer->color : 0x3584e4ff);
+      if ((frame->presence.flags & FLOW_SYNC_PRESENCE_HAS_VIEWPORT) != 0)
+        {
+          rp->has_viewport = TRUE;
+          rp->x = frame->presence.x;
+          rp->y = frame->presence.y;
+          rp->zoom = frame->presence.zoom;
+          if (frame->presence.tool != NULL && *frame->presence.tool != '\0')
+            rp->tool = g_strdup (frame->presence.tool);
+        }
+      if ((frame->presence.flags & FLOW_SYNC_PRESENCE_HAS_SELECTION) != 0)
+        {
+          rp->has_selection = TRUE;
+          rp->anchor = (guint) MIN (frame->presence.anchor, G_MAXUINT);
+          rp->cursor = (guint) MIN (frame->presence.cursor, G_MAXUINT);
+        }
+      g_ptr_array_add (list, rp);
+    }
+  return list;
 }
 
 /* ------------------------------------------------------------------------
@@ -864,6 +1126,7 @@ flow_huddle_dispose (GObject *object)
 
   if (self->docs != NULL)
     flow_huddle_stop (self);
+  g_clear_handle_id (&self->presence_timer, g_source_remove);
   g_clear_object (&self->workspace);
   g_clear_object (&self->settings);
 
@@ -878,6 +1141,8 @@ flow_huddle_finalize (GObject *object)
   g_clear_pointer (&self->docs, g_ptr_array_unref);
   g_free (self->link);
   g_free (self->problem);
+  g_free (self->tool);
+  g_free (self->whereabouts);
 
   G_OBJECT_CLASS (flow_huddle_parent_class)->finalize (object);
 }
@@ -906,6 +1171,9 @@ flow_huddle_get_property (GObject    *object,
       break;
     case PROP_PROBLEM:
       g_value_set_string (value, self->problem);
+      break;
+    case PROP_HAS_UNSHARED:
+      g_value_set_boolean (value, flow_huddle_get_has_unshared (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -936,6 +1204,15 @@ flow_huddle_class_init (FlowHuddleClass *klass)
   properties[PROP_PROBLEM] =
     g_param_spec_string ("problem", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * FlowHuddle:has-unshared:
+   *
+   * FlowRoom:has-unshared of the running room: local edits that no peer
+   * has received yet.
+   */
+  properties[PROP_HAS_UNSHARED] =
+    g_param_spec_boolean ("has-unshared", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -947,6 +1224,17 @@ flow_huddle_class_init (FlowHuddleClass *klass)
   signals[PARTICIPANTS_CHANGED] =
     g_signal_new ("participants-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * FlowHuddle::presence-changed:
+   * @peer: (nullable): the participant whose presence changed, %NULL for
+   *   any
+   *
+   * A pointer, selection or document of the others changed: redraw with
+   * flow_huddle_presence_for_doc().
+   */
+  signals[PRESENCE_CHANGED] =
+    g_signal_new ("presence-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

@@ -9,6 +9,7 @@
 
 #include <gio/gio.h>
 
+#include "flow-remote-presence.h"
 #include "flow-room.h"
 #include "flow-workspace.h"
 
@@ -62,6 +63,17 @@ const char    *flow_huddle_get_problem        (FlowHuddle           *self);
 FlowRoom      *flow_huddle_get_room           (FlowHuddle           *self);
 GPtrArray     *flow_huddle_list_participants  (FlowHuddle           *self);
 void           flow_huddle_set_document       (FlowHuddle           *self,
+                                               const FlowOpId       *doc);
+void           flow_huddle_set_pointer        (FlowHuddle           *self,
+                                               double                x,
+                                               double                y,
+                                               double                zoom,
+                                               const char           *tool);
+void           flow_huddle_set_selection      (FlowHuddle           *self,
+                                               guint                 anchor,
+                                               guint                 cursor);
+gboolean       flow_huddle_get_has_unshared   (FlowHuddle           *self);
+GPtrArray     *flow_huddle_presence_for_doc   (GPtrArray            *participants,
                                                const FlowOpId       *doc);
 
 gboolean       flow_huddle_loopback           (void);

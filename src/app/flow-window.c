@@ -12,6 +12,13 @@
  * store's write-behind log the moment they are made. Closing the window
  * first flushes that log; if the disk refuses, the window stays open with
  * the edits in memory and says so, rather than going away with them.
+ *
+ * In a huddle the window is the go-between of the huddle and the views:
+ * our pointer on the current board and our selection in the current page
+ * go to flow_huddle_set_pointer()/_set_selection(); the others' presence
+ * goes to every open view showing the document they look at. The views'
+ * signals are connected when the tab is made and only the selected tab's
+ * are passed on, so no handler outlives a closed tab.
  */
 
 #define G_LOG_DOMAIN "flow-window"
@@ -52,6 +59,7 @@ struct _FlowWindow
   GtkLabel             *huddle_heading;
   GtkLabel             *huddle_problem;
   GtkListBox           *participants_list;
+  GtkPopover           *huddle_popover;
 
   /* Owned */
   char                 *path;
@@ -66,6 +74,11 @@ struct _FlowWindow
   FlowHuddle           *huddle;           /* once the workspace is open */
   char                 *pending_join;     /* a link to join once it is */
   char                 *problem_shown;    /* the huddle problem last toasted */
+  gboolean              unshared_shown;   /* the status said "not yet shared" */
+  char                 *follow_peer;      /* the participant we follow, or NULL */
+  FlowOpId              follow_doc;       /* the board where we follow it */
+  gboolean              updating_follow;  /* setting Follow buttons, not the user */
+  GtkCssProvider       *avatar_css;       /* participants' colours on their avatars */
 };
 
 G_DEFINE_FINAL_TYPE (FlowWindow, flow_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -372,6 +385,166 @@ page_link_activated_cb (GtkWidget  *view,
     }
 }
 
+/* ------------------------------------------------------------------------
+ * Presence: ours to the huddle, the others' to the views
+ * ------------------------------------------------------------------------ */
+
+static FlowBoardView *
+tab_board_view (GtkWidget *child)
+{
+  return child != NULL && FLOW_IS_BOARD_PAGE (child) ? flow_board_page_get_view (FLOW_BOARD_PAGE (child)) : NULL;
+}
+
+static FlowBoardView *
+find_board_view (FlowWindow     *self,
+                 const FlowOpId *id)
+{
+  AdwTabPage *page = find_tab (self, id);
+
+  return page != NULL ? tab_board_view (adw_tab_page_get_child (page)) : NULL;
+}
+
+static void
+set_tab_presence (GtkWidget *child,
+                  GPtrArray *participants)
+{
+  FlowDoc *doc = g_object_get_data (G_OBJECT (child), "flow-doc");
+  g_autoptr(GPtrArray) list = NULL;
+
+  if (doc == NULL)
+    return;
+  list = flow_huddle_presence_for_doc (participants, flow_doc_get_id (doc));
+  if (FLOW_IS_BOARD_PAGE (child))
+    flow_board_view_set_remote_presence (tab_board_view (child), list);
+  else if (FLOW_IS_PAGE_VIEW (child))
+    flow_page_view_set_remote_presence (FLOW_PAGE_VIEW (child), list);
+}
+
+/* Every open view shows the participants looking at its document. */
+static void
+update_remote_presence (FlowWindow *self)
+{
+  g_autoptr(GPtrArray) participants = NULL;
+  guint n_pages;
+
+  if (self->disposed)
+    return;
+  participants = self->huddle != NULL ? flow_huddle_list_participants (self->huddle)
+                                      : g_ptr_array_new_with_free_func ((GDestroyNotify) flow_room_peer_free);
+  n_pages = adw_tab_view_get_n_pages (self->tab_view);
+  for (guint i = 0; i < n_pages; i++)
+    set_tab_presence (adw_tab_page_get_child (adw_tab_view_get_nth_page (self->tab_view, i)), participants);
+}
+
+static void update_follow_buttons (FlowWindow *self);
+
+/* Applies the follow the user asked for, once the board's tab exists. */
+static void
+apply_follow (FlowWindow *self)
+{
+  FlowBoardView *view;
+
+  if (self->follow_peer == NULL || (view = find_board_view (self, &self->follow_doc)) == NULL)
+    return;
+  if (g_strcmp0 (flow_board_view_get_followed (view), self->follow_peer) != 0)
+    flow_board_view_follow (view, self->follow_peer);
+}
+
+static void
+stop_following (FlowWindow *self)
+{
+  FlowBoardView *view;
+
+  if (self->follow_peer == NULL)
+    return;
+  view = find_board_view (self, &self->follow_doc);
+  g_clear_pointer (&self->follow_peer, g_free);
+  if (view != NULL)
+    flow_board_view_follow (view, NULL);
+  update_follow_buttons (self);
+}
+
+static void
+start_following (FlowWindow     *self,
+                 const char     *peer_id,
+                 const FlowOpId *board)
+{
+  stop_following (self);
+  self->follow_peer = g_strdup (peer_id);
+  self->follow_doc = *board;
+  update_follow_buttons (self);
+  /* Switching tabs checks follow_doc, so it is set first; a board that is
+   * not open yet gets followed when its tab is added. */
+  flow_window_open_document (self, board);
+  apply_follow (self);
+}
+
+static gboolean
+is_current_view (FlowWindow *self,
+                 GtkWidget  *view)
+{
+  GtkWidget *child = flow_window_get_current_view (self);
+
+  return child != NULL && (child == view || GTK_WIDGET (tab_board_view (child)) == view);
+}
+
+static void
+board_pointer_moved_cb (FlowBoardView *view,
+                        double         x,
+                        double         y,
+                        double         zoom,
+                        const char    *tool,
+                        FlowWindow    *self)
+{
+  if (self->huddle != NULL && is_current_view (self, GTK_WIDGET (view)))
+    flow_huddle_set_pointer (self->huddle, x, y, zoom, tool);
+}
+
+static void
+board_follow_stopped_cb (FlowBoardView *view,
+                         FlowWindow    *self)
+{
+  /* A local pan or zoom, or the peer left the board. */
+  if (self->follow_peer != NULL && find_board_view (self, &self->follow_doc) == view)
+    {
+      g_clear_pointer (&self->follow_peer, g_free);
+      update_follow_buttons (self);
+    }
+}
+
+static void
+page_selection_moved_cb (FlowPageView *view,
+                         guint         anchor,
+                         guint         cursor,
+                         FlowWindow   *self)
+{
+  if (self->huddle != NULL && is_current_view (self, GTK_WIDGET (view)))
+    flow_huddle_set_selection (self->huddle, anchor, cursor);
+}
+
+/* The document of the selected tab, and our caret in it if it is a page
+ * (a board waits for the pointer to move). */
+static void
+send_current_document (FlowWindow *self)
+{
+  GtkWidget *child = flow_window_get_current_view (self);
+  FlowDoc *doc = child != NULL ? g_object_get_data (G_OBJECT (child), "flow-doc") : NULL;
+
+  if (self->huddle == NULL)
+    return;
+  flow_huddle_set_document (self->huddle, doc != NULL ? flow_doc_get_id (doc) : NULL);
+  if (doc != NULL && FLOW_IS_PAGE_VIEW (child))
+    {
+      GtkTextBuffer *buffer = flow_page_view_get_buffer (FLOW_PAGE_VIEW (child));
+      GtkTextIter insert, bound;
+
+      gtk_text_buffer_get_iter_at_mark (buffer, &insert, gtk_text_buffer_get_insert (buffer));
+      gtk_text_buffer_get_iter_at_mark (buffer, &bound, gtk_text_buffer_get_selection_bound (buffer));
+      flow_huddle_set_selection (self->huddle, gtk_text_iter_get_offset (&bound),
+                                 gtk_text_iter_get_offset (&insert));
+    }
+}
+
 static void
 add_tab (FlowWindow *self,
          FlowDoc    *doc)
@@ -392,17 +565,30 @@ add_tab (FlowWindow *self,
     return;
 
   if (flow_doc_get_kind (doc) == FLOW_DOC_KIND_BOARD)
-    child = GTK_WIDGET (flow_board_page_new (doc));
+    {
+      child = GTK_WIDGET (flow_board_page_new (doc));
+      g_signal_connect_object (tab_board_view (child), "pointer-moved",
+                               G_CALLBACK (board_pointer_moved_cb), self, 0);
+      g_signal_connect_object (tab_board_view (child), "follow-stopped",
+                               G_CALLBACK (board_follow_stopped_cb), self, 0);
+    }
   else
     {
       child = GTK_WIDGET (flow_page_view_new (doc));
       flow_page_view_set_workspace (FLOW_PAGE_VIEW (child), self->workspace);
       g_signal_connect_object (child, "link-activated", G_CALLBACK (page_link_activated_cb), self, 0);
+      g_signal_connect_object (child, "selection-moved", G_CALLBACK (page_selection_moved_cb), self, 0);
     }
   g_object_set_data_full (G_OBJECT (child), "flow-doc", g_object_ref (doc), g_object_unref);
   watch = flow_doc_add_change_func (doc, doc_changed_cb, self, NULL);
   g_object_set_data (G_OBJECT (child), "flow-doc-watch", GUINT_TO_POINTER (watch));
 
+  if (self->huddle != NULL)
+    {
+      g_autoptr(GPtrArray) participants = flow_huddle_list_participants (self->huddle);
+
+      set_tab_presence (child, participants);
+    }
   page = adw_tab_view_append (self->tab_view, child);
   adw_tab_page_set_title (page, entry.title);
   {
@@ -417,6 +603,7 @@ add_tab (FlowWindow *self,
   update_content (self);
   gtk_widget_grab_focus (child);
   apply_pending_offset (self, child);
+  apply_follow (self);
 }
 
 static void
@@ -538,8 +725,10 @@ tab_view_selected_page_cb (FlowWindow *self)
   doc = page ? g_object_get_data (G_OBJECT (adw_tab_page_get_child (page)), "flow-doc") : NULL;
   flow_sidebar_select (self->sidebar, doc ? flow_doc_get_id (doc) : NULL);
   flow_window_actions_update (self);
-  if (self->huddle != NULL)
-    flow_huddle_set_document (self->huddle, doc ? flow_doc_get_id (doc) : NULL);
+  /* Following shows a peer on one board: looking elsewhere ends it. */
+  if (self->follow_peer != NULL && (doc == NULL || !flow_op_id_equal (flow_doc_get_id (doc), &self->follow_doc)))
+    stop_following (self);
+  send_current_document (self);
 }
 
 static gboolean
@@ -572,19 +761,23 @@ peer_name (const FlowRoomPeer *peer)
   return peer->name != NULL && *peer->name != '\0' ? peer->name : _("Someone");
 }
 
-/* "Looking at “Plan”", from the peer's presence and our catalog. */
+/* "Looking at “Plan”", from the peer's presence and our catalog;
+ * @on_board tells whether that is a board, which can be followed. */
 static char *
 peer_whereabouts (FlowWindow         *self,
-                  const FlowRoomPeer *peer)
+                  const FlowRoomPeer *peer,
+                  gboolean           *on_board)
 {
   FlowCatalogEntry entry;
   char *text;
 
+  *on_board = FALSE;
   if (!peer->connected)
     return g_strdup (_("Connecting…"));
   if (!peer->has_presence || (peer->presence.presence.flags & FLOW_SYNC_PRESENCE_HAS_DOC) == 0 ||
       !flow_catalog_get (flow_workspace_get_catalog (self->workspace), &peer->presence.presence.doc, &entry))
     return g_strdup (_("Here"));
+  *on_board = entry.kind == FLOW_DOC_KIND_BOARD && !entry.deleted;
   /* translators: %s is a document title */
   text = g_strdup_printf (_("Looking at “%s”"), entry.title);
   flow_catalog_entry_clear (&entry);
@@ -592,8 +785,86 @@ peer_whereabouts (FlowWindow         *self,
 }
 
 static void
+follow_toggled_cb (GtkToggleButton *button,
+                   FlowWindow      *self)
+{
+  const char *peer_id = g_object_get_data (G_OBJECT (button), "peer-id");
+  const FlowOpId *board = g_object_get_data (G_OBJECT (button), "board");
+
+  if (self->updating_follow || self->workspace == NULL)
+    return;
+  if (!gtk_toggle_button_get_active (button))
+    {
+      stop_following (self);
+      return;
+    }
+  start_following (self, peer_id, board);
+  gtk_popover_popdown (self->huddle_popover);
+}
+
+/* The Follow buttons show whom we follow, whatever changed it. */
+static void
+update_follow_buttons (FlowWindow *self)
+{
+  self->updating_follow = TRUE;
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->participants_list));
+       row != NULL; row = gtk_widget_get_next_sibling (row))
+    {
+      GtkToggleButton *button = g_object_get_data (G_OBJECT (row), "follow-button");
+      const char *peer_id = button ? g_object_get_data (G_OBJECT (button), "peer-id") : NULL;
+      const FlowOpId *board = button ? g_object_get_data (G_OBJECT (button), "board") : NULL;
+
+      if (button != NULL)
+        gtk_toggle_button_set_active (button, self->follow_peer != NULL &&
+                                              g_strcmp0 (peer_id, self->follow_peer) == 0 &&
+                                              flow_op_id_equal (board, &self->follow_doc));
+    }
+  self->updating_follow = FALSE;
+}
+
+static GtkWidget *
+new_follow_button (FlowWindow         *self,
+                   const FlowRoomPeer *peer)
+{
+  GtkWidget *button = gtk_toggle_button_new_with_mnemonic (_("_Follow"));
+  g_autofree char *tooltip = NULL;
+
+  /* translators: %s is a participant's name */
+  tooltip = g_strdup_printf (_("Show what %s points at; pan or zoom to stop"),
+                             peer_name (peer));
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_object_set_data_full (G_OBJECT (button), "peer-id", g_strdup (peer->id), g_free);
+  g_object_set_data_full (G_OBJECT (button), "board",
+                          g_memdup2 (&peer->presence.presence.doc, sizeof (FlowOpId)), g_free);
+  g_signal_connect_object (button, "toggled", G_CALLBACK (follow_toggled_cb), self, 0);
+  return button;
+}
+
+/* An avatar in the participant's own colour, the colour of its cursor and
+ * caret, rather than one derived from its name. AdwAvatar draws its disc
+ * in an "avatar" node inside the widget. */
+static void
+color_avatar (GtkWidget *avatar,
+              guint32    color,
+              GString   *css)
+{
+  guint r = color >> 24, g = (color >> 16) & 0xff, b = (color >> 8) & 0xff;
+  gboolean light = 299 * r + 587 * g + 114 * b > 160000;
+  g_autofree char *name = NULL;
+
+  if ((color & 0xff) == 0)
+    color = 0x3584e4ff;   /* none said yet: as flow_huddle_presence_for_doc() */
+  name = g_strdup_printf ("flow-peer-%06x", color >> 8);
+  gtk_widget_add_css_class (avatar, name);
+  g_string_append_printf (css, ".%s > avatar { background-image: none; background-color: #%06x; color: %s; }\n",
+                          name, color >> 8, light ? "#241f31" : "#ffffff");
+}
+
+static void
 update_participants (FlowWindow *self)
 {
+  g_autoptr(GString) css = g_string_new (NULL);
   g_autoptr(GPtrArray) peers = NULL;
   GtkWidget *child;
   guint shown = 0;
@@ -609,13 +880,15 @@ update_participants (FlowWindow *self)
   for (guint i = 0; i < peers->len; i++)
     {
       const FlowRoomPeer *peer = g_ptr_array_index (peers, i);
-      g_autofree char *where = peer_whereabouts (self, peer);
+      gboolean on_board;
+      g_autofree char *where = peer_whereabouts (self, peer, &on_board);
       GtkWidget *row, *avatar;
 
       /* The header shows a few faces; the popover lists everyone. */
       if (shown < 4)
         {
           avatar = adw_avatar_new (24, peer_name (peer), TRUE);
+          color_avatar (avatar, peer->color, css);
           gtk_widget_set_tooltip_text (avatar, peer_name (peer));
           if (!peer->connected)
             gtk_widget_set_opacity (avatar, 0.5);
@@ -625,7 +898,16 @@ update_participants (FlowWindow *self)
       row = adw_action_row_new ();
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), peer_name (peer));
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), where);
-      adw_action_row_add_prefix (ADW_ACTION_ROW (row), adw_avatar_new (32, peer_name (peer), TRUE));
+      avatar = adw_avatar_new (32, peer_name (peer), TRUE);
+      color_avatar (avatar, peer->color, css);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), avatar);
+      if (on_board)
+        {
+          GtkWidget *follow = new_follow_button (self, peer);
+
+          adw_action_row_add_suffix (ADW_ACTION_ROW (row), follow);
+          g_object_set_data (G_OBJECT (row), "follow-button", follow);
+        }
       gtk_list_box_append (self->participants_list, row);
     }
   if (peers->len > shown)
@@ -634,8 +916,10 @@ update_participants (FlowWindow *self)
 
       gtk_box_append (self->huddle_avatars, gtk_label_new (more));
     }
+  gtk_css_provider_load_from_data (self->avatar_css, css->str, -1);
   gtk_widget_set_visible (GTK_WIDGET (self->participants_list), peers->len > 0);
   gtk_widget_set_visible (GTK_WIDGET (self->huddle_avatars), peers->len > 0);
+  update_follow_buttons (self);
 }
 
 static void
@@ -645,9 +929,11 @@ update_huddle_state (FlowWindow *self)
   gboolean active = self->huddle != NULL && flow_huddle_is_active (self->huddle);
   guint n = self->huddle ? flow_huddle_get_n_connected (self->huddle) : 0;
   const char *problem = self->huddle ? flow_huddle_get_problem (self->huddle) : NULL;
+  gboolean unshared = self->huddle != NULL && flow_huddle_get_has_unshared (self->huddle);
   g_autofree char *label = NULL;
   const char *icon;
   const char *heading;
+  const char *tooltip;
 
   if (!active || state == FLOW_ROOM_OFFLINE)
     {
@@ -670,16 +956,38 @@ update_huddle_state (FlowWindow *self)
       icon = "network-transmit-receive-symbolic";
       heading = _("Who Is Here");
     }
+  tooltip = heading;
+  /* Edits made while nobody was linked matter more than the state: they
+   * exist only here until someone connects. */
+  if (active && unshared)
+    {
+      g_free (label);
+      label = g_strdup (_("Not yet shared"));
+      tooltip = _("Edits made offline sync when someone connects");
+    }
   gtk_label_set_text (self->huddle_label, label);
   gtk_image_set_from_icon_name (self->huddle_icon, icon);
   gtk_label_set_text (self->huddle_heading, heading);
   gtk_label_set_text (self->huddle_problem, problem != NULL ? problem : "");
   gtk_widget_set_visible (GTK_WIDGET (self->huddle_problem), problem != NULL);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->huddle_button), problem != NULL ? problem : heading);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->huddle_button), problem != NULL ? problem : tooltip);
   if (state == FLOW_ROOM_CONNECTED && n > 0)
     gtk_widget_add_css_class (GTK_WIDGET (self->huddle_button), "connected");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (self->huddle_button), "connected");
+}
+
+/* Unshared edits reached a peer: say so once, since the status had
+ * warned about them. Stopping the huddle is no such news. */
+static void
+huddle_unshared_cb (FlowWindow *self)
+{
+  gboolean unshared = flow_huddle_get_has_unshared (self->huddle);
+
+  if (!unshared && self->unshared_shown && flow_huddle_is_active (self->huddle))
+    show_toast (self, _("All changes shared"));
+  self->unshared_shown = unshared;
+  update_huddle_state (self);
 }
 
 /* A problem (server unreachable, bad settings) is said once in a toast and
@@ -773,9 +1081,12 @@ setup_huddle (FlowWindow    *self,
   g_signal_connect_object (self->huddle, "notify::n-connected", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->huddle, "notify::active", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->huddle, "notify::problem", G_CALLBACK (huddle_problem_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->huddle, "notify::has-unshared", G_CALLBACK (huddle_unshared_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->huddle, "participants-changed", G_CALLBACK (update_participants), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->huddle, "presence-changed", G_CALLBACK (update_remote_presence), self, G_CONNECT_SWAPPED);
   update_huddle_state (self);
   update_participants (self);
+  send_current_document (self);
   start_pending_join (self);
 }
 
@@ -1567,6 +1878,12 @@ flow_window_dispose (GObject *object)
       g_clear_object (&self->workspace);
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), FLOW_TYPE_WINDOW);
+  if (self->avatar_css != NULL)
+    {
+      gtk_style_context_remove_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
+                                                     GTK_STYLE_PROVIDER (self->avatar_css));
+      g_clear_object (&self->avatar_css);
+    }
 
   G_OBJECT_CLASS (flow_window_parent_class)->dispose (object);
 }
@@ -1581,6 +1898,7 @@ flow_window_finalize (GObject *object)
   g_free (self->path);
   g_free (self->pending_join);
   g_free (self->problem_shown);
+  g_free (self->follow_peer);
 
   G_OBJECT_CLASS (flow_window_parent_class)->finalize (object);
 }
@@ -1614,6 +1932,7 @@ flow_window_class_init (FlowWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_heading);
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_problem);
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, participants_list);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_popover);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_open_document_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_open_result_cb);
   gtk_widget_class_bind_template_callback (widget_class, tab_view_selected_page_cb);
@@ -1646,6 +1965,10 @@ flow_window_init (FlowWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+  self->avatar_css = gtk_css_provider_new ();
+  gtk_style_context_add_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
+                                              GTK_STYLE_PROVIDER (self->avatar_css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   {
     GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
