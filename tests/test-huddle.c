@@ -241,6 +241,29 @@ find_share_dialog (void)
   return NULL;
 }
 
+/* The window's peer as the test's room sees it: in page @doc, selecting
+ * from @anchor to @cursor. */
+static gboolean
+room_sees_selection (FlowRoom       *room,
+                     const FlowOpId *doc,
+                     guint           anchor,
+                     guint           cursor)
+{
+  g_autoptr(GPtrArray) peers = flow_room_list_peers (room);
+
+  for (guint i = 0; i < peers->len; i++)
+    {
+      const FlowRoomPeer *peer = g_ptr_array_index (peers, i);
+      guint want = FLOW_SYNC_PRESENCE_HAS_DOC | FLOW_SYNC_PRESENCE_HAS_SELECTION;
+
+      if (peer->has_presence && (peer->presence.presence.flags & want) == want &&
+          flow_op_id_equal (&peer->presence.presence.doc, doc) &&
+          peer->presence.presence.anchor == anchor && peer->presence.presence.cursor == cursor)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 test_huddle_host_and_join (void)
 {
@@ -312,16 +335,36 @@ test_huddle_host_and_join (void)
   g_assert_no_error (error);
   WAIT_FOR (doc_has (page, "From the test. "));
 
-  /* The participant looks at the page: the popover says so. */
+  /* The participant looks at the page, with a selection: the popover
+   * says so, the window's page shows its selection. */
   {
     FlowSyncFrame frame = { 0 };
 
     frame.type = FLOW_SYNC_FRAME_PRESENCE;
-    frame.presence.flags = FLOW_SYNC_PRESENCE_HAS_DOC;
+    frame.presence.flags = FLOW_SYNC_PRESENCE_HAS_DOC | FLOW_SYNC_PRESENCE_HAS_SELECTION;
     frame.presence.doc = *flow_doc_get_id (page);
+    frame.presence.anchor = 15;
+    frame.presence.cursor = 21;
     frame.presence.zoom = 1.0;
     g_assert_true (flow_room_set_presence (room, &frame, &error));
     g_assert_no_error (error);
+  }
+  {
+    GdkRectangle caret, selection;
+    guint n_rects = 0;
+
+    WAIT_FOR (flow_page_view_get_remote_caret (view, flow_room_get_peer_id (room), &caret, &n_rects, &selection) &&
+              n_rects > 0);
+  }
+  /* Our caret in the window's page reaches the test. */
+  {
+    GtkTextBuffer *buffer = flow_page_view_get_buffer (view);
+    GtkTextIter start, end;
+
+    gtk_text_buffer_get_iter_at_offset (buffer, &start, 2);
+    gtk_text_buffer_get_iter_at_offset (buffer, &end, 6);
+    gtk_text_buffer_select_range (buffer, &end, &start);
+    WAIT_FOR (room_sees_selection (room, flow_doc_get_id (page), 2, 6));
   }
   spin (300);
   screenshot (GTK_WIDGET (window), "huddle-window.png");
