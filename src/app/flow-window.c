@@ -744,9 +744,17 @@ tab_view_page_detached_cb (FlowWindow *self,
                            AdwTabPage *page,
                            int         position)
 {
+  FlowDoc *doc = g_object_get_data (G_OBJECT (adw_tab_page_get_child (page)), "flow-doc");
+
   remove_doc_watch (adw_tab_page_get_child (page));
   if (self->disposed)
     return;
+  /* The followed board's tab closed: the Follow button lets go too. */
+  if (self->follow_peer != NULL && doc != NULL && flow_op_id_equal (flow_doc_get_id (doc), &self->follow_doc))
+    {
+      g_clear_pointer (&self->follow_peer, g_free);
+      update_follow_buttons (self);
+    }
   update_content (self);
   flow_window_actions_update (self);
 }
