@@ -351,6 +351,27 @@ flow_application_actions_join_cb (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* app.show-chat(PATH): the default action of the chat's desktop
+ * notifications (flow-window.c) brings back the window of the workspace
+ * at PATH with its chat open. */
+static void
+flow_application_actions_show_chat_cb (GSimpleAction *action,
+                                       GVariant      *param,
+                                       gpointer       user_data)
+{
+  FlowApplication *self = user_data;
+  FlowWindow *window = find_window (self, g_variant_get_string (param, NULL));
+
+  if (window == NULL)
+    {
+      /* That window has closed since: the app comes forward anyway. */
+      g_application_activate (G_APPLICATION (self));
+      return;
+    }
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-chat", NULL);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", flow_application_actions_quit_cb },
   { "preferences", flow_application_actions_preferences_cb },
@@ -358,6 +379,7 @@ static const GActionEntry app_actions[] = {
   { "help", flow_application_actions_help_cb },
   { "open-recent", flow_application_actions_open_recent_cb, "s" },
   { "join", flow_application_actions_join_cb, "s" },
+  { "show-chat", flow_application_actions_show_chat_cb, "s" },
 };
 
 static void

@@ -30,6 +30,7 @@
 
 #include "flow-board-page.h"
 #include "flow-catalog.h"
+#include "flow-chat-panel.h"
 #include "flow-huddle.h"
 #include "flow-links.h"
 #include "flow-page-export.h"
@@ -60,6 +61,10 @@ struct _FlowWindow
   GtkLabel             *huddle_problem;
   GtkListBox           *participants_list;
   GtkPopover           *huddle_popover;
+  GtkToggleButton      *chat_button;
+  GtkLabel             *chat_badge;
+  GtkBox               *chat_box;
+  FlowChatPanel        *chat_panel;       /* in chat_box; NULL once disposed */
 
   /* Owned */
   char                 *path;
@@ -1095,6 +1100,7 @@ setup_huddle (FlowWindow    *self,
   update_huddle_state (self);
   update_participants (self);
   send_current_document (self);
+  flow_chat_panel_set_huddle (self->chat_panel, self->huddle);
   start_pending_join (self);
 }
 
@@ -1105,6 +1111,8 @@ stop_huddle (FlowWindow *self)
 {
   if (self->huddle == NULL)
     return;
+  if (self->chat_panel != NULL)
+    flow_chat_panel_set_huddle (self->chat_panel, NULL);
   g_signal_handlers_disconnect_by_data (self->huddle, self);
   flow_huddle_stop (self->huddle);
   g_clear_object (&self->huddle);
@@ -1123,6 +1131,90 @@ flow_window_actions_share_cb (GtkWidget  *widget,
     return;
   dialog = flow_share_dialog_new (GTK_WINDOW (self), self->huddle, settings);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ------------------------------------------------------------------------
+ * The huddle chat: a panel on the right, its unread count on its button,
+ * its notifications on the desktop
+ * ------------------------------------------------------------------------ */
+
+static void
+update_chat_badge (FlowWindow *self)
+{
+  guint n = flow_chat_panel_get_n_unread (self->chat_panel);
+  g_autofree char *count = n > 99 ? g_strdup ("99+") : g_strdup_printf ("%u", n);
+  g_autofree char *tooltip = NULL;
+
+  gtk_label_set_text (self->chat_badge, count);
+  gtk_widget_set_visible (GTK_WIDGET (self->chat_badge), n > 0);
+  if (n > 0)
+    /* translators: the Chat button's tooltip */
+    tooltip = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Huddle Chat (%u unread message)",
+                                            "Huddle Chat (%u unread messages)", n), n);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->chat_button), tooltip != NULL ? tooltip : _("Huddle Chat"));
+}
+
+static void
+chat_button_toggled_cb (FlowWindow *self)
+{
+  gboolean open = gtk_toggle_button_get_active (self->chat_button);
+
+  flow_chat_panel_set_open (self->chat_panel, open);
+  if (open)
+    gtk_widget_grab_focus (GTK_WIDGET (flow_chat_panel_get_entry (self->chat_panel)));
+}
+
+/* A mention or a join while the window was in the background. Clicking
+ * the notification brings this workspace's window back with the chat
+ * open (app.show-chat finds the window by its path). Without a session
+ * bus there is nobody to show it, and GIO's notification backends would
+ * fail a critical on the missing connection: nothing is sent. */
+static void
+chat_notification_cb (FlowChatPanel *panel,
+                      const char    *id,
+                      const char    *title,
+                      const char    *body,
+                      FlowWindow    *self)
+{
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
+  g_autoptr(GNotification) notification = NULL;
+
+  if (app == NULL || !g_application_get_is_registered (G_APPLICATION (app)) ||
+      g_application_get_dbus_connection (G_APPLICATION (app)) == NULL || self->path == NULL)
+    return;
+  notification = g_notification_new (title);
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action_and_target (notification, "app.show-chat", "s", self->path);
+  g_application_send_notification (G_APPLICATION (app), id, notification);
+}
+
+static void
+flow_window_actions_show_chat_cb (GtkWidget  *widget,
+                                  const char *action_name,
+                                  GVariant   *param)
+{
+  FlowWindow *self = FLOW_WINDOW (widget);
+
+  gtk_toggle_button_set_active (self->chat_button, TRUE);
+  gtk_widget_grab_focus (GTK_WIDGET (flow_chat_panel_get_entry (self->chat_panel)));
+}
+
+static void
+setup_chat (FlowWindow *self,
+            GSettings  *settings)
+{
+  self->chat_panel = flow_chat_panel_new (settings);
+  gtk_widget_set_size_request (GTK_WIDGET (self->chat_panel), 320, -1);
+  gtk_box_append (self->chat_box, GTK_WIDGET (self->chat_panel));
+  g_signal_connect_object (self->chat_panel, "notify::n-unread", G_CALLBACK (update_chat_badge),
+                           self, G_CONNECT_SWAPPED);
+  /* After, so that a test's handler can stop the emission and see what
+   * would be sent without sending it. */
+  g_signal_connect_object (self->chat_panel, "notification", G_CALLBACK (chat_notification_cb),
+                           self, G_CONNECT_AFTER);
+  g_signal_connect_object (self->chat_button, "toggled", G_CALLBACK (chat_button_toggled_cb),
+                           self, G_CONNECT_SWAPPED);
+  update_chat_badge (self);
 }
 
 /* ------------------------------------------------------------------------
@@ -1196,6 +1288,7 @@ set_workspace (FlowWindow    *self,
                                                   catalog_changed_cb, self, NULL);
   flow_application_add_recent (FLOW_APPLICATION (g_application_get_default ()), self->path);
   gtk_spinner_stop (self->spinner);
+  flow_chat_panel_set_workspace (self->chat_panel, workspace);
   setup_huddle (self, workspace);
   update_content (self);
   flow_window_actions_update (self);
@@ -1880,12 +1973,15 @@ flow_window_dispose (GObject *object)
       flow_doc_remove_change_func (flow_workspace_get_catalog (self->workspace), self->catalog_watch);
       flow_sidebar_set_catalog (self->sidebar, NULL);
       flow_sidebar_set_store (self->sidebar, NULL);
+      if (self->chat_panel != NULL)
+        flow_chat_panel_set_workspace (self->chat_panel, NULL);
       /* Everything was flushed; this writes the closing snapshot. */
       if (!flow_workspace_close (self->workspace, &error))
         g_warning ("Closing %s: %s", self->path, error->message);
       g_clear_object (&self->workspace);
     }
   gtk_widget_dispose_template (GTK_WIDGET (self), FLOW_TYPE_WINDOW);
+  self->chat_panel = NULL;   /* went with chat_box */
   if (self->avatar_css != NULL)
     {
       gtk_style_context_remove_provider_for_display (gtk_widget_get_display (GTK_WIDGET (self)),
@@ -1941,6 +2037,9 @@ flow_window_class_init (FlowWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_problem);
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, participants_list);
   gtk_widget_class_bind_template_child (widget_class, FlowWindow, huddle_popover);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, chat_button);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, chat_badge);
+  gtk_widget_class_bind_template_child (widget_class, FlowWindow, chat_box);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_open_document_cb);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_open_result_cb);
   gtk_widget_class_bind_template_callback (widget_class, tab_view_selected_page_cb);
@@ -1958,6 +2057,7 @@ flow_window_class_init (FlowWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-error", "s", flow_window_actions_show_error_cb);
   gtk_widget_class_install_action (widget_class, "win.search", NULL, flow_window_actions_search_cb);
   gtk_widget_class_install_action (widget_class, "win.share", NULL, flow_window_actions_share_cb);
+  gtk_widget_class_install_action (widget_class, "win.show-chat", NULL, flow_window_actions_show_chat_cb);
   gtk_widget_class_install_action (widget_class, "win.import-markdown", NULL, flow_window_actions_import_cb);
   gtk_widget_class_install_action (widget_class, "win.rename-document", "s", flow_window_actions_rename_document_cb);
   gtk_widget_class_install_action (widget_class, "win.move-document", "s", flow_window_actions_move_document_cb);
@@ -1985,6 +2085,7 @@ flow_window_init (FlowWindow *self)
   }
   self->pending_offsets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
+  setup_chat (self, settings);
   if (settings != NULL)
     {
       gtk_window_set_default_size (GTK_WINDOW (self),
