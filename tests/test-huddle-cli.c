@@ -1,0 +1,367 @@
+/* test-huddle-cli.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/*
+ * The app together with a `flowsync-cli` headless peer, under Xvfb. The
+ * CLI prepares a workspace of its own (a page with text, a chat message);
+ * a window hosts a huddle on 127.0.0.1 (FLOWSYNC_LOOPBACK=1) and
+ * `flowsync-cli join` joins it as a separate process, the way a user runs
+ * an always-on peer on a server. Both ways: the CLI's page and chat reach
+ * the window, the header says "Connected to 1", and what the window types
+ * live lands in the CLI's file once SIGTERM made it flush and exit 0 —
+ * checked with `flowsync-cli export`, so nothing of the app's own code
+ * reads that file. A screenshot of the window mid-huddle lands in
+ * FLOWSYNC_SCREENSHOT_DIR.
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "flow-application.h"
+#include "flow-catalog.h"
+#include "flow-chat.h"
+#include "flow-huddle.h"
+#include "flow-test-util.h"
+#include "flow-window.h"
+
+#define WAIT_US (30 * G_USEC_PER_SEC)
+
+static FlowApplication *app;
+
+/* Runs the main loop until @check holds; fails after WAIT_US. */
+#define WAIT_FOR(check)                                                    \
+  G_STMT_START {                                                           \
+    gint64 deadline_ = g_get_monotonic_time () + WAIT_US;                  \
+    while (!(check))                                                       \
+      {                                                                    \
+        g_main_context_iteration (NULL, FALSE);                            \
+        if (g_get_monotonic_time () > deadline_)                           \
+          g_error ("timed out waiting for %s", #check);                    \
+        g_usleep (1000);                                                   \
+      }                                                                    \
+  } G_STMT_END
+
+static void
+spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+screenshot (GtkWidget  *widget,
+            const char *name)
+{
+  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  int w, h;
+
+  if (dir == NULL)
+    return;
+  spin (200);
+  gtk_widget_queue_draw (widget);
+  gtk_test_widget_wait_for_draw (widget);
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      g_test_message ("screenshot %s skipped: the window has not drawn", name);
+      return;
+    }
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static GtkWidget *
+find_named (GtkWidget  *root,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Runs `flowsync-cli ARGS…` to the end; it must exit 0. Returns its
+ * standard output; its standard error goes to the test log. */
+static char *
+run_cli (const char *first,
+         ...)
+{
+  const char *cli = g_getenv ("FLOWSYNC_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  va_list args;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (gpointer) cli);
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error));
+  g_assert_no_error (error);
+  if (err != NULL && *err != '\0')
+    g_test_message ("flowsync-cli %s: %s", first, err);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+  return g_steal_pointer (&out);
+}
+
+/* The joined CLI peer, its standard error read line by line into the log
+ * until it closes. */
+typedef struct
+{
+  GSubprocess      *proc;
+  GDataInputStream *err;
+  gboolean          err_closed;
+  gboolean          exited;
+} CliPeer;
+
+static void
+read_err_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  CliPeer *peer = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+                                                                      result, NULL, NULL);
+
+  if (line == NULL)
+    {
+      peer->err_closed = TRUE;
+      return;
+    }
+  g_test_message ("cli: %s", line);
+  g_data_input_stream_read_line_async (peer->err, G_PRIORITY_DEFAULT, NULL, read_err_cb, peer);
+}
+
+static void
+waited_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  CliPeer *peer = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  peer->exited = TRUE;
+}
+
+static void
+host_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (flow_huddle_host_finish (FLOW_HUDDLE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+page_has (FlowWorkspace *ws,
+          const char    *title,
+          const char    *needle)
+{
+  FlowOpId id;
+  FlowDoc *doc;
+  g_autofree char *text = NULL;
+
+  if (!flow_catalog_find (flow_workspace_get_catalog (ws), title, &id, NULL))
+    return FALSE;
+  doc = flow_workspace_load_document (ws, &id, NULL);
+  text = doc != NULL ? flow_doc_dup_text (doc) : NULL;
+  return text != NULL && strstr (text, needle) != NULL;
+}
+
+static gboolean
+chat_has (FlowWorkspace *ws,
+          const char    *author,
+          const char    *text)
+{
+  FlowDoc *chat = flow_workspace_load_document (ws, &FLOW_CHAT_DOC_ID, NULL);
+  g_autoptr(GArray) messages = NULL;
+  gboolean found = FALSE;
+
+  if (chat == NULL)
+    return FALSE;
+  messages = flow_chat_list (chat);
+  for (guint i = 0; i < messages->len; i++)
+    {
+      FlowChatMessage *m = &g_array_index (messages, FlowChatMessage, i);
+
+      if (g_strcmp0 (m->author, author) == 0 && g_strcmp0 (m->text, text) == 0)
+        found = TRUE;
+    }
+  for (guint i = 0; i < messages->len; i++)
+    flow_chat_message_clear (&g_array_index (messages, FlowChatMessage, i));
+  return found;
+}
+
+static void
+test_huddle_cli_peer (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-huddle-cli-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Team.flowsync", NULL);
+  g_autofree char *cli_path = g_build_filename (dir, "robot.flowsync", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *link = NULL;
+  g_autoptr(GError) error = NULL;
+  CliPeer peer = { 0 };
+  FlowWorkspace *ws;
+  FlowWindow *window;
+  FlowHuddle *huddle;
+  FlowDoc *page;
+  GtkWidget *status;
+  gboolean hosted = FALSE;
+
+  /* The CLI's own workspace, made with the CLI alone. */
+  g_free (run_cli ("init", cli_path, NULL));
+  g_free (run_cli ("new", "page", "From CLI", "-w", cli_path, NULL));
+  g_free (run_cli ("edit-page", "From CLI", "--insert", "0", "typed headless", "-w", cli_path, NULL));
+  g_free (run_cli ("chat", "--post", "hello from the cli", "--name", "Robot", "-w", cli_path, NULL));
+
+  /* A window on a fresh workspace with a page of its own, on screen. */
+  window = flow_window_new (app);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 700);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (flow_window_get_workspace (window) != NULL);
+  ws = flow_window_get_workspace (window);
+  page = flow_workspace_new_document (ws, FLOW_DOC_KIND_PAGE, "From App", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (page);
+  g_assert_true (flow_doc_insert_text (page, 0, "# From App\n\nWritten in the window.\n", -1, &error));
+  g_assert_no_error (error);
+  flow_window_open_document (window, flow_doc_get_id (page));
+  WAIT_FOR (flow_window_get_current_view (window) != NULL);
+  status = find_named (GTK_WIDGET (window), "huddle-status");
+  g_assert_nonnull (status);
+
+  /* The window hosts on this network: 127.0.0.1 under FLOWSYNC_LOOPBACK. */
+  huddle = flow_window_get_huddle (window);
+  g_assert_nonnull (huddle);
+  flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
+  WAIT_FOR (hosted);
+  link = g_strdup (flow_huddle_get_link (huddle));
+  g_assert_true (g_str_has_prefix (link, "flowsync://127.0.0.1:"));
+
+  /* The headless peer joins as a process of its own. Standard output is
+   * silenced: it must not mix with this test's TAP stream. */
+  peer.proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                                g_getenv ("FLOWSYNC_CLI"), "join", link, cli_path,
+                                "--loopback", "--name", "Robot", NULL);
+  g_assert_no_error (error);
+  peer.err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (peer.proc));
+  g_data_input_stream_read_line_async (peer.err, G_PRIORITY_DEFAULT, NULL, read_err_cb, &peer);
+  g_subprocess_wait_async (peer.proc, NULL, waited_cb, &peer);
+
+  /* The CLI's page and chat reach the window; the header counts it. */
+  WAIT_FOR (page_has (ws, "From CLI", "typed headless") || peer.exited);
+  g_assert_false (peer.exited);
+  WAIT_FOR (chat_has (ws, "Robot", "hello from the cli"));
+  WAIT_FOR (flow_huddle_get_n_connected (huddle) == 1);
+  WAIT_FOR (g_strcmp0 (gtk_label_get_text (GTK_LABEL (status)), "Connected to 1") == 0);
+
+  /* Typed live in the window, while the CLI is linked. */
+  g_assert_true (flow_doc_insert_text (page, flow_doc_get_length (page),
+                                       "Typed live while the robot listens.\n", -1, &error));
+  g_assert_no_error (error);
+  spin (1000);
+  screenshot (GTK_WIDGET (window), "huddle-cli.png");
+
+  /* SIGTERM: the CLI says goodbye, flushes its workspace and exits 0;
+   * the window sees it leave. */
+  g_assert_false (peer.exited);
+  g_subprocess_send_signal (peer.proc, SIGTERM);
+  WAIT_FOR (peer.exited);
+  g_assert_true (g_subprocess_get_if_exited (peer.proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (peer.proc), ==, 0);
+  WAIT_FOR (peer.err_closed);
+  WAIT_FOR (flow_huddle_get_n_connected (huddle) == 0);
+
+  /* What the CLI kept: the window's page, with the live text. */
+  out = run_cli ("export", "From App", "--format", "md", "-w", cli_path, NULL);
+  g_test_message ("exported from the CLI's workspace:\n%s", out);
+  g_assert_nonnull (strstr (out, "Written in the window."));
+  g_assert_nonnull (strstr (out, "Typed live while the robot listens."));
+
+  g_clear_object (&peer.err);
+  g_clear_object (&peer.proc);
+  gtk_window_close (GTK_WINDOW (window));
+  WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
+  spin (100);
+  flow_test_remove_tree (dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+  g_autofree char *xdg = g_dir_make_tmp ("flow-huddle-cli-xdg-XXXXXX", NULL);
+  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
+  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  /* Everything on 127.0.0.1: the embedded server and ICE (flow-huddle.c).
+   * The CLI child inherits it; it is told --loopback as well. */
+  g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = flow_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+
+  g_test_add_func ("/flow/huddle-cli/peer", test_huddle_cli_peer);
+
+  ret = g_test_run ();
+  g_clear_object (&app);
+  flow_test_remove_tree (xdg);
+  return ret;
+}
