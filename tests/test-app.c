@@ -26,6 +26,8 @@
 #include "flow-preferences.h"
 #include "flow-sidebar.h"
 #include "flow-store-search.h"
+#include "flow-test-ui.h"
+#include "flow-test-util.h"
 #include "flow-window.h"
 
 static FlowApplication *app;
@@ -45,17 +47,6 @@ iterate_until (gboolean (*done) (gpointer),
     }
 }
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 static gboolean
 has_workspace (gpointer data)
@@ -69,44 +60,6 @@ has_view (gpointer data)
   return flow_window_get_current_view (data) != NULL;
 }
 
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GskRenderer *renderer;
-  int w, h;
-
-  if (dir == NULL)
-    return;
-  spin (200);
-  gtk_widget_queue_draw (widget);
-  gtk_test_widget_wait_for_draw (widget);
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  /* Screenshots are for people to look at, not assertions: a window that
-   * has not drawn yet (slow sanitizer builds) just gets none. */
-  if (node == NULL)
-    {
-      g_test_message ("screenshot %s skipped: the window has not drawn", name);
-      return;
-    }
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static void
 drag (FlowCanvas *canvas,
@@ -182,7 +135,7 @@ test_app_window (void)
   ws = flow_window_get_workspace (window);
   catalog = flow_workspace_get_catalog (ws);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
-  screenshot (GTK_WIDGET (window), "app-empty.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "app-empty.png");
 
   /* A new page and a new board, from the window's actions. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-page", NULL));
@@ -195,16 +148,16 @@ test_app_window (void)
 
     g_assert_cmpstr (text, ==, "# Plan\n\nDraw the architecture on the board.");
   }
-  screenshot (GTK_WIDGET (window), "app-page.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "app-page.png");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-board", NULL));
-  spin (50);
+  flow_test_ui_spin (50);
   page = FLOW_BOARD_PAGE (flow_window_get_current_view (window));
   g_assert_true (FLOW_IS_BOARD_PAGE (page));
   board = flow_board_page_get_doc (page);
   board_id = *flow_doc_get_id (board);
   canvas = flow_board_view_get_canvas (flow_board_page_get_view (page));
-  spin (100);
+  flow_test_ui_spin (100);
 
   draw_board (canvas);
   {
@@ -213,7 +166,7 @@ test_app_window (void)
     g_assert_cmpuint (shapes->len, ==, 6);
   }
   flow_canvas_clear_selection (canvas);
-  screenshot (GTK_WIDGET (window), "app-board.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "app-board.png");
 
   /* Undo reverts the user's last edit through the window's action. */
   n_ops = flow_doc_get_n_ops (board);
@@ -255,8 +208,8 @@ test_app_window (void)
     g_assert_cmpuint (at, >, 0);
     g_assert_true (flow_board_page_preview_version (page, at));
     g_assert_true (flow_canvas_get_read_only (flow_board_view_get_canvas (flow_board_page_get_view (page))));
-    spin (100);
-    screenshot (GTK_WIDGET (window), "app-history.png");
+    flow_test_ui_spin (100);
+    flow_test_ui_screenshot (GTK_WIDGET (window), "app-history.png");
     g_assert_true (flow_board_page_restore_preview (page, &error));
     g_assert_no_error (error);
     shapes = flow_doc_list_ordered (board);
@@ -282,7 +235,7 @@ test_app_window (void)
     g_assert_cmpstr (entry.title, ==, "Architecture");
     flow_catalog_entry_clear (&entry);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.trash-document", "s", id_str));
-    spin (50);
+    flow_test_ui_spin (50);
     g_assert_false (FLOW_IS_BOARD_PAGE (flow_window_get_current_view (window)));
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.restore-document", "s", id_str));
     g_assert_true (flow_catalog_get (catalog, &board_id, &entry));
@@ -417,7 +370,7 @@ test_app_end_to_end (void)
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-board", NULL));
-  spin (100);
+  flow_test_ui_spin (100);
   page = FLOW_BOARD_PAGE (flow_window_get_current_view (window));
   board = flow_board_page_get_doc (page);
   board_id = *flow_doc_get_id (board);
@@ -453,7 +406,7 @@ test_app_end_to_end (void)
     gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (text_view)),
                               "Decide the sync protocol", -1);
     gtk_popover_popdown (GTK_POPOVER (popover));
-    spin (50);
+    flow_test_ui_spin (50);
   }
   {
     g_autoptr(GArray) shapes = flow_doc_list_ordered (board);
@@ -508,9 +461,9 @@ test_app_end_to_end (void)
   }
 
   flow_canvas_clear_selection (flow_board_view_get_canvas (FLOW_BOARD_VIEW (view)));
-  screenshot (GTK_WIDGET (window), "board-light.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "board-light.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
-  screenshot (GTK_WIDGET (window), "board-dark.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "board-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
   saved = flow_doc_encode (board);
 
@@ -597,7 +550,7 @@ test_app_pages (void)
   /* Search finds the page and opens it at the match. */
   flow_sidebar_search (sidebar, "zebra crossing");
   iterate_until (has_results, sidebar);
-  screenshot (GTK_WIDGET (window), "app-search.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "app-search.png");
   flow_sidebar_activate_result (sidebar, 0);
   iterate_until (has_view, window);
   view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
@@ -620,17 +573,17 @@ test_app_pages (void)
   /* Ctrl+click on [[Notes]] in Design opens Notes; the backlinks of Notes
    * list Design. */
   flow_window_open_document (window, flow_doc_get_id (design));
-  spin (100);
+  flow_test_ui_spin (100);
   view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
   g_assert_true (flow_page_view_get_doc (view) == design);
-  spin (200);
-  screenshot (GTK_WIDGET (window), "app-page-links.png");
+  flow_test_ui_spin (200);
+  flow_test_ui_screenshot (GTK_WIDGET (window), "app-page-links.png");
   g_assert_true (flow_page_view_activate_link_at (view, g_utf8_strlen ("# Design\n\nThe sync layer is described in [[N", -1)));
-  spin (100);
+  flow_test_ui_spin (100);
   view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
   g_assert_true (flow_page_view_get_doc (view) == notes);
-  spin (300);
-  screenshot (GTK_WIDGET (window), "app-page-backlinks.png");
+  flow_test_ui_spin (300);
+  flow_test_ui_screenshot (GTK_WIDGET (window), "app-page-backlinks.png");
   {
     g_autoptr(GArray) back = flow_store_backlinks (store, "notes", &error);
 
@@ -654,7 +607,7 @@ test_app_pages (void)
     g_assert_cmpmem (g_bytes_get_data (pdf, NULL), 5, "%PDF-", 5);
     g_assert_true (g_file_set_contents (md_path, md_text, -1, NULL));
     flow_window_import_file (window, md);
-    spin (300);
+    flow_test_ui_spin (300);
     view = FLOW_PAGE_VIEW (flow_window_get_current_view (window));
     imported = flow_page_view_get_doc (view);
     {
@@ -710,7 +663,7 @@ test_app_rename_prompt (void)
   g_assert_nonnull (dialog);
   gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "Final");
   g_signal_emit_by_name (adw_message_dialog_get_extra_child (dialog), "activate");
-  spin (100);
+  flow_test_ui_spin (100);
   g_assert_true (flow_catalog_get (flow_workspace_get_catalog (flow_window_get_workspace (window)),
                                    flow_doc_get_id (doc), &entry));
   g_assert_cmpstr (entry.title, ==, "Final");
@@ -747,7 +700,7 @@ test_app_workspace_released (void)
   gtk_window_close (GTK_WINDOW (window));
   while (window != NULL)
     g_main_context_iteration (NULL, TRUE);
-  spin (100);
+  flow_test_ui_spin (100);
   g_assert_null (ws);
 }
 
@@ -783,11 +736,11 @@ test_app_bad_file (void)
   window = flow_window_new (app);
   flow_window_open (window, path, FALSE);
   gtk_window_present (GTK_WINDOW (window));
-  spin (500);
+  flow_test_ui_spin (500);
   g_assert_null (flow_window_get_workspace (window));
   g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
   g_assert_cmpstr (after, ==, "this is not a workspace");
-  screenshot (GTK_WIDGET (window), "app-bad-file.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "app-bad-file.png");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -802,7 +755,7 @@ test_app_preferences_huddles (void)
   GtkWidget *row;
 
   gtk_window_present (GTK_WINDOW (prefs));
-  spin (200);
+  flow_test_ui_spin (200);
 
   row = GTK_WIDGET (find_row (GTK_WIDGET (prefs), "STUN Server (host:port)"));
   g_assert_nonnull (row);
@@ -818,8 +771,8 @@ test_app_preferences_huddles (void)
   g_assert_cmpstr (password, ==, "s3cret");
   /* Bring the group into view for the screenshot. */
   gtk_widget_grab_focus (row);
-  spin (300);
-  screenshot (GTK_WIDGET (prefs), "app-preferences.png");
+  flow_test_ui_spin (300);
+  flow_test_ui_screenshot (GTK_WIDGET (prefs), "app-preferences.png");
 
   g_settings_reset (settings, "stun-server");
   g_settings_reset (settings, "turn-password");
@@ -832,19 +785,9 @@ main (int   argc,
 {
   int ret;
 
-  g_autofree char *xdg = g_dir_make_tmp ("flow-app-xdg-XXXXXX", NULL);
-  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
-  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+  g_autofree char *xdg = NULL;
 
-  /* A fresh user: nothing under the XDG dirs yet. */
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
-  gtk_test_init (&argc, &argv, NULL);
+  xdg = flow_test_ui_init (&argc, &argv, "app");
 
   app = flow_application_new ();
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
@@ -860,5 +803,6 @@ main (int   argc,
 
   ret = g_test_run ();
   g_clear_object (&app);
+  flow_test_remove_tree (xdg);
   return ret;
 }

@@ -32,89 +32,17 @@
 #include "flow-link-nice.h"
 #include "flow-room.h"
 #include "flow-signaling-rendezvous.h"
+#include "flow-test-ui.h"
 #include "flow-test-util.h"
 #include "flow-window.h"
 
-#define WAIT_US (30 * G_USEC_PER_SEC)
 
 static FlowApplication *app;
 
-/* Runs the main loop until @check holds; fails after WAIT_US. */
-#define WAIT_FOR(check)                                                    \
-  G_STMT_START {                                                           \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_US;                  \
-    while (!(check))                                                       \
-      {                                                                    \
-        g_main_context_iteration (NULL, FALSE);                            \
-        if (g_get_monotonic_time () > deadline_)                           \
-          g_error ("timed out waiting for %s", #check);                    \
-        g_usleep (1000);                                                   \
-      }                                                                    \
-  } G_STMT_END
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
 
 /* Waits up to @ms for @check; says whether it came. */
-static gboolean
-wait_a_while (gboolean (*check) (gpointer), gpointer data, guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
 
-  while (!check (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int w, h;
-
-  if (dir == NULL)
-    return;
-  gtk_widget_queue_draw (widget);
-  gtk_test_widget_wait_for_draw (widget);
-  spin (100);
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL)
-    {
-      g_test_message ("screenshot %s skipped: the window has not drawn", name);
-      return;
-    }
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static GtkWidget *
 find_type (GtkWidget *root,
@@ -207,7 +135,7 @@ cover (GtkWindow *window)
 
   gtk_window_set_default_size (GTK_WINDOW (other), 200, 100);
   gtk_window_present (GTK_WINDOW (other));
-  if (!wait_a_while (is_inactive, window, 5000))
+  if (!flow_test_ui_wait (is_inactive, window, 5000))
     g_error ("the window stays active behind another one");
   return other;
 }
@@ -359,7 +287,7 @@ test_chat_panel_window (void)
   /* The panel was open: nothing unread; the window is active: no
    * notification even for a mention. */
   g_assert_cmpuint (flow_chat_panel_get_n_unread (panel), ==, 0);
-  can_be_active = wait_a_while (is_active, window, 5000);
+  can_be_active = flow_test_ui_wait (is_active, window, 5000);
   if (can_be_active)
     {
       arrive (chat, grace, "Grace Hopper", 0xe01b24ff, "@Ada the sticky notes are yours");
@@ -414,9 +342,9 @@ test_chat_panel_window (void)
   WAIT_FOR (gtk_adjustment_get_upper (adj) > gtk_adjustment_get_page_size (adj) + 100);
   WAIT_FOR (scrolled_to_bottom (adj));
   gtk_adjustment_set_value (adj, 0);
-  spin (50);
+  flow_test_ui_spin (50);
   arrive (chat, grace, "Grace Hopper", 0xe01b24ff, "One more, while you read.");
-  spin (200);
+  flow_test_ui_spin (200);
   g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 0);
   /* Our own message brings the list down again. */
   type_and_send (panel, "Back at the bottom.");
@@ -472,8 +400,8 @@ test_chat_panel_window (void)
     arrive (shot_chat, fresh, "Bo", 0xf6d32dff, "Joining in five, reading the page now.");
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.new-page", NULL));
     WAIT_FOR (flow_window_get_current_view (window) != NULL);
-    spin (400);
-    screenshot (GTK_WIDGET (window), "chat-panel.png");
+    flow_test_ui_spin (400);
+    flow_test_ui_screenshot (GTK_WIDGET (window), "chat-panel.png");
     flow_chat_panel_set_workspace (panel, flow_window_get_workspace (window));
     WAIT_FOR (flow_chat_panel_get_doc (panel) == chat);
     g_assert_true (flow_workspace_close (shot, &error));
@@ -638,20 +566,11 @@ main (int   argc,
       char *argv[])
 {
   int ret;
-  g_autofree char *xdg = g_dir_make_tmp ("flow-chat-xdg-XXXXXX", NULL);
-  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
-  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+  g_autofree char *xdg = NULL;
 
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
   /* Everything on 127.0.0.1: the embedded server and ICE (flow-huddle.c). */
   g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
-  gtk_test_init (&argc, &argv, NULL);
+  xdg = flow_test_ui_init (&argc, &argv, "chat");
 
   app = flow_application_new ();
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);

@@ -28,73 +28,15 @@
 #include "flow-catalog.h"
 #include "flow-chat.h"
 #include "flow-huddle.h"
+#include "flow-test-ui.h"
 #include "flow-test-util.h"
 #include "flow-window.h"
 
-#define WAIT_US (30 * G_USEC_PER_SEC)
 
 static FlowApplication *app;
 
-/* Runs the main loop until @check holds; fails after WAIT_US. */
-#define WAIT_FOR(check)                                                    \
-  G_STMT_START {                                                           \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_US;                  \
-    while (!(check))                                                       \
-      {                                                                    \
-        g_main_context_iteration (NULL, FALSE);                            \
-        if (g_get_monotonic_time () > deadline_)                           \
-          g_error ("timed out waiting for %s", #check);                    \
-        g_usleep (1000);                                                   \
-      }                                                                    \
-  } G_STMT_END
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
 
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int w, h;
-
-  if (dir == NULL)
-    return;
-  spin (200);
-  gtk_widget_queue_draw (widget);
-  gtk_test_widget_wait_for_draw (widget);
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL)
-    {
-      g_test_message ("screenshot %s skipped: the window has not drawn", name);
-      return;
-    }
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static GtkWidget *
 find_named (GtkWidget  *root,
@@ -306,8 +248,8 @@ test_huddle_cli_peer (void)
   g_assert_true (flow_doc_insert_text (page, flow_doc_get_length (page),
                                        "Typed live while the robot listens.\n", -1, &error));
   g_assert_no_error (error);
-  spin (1000);
-  screenshot (GTK_WIDGET (window), "huddle-cli.png");
+  flow_test_ui_spin (1000);
+  flow_test_ui_screenshot (GTK_WIDGET (window), "huddle-cli.png");
 
   /* SIGTERM: the CLI says goodbye, flushes its workspace and exits 0;
    * the window sees it leave. */
@@ -329,7 +271,7 @@ test_huddle_cli_peer (void)
   g_clear_object (&peer.proc);
   gtk_window_close (GTK_WINDOW (window));
   WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
-  spin (100);
+  flow_test_ui_spin (100);
   flow_test_remove_tree (dir);
 }
 
@@ -338,21 +280,12 @@ main (int   argc,
       char *argv[])
 {
   int ret;
-  g_autofree char *xdg = g_dir_make_tmp ("flow-huddle-cli-xdg-XXXXXX", NULL);
-  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
-  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+  g_autofree char *xdg = NULL;
 
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
   /* Everything on 127.0.0.1: the embedded server and ICE (flow-huddle.c).
    * The CLI child inherits it; it is told --loopback as well. */
   g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
-  gtk_test_init (&argc, &argv, NULL);
+  xdg = flow_test_ui_init (&argc, &argv, "huddle-cli");
 
   app = flow_application_new ();
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);

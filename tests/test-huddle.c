@@ -36,73 +36,15 @@
 #include "flow-room.h"
 #include "flow-share-dialog.h"
 #include "flow-signaling-rendezvous.h"
+#include "flow-test-ui.h"
 #include "flow-test-util.h"
 #include "flow-window.h"
 
-#define WAIT_US (30 * G_USEC_PER_SEC)
 
 static FlowApplication *app;
 
-/* Runs the main loop until @check holds; fails after WAIT_US. */
-#define WAIT_FOR(check)                                                    \
-  G_STMT_START {                                                           \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_US;                  \
-    while (!(check))                                                       \
-      {                                                                    \
-        g_main_context_iteration (NULL, FALSE);                            \
-        if (g_get_monotonic_time () > deadline_)                           \
-          g_error ("timed out waiting for %s", #check);                    \
-        g_usleep (1000);                                                   \
-      }                                                                    \
-  } G_STMT_END
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
 
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int w, h;
-
-  if (dir == NULL)
-    return;
-  spin (200);
-  gtk_widget_queue_draw (widget);
-  gtk_test_widget_wait_for_draw (widget);
-  w = gtk_widget_get_width (widget);
-  h = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL)
-    {
-      g_test_message ("screenshot %s skipped: the window has not drawn", name);
-      return;
-    }
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static GtkWidget *
 find_named (GtkWidget  *root,
@@ -309,7 +251,7 @@ test_huddle_host_and_join (void)
   g_assert_true (g_str_has_prefix (link, "flowsync://127.0.0.1:"));
   g_assert_cmpstr (link, ==, flow_huddle_get_link (huddle));
   g_assert_cmpuint (flow_share_dialog_get_qr_modules (dialog), >=, 21);
-  screenshot (GTK_WIDGET (dialog), "huddle-share-dialog.png");
+  flow_test_ui_screenshot (GTK_WIDGET (dialog), "huddle-share-dialog.png");
   gtk_window_close (GTK_WINDOW (dialog));
 
   /* The test joins: the window's page arrives. */
@@ -366,8 +308,8 @@ test_huddle_host_and_join (void)
     gtk_text_buffer_select_range (buffer, &end, &start);
     WAIT_FOR (room_sees_selection (room, flow_doc_get_id (page), 2, 6));
   }
-  spin (300);
-  screenshot (GTK_WIDGET (window), "huddle-window.png");
+  flow_test_ui_spin (300);
+  flow_test_ui_screenshot (GTK_WIDGET (window), "huddle-window.png");
 
   /* The test leaves: the window goes back to waiting, no avatar. */
   flow_room_stop (room);
@@ -381,7 +323,7 @@ test_huddle_host_and_join (void)
   /* Closing the window leaves the huddle before the workspace closes. */
   gtk_window_close (GTK_WINDOW (window));
   WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
-  spin (100);
+  flow_test_ui_spin (100);
 
   flow_test_remove_tree (dir);
 }
@@ -509,7 +451,7 @@ test_huddle_presence (void)
   WAIT_FOR (flow_huddle_get_has_unshared (huddle));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Not yet shared");
   g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, "Edits made offline sync when someone connects");
-  screenshot (GTK_WIDGET (window), "huddle-not-yet-shared.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "huddle-not-yet-shared.png");
 
   /* The test joins: the edits reach it, the status says so. */
   joined = flow_workspace_create (joined_path, &error);
@@ -538,7 +480,7 @@ test_huddle_presence (void)
                                  GTK_TYPE_TOGGLE_BUTTON)) != NULL);
   g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (follow)));
   gtk_menu_button_popup (GTK_MENU_BUTTON (button));
-  screenshot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))), "huddle-popover.png");
+  flow_test_ui_screenshot (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))), "huddle-popover.png");
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (follow), TRUE);
   g_assert_false (gtk_widget_get_visible (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button)))));
   g_assert_cmpstr (flow_board_view_get_followed (view), ==, ada);
@@ -553,7 +495,7 @@ test_huddle_presence (void)
   /* Back to a calm position for the picture, with the laser. */
   set_board_presence (room, &board_id, 360, 260, "select");
   WAIT_FOR (cursor_at (canvas, ada, 360, 260));
-  screenshot (GTK_WIDGET (window), "huddle-presence.png");
+  flow_test_ui_screenshot (GTK_WIDGET (window), "huddle-presence.png");
 
   /* The test leaves: its cursor goes. */
   flow_room_stop (room);
@@ -564,7 +506,7 @@ test_huddle_presence (void)
 
   gtk_window_close (GTK_WINDOW (window));
   WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
-  spin (100);
+  flow_test_ui_spin (100);
   flow_test_remove_tree (dir);
 }
 
@@ -588,7 +530,7 @@ test_huddle_join_dialog (void)
   g_assert_null (flow_join_dialog_get_error (dialog));   /* editing clears it */
   g_assert_false (flow_join_dialog_submit (dialog));
   g_assert_nonnull (flow_join_dialog_get_error (dialog));
-  screenshot (GTK_WIDGET (dialog), "huddle-join-error.png");
+  flow_test_ui_screenshot (GTK_WIDGET (dialog), "huddle-join-error.png");
 
   flow_join_dialog_set_link (dialog, "");
   g_assert_false (flow_join_dialog_submit (dialog));
@@ -629,20 +571,11 @@ main (int   argc,
       char *argv[])
 {
   int ret;
-  g_autofree char *xdg = g_dir_make_tmp ("flow-huddle-xdg-XXXXXX", NULL);
-  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
-  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+  g_autofree char *xdg = NULL;
 
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  g_setenv ("GDK_BACKEND", "x11", TRUE);
   /* Everything on 127.0.0.1: the embedded server and ICE (flow-huddle.c). */
   g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
-  gtk_test_init (&argc, &argv, NULL);
+  xdg = flow_test_ui_init (&argc, &argv, "huddle");
 
   app = flow_application_new ();
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);

@@ -21,59 +21,13 @@
 #include "flow-board-view.h"
 #include "flow-canvas-private.h"
 #include "flow-page-view.h"
+#include "flow-test-ui.h"
 #include "flow-test-util.h"
 
 static const FlowOpId board_id = { 7, 1 };
 static const FlowOpId page_id = { 8, 1 };
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
 
-  while (g_get_monotonic_time () < end)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-}
-
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  int w = gtk_widget_get_width (widget);
-  int h = gtk_widget_get_height (widget);
-  GtkNative *native = gtk_widget_get_native (widget);
-
-  if (dir == NULL)
-    return;
-  /* The widget paintable shows the last frame: let one be drawn. */
-  gtk_widget_queue_draw (widget);
-  gtk_test_widget_wait_for_draw (widget);
-  spin (50);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  if (node == NULL)
-    {
-      g_test_message ("screenshot %s skipped: nothing drawn", name);
-      return;
-    }
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (native),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static FlowRemotePresence *
 board_peer (const char *id,
@@ -151,12 +105,12 @@ test_board_presence (void)
     flow_canvas_hover (canvas, 120 + i * 25, 470 - i * 6);
   g_assert_cmpuint (_flow_canvas_get_laser_length (canvas, NULL), ==, 13);
   g_assert_cmpuint (flow_doc_get_n_ops (doc), ==, n_ops);
-  screenshot (GTK_WIDGET (view), "presence-board.png");
+  flow_test_ui_screenshot (GTK_WIDGET (view), "presence-board.png");
 
   /* The trails fade out on the frame clock by themselves. */
   deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   while (flow_canvas_is_animating (canvas) && g_get_monotonic_time () < deadline)
-    spin (20);
+    flow_test_ui_spin (20);
   g_assert_false (flow_canvas_is_animating (canvas));
   g_assert_true (_flow_canvas_get_remote_cursor (canvas, "ada", NULL, NULL, NULL));
   g_assert_cmpuint (flow_doc_get_n_ops (doc), ==, n_ops);
@@ -259,7 +213,7 @@ test_page_presence (void)
   gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
   gtk_window_present (GTK_WINDOW (window));
   gtk_test_widget_wait_for_draw (GTK_WIDGET (text_view));
-  spin (100);
+  flow_test_ui_spin (100);
 
   {
     g_autoptr(GPtrArray) list = flow_remote_presence_list_new ();
@@ -281,7 +235,7 @@ test_page_presence (void)
   g_assert_true (flow_page_view_get_remote_caret (view, "bo", NULL, &n_rects, NULL));
   g_assert_cmpuint (n_rects, ==, 2);
   g_assert_false (flow_page_view_get_remote_caret (view, "cy", NULL, NULL, NULL));
-  screenshot (GTK_WIDGET (view), "presence-page.png");
+  flow_test_ui_screenshot (GTK_WIDGET (view), "presence-page.png");
 
   /* A line typed above moves the carets with their text. */
   gtk_text_buffer_get_start_iter (buffer, &iter);

@@ -1,0 +1,120 @@
+/* flow-test-ui.c
+ *
+ * Copyright 2026 FlowSync contributors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+/* What every test of the app's widgets needs: a clean environment, a way
+ * to let the main loop run, and screenshots for people to look at. */
+
+#include "config.h"
+
+#include "flow-test-ui.h"
+
+/**
+ * flow_test_ui_init:
+ * @name: used in the temporary folder's name
+ *
+ * Points XDG_DATA_HOME and XDG_CONFIG_HOME at a fresh temporary folder (a
+ * new user: nothing there yet), keeps settings in memory, turns off the
+ * accessibility bus and portals (their missing-bus warnings would be
+ * fatal under g_test), picks the cairo renderer on X11 and calls
+ * gtk_test_init().
+ *
+ * Returns: (transfer full): the temporary folder, for the caller to remove
+ */
+char *
+flow_test_ui_init (int         *argc,
+                   char      ***argv,
+                   const char  *name)
+{
+  g_autofree char *template = g_strdup_printf ("flow-%s-xdg-XXXXXX", name);
+  char *xdg = g_dir_make_tmp (template, NULL);
+  g_autofree char *data_home = g_build_filename (xdg, "data", NULL);
+  g_autofree char *config_home = g_build_filename (xdg, "config", NULL);
+
+  g_assert_nonnull (xdg);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("ADW_DISABLE_PORTAL", "1", TRUE);
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  g_setenv ("GDK_BACKEND", "x11", TRUE);
+  gtk_test_init (argc, argv, NULL);
+  return xdg;
+}
+
+/* Runs the main loop for @ms milliseconds. */
+void
+flow_test_ui_spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+/* Runs the main loop until @check holds or @ms pass; says which. */
+gboolean
+flow_test_ui_wait (gboolean (*check) (gpointer),
+                   gpointer   data,
+                   guint      ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (!check (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+/* Saves @widget as FLOWSYNC_SCREENSHOT_DIR/@name (nothing without that
+ * variable). Screenshots are for people to look at, not assertions: a
+ * window that has not drawn yet (slow sanitizer builds) just gets none. */
+void
+flow_test_ui_screenshot (GtkWidget  *widget,
+                         const char *name)
+{
+  const char *dir = g_getenv ("FLOWSYNC_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+  int w, h;
+
+  if (dir == NULL)
+    return;
+  flow_test_ui_spin (200);
+  /* The widget paintable shows the last frame: let one be drawn. */
+  gtk_widget_queue_draw (widget);
+  gtk_test_widget_wait_for_draw (widget);
+  flow_test_ui_spin (50);
+  w = gtk_widget_get_width (widget);
+  h = gtk_widget_get_height (widget);
+  paintable = gtk_widget_paintable_new (widget);
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, w, h);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    {
+      g_test_message ("screenshot %s skipped: the window has not drawn", name);
+      return;
+    }
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
