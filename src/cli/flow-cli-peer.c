@@ -69,6 +69,9 @@ typedef struct
   FlowIceConfig        *ice;
   GDataInputStream     *stdin_lines;
   GCancellable         *cancellable;
+  FlowRoomState         logged_state;
+  guint                 logged_n;
+  char                 *logged_members;
   guint                 sigint;
   guint                 sigterm;
   gboolean              quitting;
@@ -105,6 +108,7 @@ peer_clear (Peer *p)
   g_clear_handle_id (&p->sigint, g_source_remove);
   g_clear_handle_id (&p->sigterm, g_source_remove);
   g_clear_pointer (&p->loop, g_main_loop_unref);
+  g_free (p->logged_members);
   g_free (p->workspace);
   g_free (p->listen);
   g_free (p->rendezvous);
@@ -224,7 +228,13 @@ state_changed_cb (FlowRoom   *room,
 {
   static const char * const names[] = { "offline", "connecting", "connected" };
   FlowRoomState state = flow_room_get_state (room);
+  guint n = flow_room_get_n_connected (room);
 
+  /* Both properties notify; log each (state, peers) pair once. */
+  if (state == p->logged_state && n == p->logged_n)
+    return;
+  p->logged_state = state;
+  p->logged_n = n;
   g_printerr ("flowsync-cli: room=%s state=%s peers=%u\n", flow_room_get_id (room),
               names[state], flow_room_get_n_connected (room));
 }
@@ -245,6 +255,11 @@ peers_changed_cb (FlowRoom *room,
       g_string_append_printf (list, "%s%s", peer->name != NULL && *peer->name ? peer->name : peer->id,
                               peer->connected ? "" : " (linking)");
     }
+  /* peers-changed also fires for changes we do not print (presence). */
+  if (g_strcmp0 (p->logged_members, list->str) == 0)
+    return;
+  g_free (p->logged_members);
+  p->logged_members = g_strdup (list->str);
   g_printerr ("flowsync-cli: members: %s\n", list->len > 0 ? list->str : "none");
 }
 
@@ -454,7 +469,7 @@ int
 flow_cli_host (int    argc,
                char **argv)
 {
-  g_auto(Peer) p = { .status = EXIT_OK };
+  g_auto(Peer) p = { .status = EXIT_OK, .logged_state = (FlowRoomState) -1 };
   g_autoptr(GError) error = NULL;
   g_autoptr(FlowSyncInvite) invite = NULL;
   g_autofree char *stored = NULL;
@@ -597,7 +612,7 @@ int
 flow_cli_join (int    argc,
                char **argv)
 {
-  g_auto(Peer) p = { .status = EXIT_OK };
+  g_auto(Peer) p = { .status = EXIT_OK, .logged_state = (FlowRoomState) -1 };
   g_autoptr(GError) error = NULL;
   g_autoptr(FlowSyncInvite) invite = NULL;
   g_autofree char *url = NULL;
