@@ -2835,6 +2835,90 @@ test_workspace_async (Fixture       *f,
   g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
 }
 
+static void
+setting_read_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  char **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = flow_store_dup_setting_finish (FLOW_STORE (source), result, &error);
+  g_assert_no_error (error);
+  if (*out == NULL)
+    *out = g_strdup ("(unset)");
+}
+
+static void
+setting_written_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (flow_store_set_setting_finish (FLOW_STORE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Settings: saved, read back, removed, kept across sessions, never ops. */
+static void
+test_settings (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowStore) store = flow_store_create (f->path, &error);
+  g_autofree char *value = NULL;
+  g_autofree char *async_value = NULL;
+  g_autoptr(GArray) docs = NULL;
+  gboolean written = FALSE;
+
+  g_assert_no_error (error);
+  value = flow_store_dup_setting (store, "room-key", &error);
+  g_assert_no_error (error);
+  g_assert_null (value);
+
+  g_assert_true (flow_store_set_setting (store, "room-key", "abc", &error));
+  g_assert_true (flow_store_set_setting (store, "room-key", "xyz ✓", &error));
+  g_assert_no_error (error);
+  value = flow_store_dup_setting (store, "room-key", &error);
+  g_assert_cmpstr (value, ==, "xyz ✓");
+  g_clear_pointer (&value, g_free);
+
+  /* The async pair, from the main loop. */
+  flow_store_set_setting_async (store, "other", "42", NULL, setting_written_cb, &written);
+  while (!written)
+    g_main_context_iteration (NULL, TRUE);
+  flow_store_dup_setting_async (store, "other", NULL, setting_read_cb, &async_value);
+  while (async_value == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (async_value, ==, "42");
+  g_clear_pointer (&async_value, g_free);
+
+  /* NULL removes. */
+  g_assert_true (flow_store_set_setting (store, "other", NULL, &error));
+  flow_store_dup_setting_async (store, "other", NULL, setting_read_cb, &async_value);
+  while (async_value == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpstr (async_value, ==, "(unset)");
+
+  /* Not ops, and still there in the next session. */
+  docs = flow_store_list_docs (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (docs->len, ==, 0);
+  g_assert_true (flow_store_close (store, &error));
+  g_clear_object (&store);
+  store = flow_store_open (f->path, &error);
+  g_assert_no_error (error);
+  value = flow_store_dup_setting (store, "room-key", &error);
+  g_assert_cmpstr (value, ==, "xyz ✓");
+  g_assert_true (flow_store_close (store, &error));
+
+  /* A closed store says so. */
+  g_assert_null (flow_store_dup_setting (store, "room-key", &error));
+  g_assert_error (error, FLOW_STORE_ERROR, FLOW_STORE_ERROR_CLOSED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2845,6 +2929,7 @@ main (int   argc,
   g_test_add (path, Fixture, data, fixture_setup, func, fixture_teardown)
 
   ADD ("/flow/store/round-trip/snapshots", test_round_trip, GUINT_TO_POINTER (10));
+  ADD ("/flow/store/settings", test_settings, NULL);
   ADD ("/flow/store/round-trip/replay", test_round_trip, GUINT_TO_POINTER (0));
   ADD ("/flow/store/round-trip/snapshot-every-op", test_round_trip_every_op, NULL);
   ADD ("/flow/store/catalog/persist", test_catalog_persist, NULL);

@@ -1680,3 +1680,94 @@ flow_store_set_setting (FlowStore   *self,
     }
   return TRUE;
 }
+
+static void
+setting_async (FlowStore           *self,
+               const char          *key,
+               const char          *value,
+               gboolean             set,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data,
+               gpointer             tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  SettingCall *c = g_new0 (SettingCall, 1);
+
+  g_task_set_source_tag (task, tag);
+  c->key = g_strdup (key);
+  c->value = g_strdup (value);
+  c->set = set;
+  flow_store_push_call (self, setting_cb, c, setting_call_free, task);
+}
+
+/**
+ * flow_store_dup_setting_async:
+ *
+ * Reads a setting on the writer thread without blocking the caller; see
+ * flow_store_dup_setting().
+ */
+void
+flow_store_dup_setting_async (FlowStore           *self,
+                              const char          *key,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (FLOW_IS_STORE (self));
+  g_return_if_fail (key != NULL);
+
+  setting_async (self, key, NULL, FALSE, cancellable, callback, user_data,
+                 flow_store_dup_setting_async);
+}
+
+/* Returns: (transfer full) (nullable): the value, or %NULL if unset or on
+ * error (then @error is set). */
+char *
+flow_store_dup_setting_finish (FlowStore     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * flow_store_set_setting_async:
+ *
+ * Saves a setting on the writer thread without blocking the caller; see
+ * flow_store_set_setting().
+ */
+void
+flow_store_set_setting_async (FlowStore           *self,
+                              const char          *key,
+                              const char          *value,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (FLOW_IS_STORE (self));
+  g_return_if_fail (key != NULL);
+
+  setting_async (self, key, value, TRUE, cancellable, callback, user_data,
+                 flow_store_set_setting_async);
+}
+
+gboolean
+flow_store_set_setting_finish (FlowStore     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  g_free (g_task_propagate_pointer (G_TASK (result), &local_error));
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -141,6 +141,23 @@ gboolean       flow_store_set_setting   (FlowStore            *self,
                                          const char           *key,
                                          const char           *value,
                                          GError              **error);
+void           flow_store_dup_setting_async  (FlowStore           *self,
+                                              const char          *key,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+char          *flow_store_dup_setting_finish (FlowStore           *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
+void           flow_store_set_setting_async  (FlowStore           *self,
+                                              const char          *key,
+                                              const char          *value,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean       flow_store_set_setting_finish (FlowStore           *self,
+                                              GAsyncResult        *result,
+                                              GError             **error);
 gboolean       flow_store_close         (FlowStore            *self,
                                          GError              **error);
 
