@@ -445,6 +445,18 @@ test_huddle_presence (void)
   /* Hosting with nobody here: an edit now is not yet shared. */
   flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
   WAIT_FOR (hosted);
+  /* Sharing again invites to the same room: the key stays in the
+   * workspace (the port may differ). */
+  {
+    g_autofree char *first = g_strdup (flow_huddle_get_link (huddle));
+
+    flow_huddle_stop (huddle);
+    hosted = FALSE;
+    flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
+    WAIT_FOR (hosted);
+    g_assert_nonnull (strstr (first, "/r/"));
+    g_assert_cmpstr (strstr (flow_huddle_get_link (huddle), "/r/"), ==, strstr (first, "/r/"));
+  }
   g_assert_false (flow_huddle_get_has_unshared (huddle));
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), !=, "Not yet shared");
   flow_test_add_shape (board, "ellipse", 200, 330, 180, 120);

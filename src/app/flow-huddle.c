@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "flow-catalog.h"
+#include "flow-chat.h"
 #include "flow-huddle.h"
 #include "flow-link-nice.h"
 #include "flow-rendezvous-server.h"
@@ -535,12 +536,11 @@ load_then_start (FlowHuddle *self)
   g_autoptr(GArray) entries = flow_catalog_list (flow_workspace_get_catalog (self->workspace), TRUE);
 
   notify_state (self);
-  self->pending_loads = entries->len;
-  if (entries->len == 0)
-    {
-      start_room (self);
-      return;
-    }
+  /* Every document and the chat, so that the room finds them in memory
+   * and never reads the file on this thread. */
+  self->pending_loads = entries->len + 1;
+  flow_workspace_load_document_async (self->workspace, &FLOW_CHAT_DOC_ID, NULL, doc_loaded_cb,
+                                      g_object_ref (self->starting));
   for (guint i = 0; i < entries->len; i++)
     {
       FlowCatalogEntry *e = &g_array_index (entries, FlowCatalogEntry, i);
@@ -581,31 +581,71 @@ begin (FlowHuddle          *self,
  * Hosting
  * ------------------------------------------------------------------------ */
 
-/* The room key saved in the workspace, or a new one saved now. */
-static gboolean
-load_room_key (FlowHuddle      *self,
-               FlowSyncInvite  *invite,
-               GError         **error)
+static void
+key_saved_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  FlowStore *store = flow_workspace_get_store (self->workspace);
-  g_autofree char *stored = flow_store_dup_setting (store, ROOM_KEY_SETTING, error);
-  char b64[sodium_base64_ENCODED_LEN (FLOW_SYNC_KEY_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  gsize len = 0;
+  g_autoptr(FlowHuddle) self = user_data;
+  g_autoptr(GError) error = NULL;
 
-  if (stored == NULL && error != NULL && *error != NULL)
-    return FALSE;
-  if (stored != NULL &&
-      sodium_base642bin (invite->key, sizeof invite->key, stored, strlen (stored), NULL, &len,
-                         NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-      len == FLOW_SYNC_KEY_BYTES)
-    {
-      flow_sync_room_id_for_key (invite->key, invite->room);
-      return TRUE;
-    }
-  /* None yet, or damaged: the fresh key of @invite becomes the room's. */
+  /* Not fatal: the huddle runs; only the next session gets another link. */
+  if (!flow_store_set_setting_finish (FLOW_STORE (source), result, &error))
+    set_problem (self, error->message);
+}
+
+/* Remembers @invite's key as the workspace's room key, in the background. */
+static void
+save_room_key (FlowHuddle           *self,
+               const FlowSyncInvite *invite)
+{
+  char b64[sodium_base64_ENCODED_LEN (FLOW_SYNC_KEY_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+
   sodium_bin2base64 (b64, sizeof b64, invite->key, FLOW_SYNC_KEY_BYTES,
                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return flow_store_set_setting (store, ROOM_KEY_SETTING, b64, error);
+  flow_store_set_setting_async (flow_workspace_get_store (self->workspace), ROOM_KEY_SETTING, b64,
+                                NULL, key_saved_cb, g_object_ref (self));
+}
+
+static void
+fail_start (FlowHuddle *self,
+            GError     *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->starting);
+
+  flow_huddle_stop (self);
+  set_problem (self, error->message);
+  g_task_return_error (task, error);
+}
+
+/* The room key saved in the workspace, or (none yet, or damaged) the fresh
+ * key of the invite, saved now; read without blocking the UI thread. */
+static void
+room_key_read_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  FlowHuddle *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stored = flow_store_dup_setting_finish (FLOW_STORE (source), result, &error);
+  gsize len = 0;
+
+  if (self->starting != task)
+    return;   /* stopped or restarted meanwhile */
+  if (error != NULL)
+    {
+      fail_start (self, g_steal_pointer (&error));
+      return;
+    }
+  if (stored != NULL &&
+      sodium_base642bin (self->invite->key, sizeof self->invite->key, stored, strlen (stored),
+                         NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+      len == FLOW_SYNC_KEY_BYTES)
+    flow_sync_room_id_for_key (self->invite->key, self->invite->room);
+  else
+    save_room_key (self, self->invite);
+  load_then_start (self);
 }
 
 /* A LAN address of this machine for the link: the first IPv4 address of an
@@ -741,21 +781,14 @@ flow_huddle_host_async (FlowHuddle          *self,
     ok = start_embedded_server (self, &host, &port, &error);
   else
     ok = use_configured_server (self, &host, &port, &error);
-  if (ok)
-    {
-      self->invite = flow_sync_invite_new (host, port, FLOW_SYNC_ROLE_EDIT);
-      ok = load_room_key (self, self->invite, &error);
-    }
   if (!ok)
     {
-      self->starting = NULL;
-      g_object_unref (task);   /* the ref begin() kept */
-      flow_huddle_stop (self);
-      set_problem (self, error->message);
-      g_task_return_error (task, g_steal_pointer (&error));
+      fail_start (self, g_steal_pointer (&error));
       return;
     }
-  load_then_start (self);
+  self->invite = flow_sync_invite_new (host, port, FLOW_SYNC_ROLE_EDIT);
+  flow_store_dup_setting_async (flow_workspace_get_store (self->workspace), ROOM_KEY_SETTING,
+                                NULL, room_key_read_cb, g_object_ref (self->starting));
 }
 
 gboolean
@@ -794,7 +827,6 @@ flow_huddle_join_async (FlowHuddle          *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
-  char b64[sodium_base64_ENCODED_LEN (FLOW_SYNC_KEY_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
 
   g_return_if_fail (FLOW_IS_HUDDLE (self));
   g_return_if_fail (link != NULL);
@@ -808,21 +840,13 @@ flow_huddle_join_async (FlowHuddle          *self,
         g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                              _("This link names no rendezvous server; ask for a link that does"));
     }
-  if (error == NULL)
-    {
-      sodium_bin2base64 (b64, sizeof b64, self->invite->key, FLOW_SYNC_KEY_BYTES,
-                         sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-      flow_store_set_setting (flow_workspace_get_store (self->workspace), ROOM_KEY_SETTING, b64, &error);
-    }
   if (error != NULL)
     {
-      self->starting = NULL;
-      g_object_unref (task);
-      flow_huddle_stop (self);
-      set_problem (self, error->message);
-      g_task_return_error (task, g_steal_pointer (&error));
+      fail_start (self, g_steal_pointer (&error));
       return;
     }
+  /* Sharing this workspace later invites to the same room. */
+  save_room_key (self, self->invite);
   use_signaling (self, flow_rendezvous_signaling_new (url, NULL));
   load_then_start (self);
 }
