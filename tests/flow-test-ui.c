@@ -46,6 +46,17 @@ flow_test_ui_init (int         *argc,
   return xdg;
 }
 
+/* The app, registered but not unique: every test process has its own. */
+FlowApplication *
+flow_test_ui_app_new (void)
+{
+  FlowApplication *app = flow_application_new ();
+
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  return app;
+}
+
 /* Runs the main loop for @ms milliseconds. */
 void
 flow_test_ui_spin (guint ms)

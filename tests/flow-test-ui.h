@@ -9,11 +9,14 @@
 
 #include <gtk/gtk.h>
 
+#include "flow-application.h"
+
 G_BEGIN_DECLS
 
 char     *flow_test_ui_init       (int         *argc,
                                    char      ***argv,
                                    const char  *name);
+FlowApplication *flow_test_ui_app_new (void);
 void      flow_test_ui_spin       (guint        ms);
 gboolean  flow_test_ui_wait       (gboolean   (*check) (gpointer),
                                    gpointer     data,

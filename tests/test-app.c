@@ -789,9 +789,7 @@ main (int   argc,
 
   xdg = flow_test_ui_init (&argc, &argv, "app");
 
-  app = flow_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = flow_test_ui_app_new ();
 
   g_test_add_func ("/flow/app/end-to-end", test_app_end_to_end);
   g_test_add_func ("/flow/app/window", test_app_window);

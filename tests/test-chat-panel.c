@@ -32,6 +32,7 @@
 #include "flow-link-nice.h"
 #include "flow-room.h"
 #include "flow-signaling-rendezvous.h"
+#include "flow-test-sync.h"
 #include "flow-test-ui.h"
 #include "flow-test-util.h"
 #include "flow-window.h"
@@ -433,37 +434,6 @@ test_chat_panel_window (void)
   flow_test_remove_tree (dir);
 }
 
-static FlowLink *
-loopback_factory (gboolean controlling,
-                  gpointer user_data)
-{
-  return flow_nice_link_new (user_data, controlling);
-}
-
-/* The test's own peer, as test-huddle.c joins. */
-static FlowRoom *
-join (FlowWorkspace *ws,
-      const char    *link)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FlowSyncInvite) invite = flow_sync_invite_parse (link, &error);
-  g_autoptr(FlowIceConfig) ice = flow_ice_config_new ();
-  g_autofree char *url = NULL;
-  g_autoptr(FlowSignaling) signaling = NULL;
-  FlowRoom *room;
-
-  g_assert_no_error (error);
-  g_assert_cmpstr (invite->host, ==, "127.0.0.1");
-  ice->loopback_only = TRUE;
-  url = flow_rendezvous_url_for_host (invite->host, invite->port, FALSE);
-  signaling = flow_rendezvous_signaling_new (url, NULL);
-  room = flow_room_new (ws, invite->key, signaling, loopback_factory,
-                        flow_ice_config_copy (ice), (GDestroyNotify) flow_ice_config_free);
-  flow_room_set_profile (room, "Grace Hopper", 0xe01b24ff);
-  g_assert_true (flow_room_start (room, &error));
-  g_assert_no_error (error);
-  return room;
-}
 
 static void
 host_cb (GObject      *source,
@@ -526,7 +496,7 @@ test_chat_panel_huddle (void)
   /* Grace joins: one notification, saying who. */
   joined = flow_workspace_create (joined_path, &error);
   g_assert_no_error (error);
-  room = join (joined, flow_huddle_get_link (huddle));
+  room = flow_test_join_loopback (joined, flow_huddle_get_link (huddle), "Grace Hopper", 0xe01b24ff);
   WAIT_FOR (flow_huddle_get_n_connected (huddle) == 1);
   WAIT_FOR (seen.n == 1);
   g_assert_cmpstr (seen.id, ==, FLOW_CHAT_NOTIFICATION_JOINED);
@@ -572,9 +542,7 @@ main (int   argc,
   g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
   xdg = flow_test_ui_init (&argc, &argv, "chat");
 
-  app = flow_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = flow_test_ui_app_new ();
 
   g_test_add_func ("/flow/chat-panel/window", test_chat_panel_window);
   g_test_add_func ("/flow/chat-panel/huddle", test_chat_panel_huddle);

@@ -28,6 +28,7 @@
 #include "flow-catalog.h"
 #include "flow-chat.h"
 #include "flow-huddle.h"
+#include "flow-test-sync.h"
 #include "flow-test-ui.h"
 #include "flow-test-util.h"
 #include "flow-window.h"
@@ -139,21 +140,6 @@ host_cb (GObject      *source,
   *(gboolean *) user_data = TRUE;
 }
 
-static gboolean
-page_has (FlowWorkspace *ws,
-          const char    *title,
-          const char    *needle)
-{
-  FlowOpId id;
-  FlowDoc *doc;
-  g_autofree char *text = NULL;
-
-  if (!flow_catalog_find (flow_workspace_get_catalog (ws), title, &id, NULL))
-    return FALSE;
-  doc = flow_workspace_load_document (ws, &id, NULL);
-  text = doc != NULL ? flow_doc_dup_text (doc) : NULL;
-  return text != NULL && strstr (text, needle) != NULL;
-}
 
 static gboolean
 chat_has (FlowWorkspace *ws,
@@ -238,7 +224,7 @@ test_huddle_cli_peer (void)
   g_subprocess_wait_async (peer.proc, NULL, waited_cb, &peer);
 
   /* The CLI's page and chat reach the window; the header counts it. */
-  WAIT_FOR (page_has (ws, "From CLI", "typed headless") || peer.exited);
+  WAIT_FOR (flow_test_page_has (ws, "From CLI", "typed headless") || peer.exited);
   g_assert_false (peer.exited);
   WAIT_FOR (chat_has (ws, "Robot", "hello from the cli"));
   WAIT_FOR (flow_huddle_get_n_connected (huddle) == 1);
@@ -287,9 +273,7 @@ main (int   argc,
   g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
   xdg = flow_test_ui_init (&argc, &argv, "huddle-cli");
 
-  app = flow_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = flow_test_ui_app_new ();
 
   g_test_add_func ("/flow/huddle-cli/peer", test_huddle_cli_peer);
 

@@ -36,6 +36,7 @@
 #include "flow-room.h"
 #include "flow-share-dialog.h"
 #include "flow-signaling-rendezvous.h"
+#include "flow-test-sync.h"
 #include "flow-test-ui.h"
 #include "flow-test-util.h"
 #include "flow-window.h"
@@ -105,59 +106,8 @@ find_type (GtkWidget *root,
   return NULL;
 }
 
-static FlowLink *
-loopback_factory (gboolean controlling,
-                  gpointer user_data)
-{
-  return flow_nice_link_new (user_data, controlling);
-}
 
-/* The test's own peer, as tests/test-sync-peer.c joins. */
-static FlowRoom *
-join (FlowWorkspace *ws,
-      const char    *link)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FlowSyncInvite) invite = flow_sync_invite_parse (link, &error);
-  g_autoptr(FlowIceConfig) ice = flow_ice_config_new ();
-  g_autofree char *url = NULL;
-  g_autoptr(FlowSignaling) signaling = NULL;
-  FlowRoom *room;
 
-  g_assert_no_error (error);
-  g_assert_cmpstr (invite->host, ==, "127.0.0.1");
-  ice->loopback_only = TRUE;
-  url = flow_rendezvous_url_for_host (invite->host, invite->port, FALSE);
-  signaling = flow_rendezvous_signaling_new (url, NULL);
-  room = flow_room_new (ws, invite->key, signaling, loopback_factory,
-                        flow_ice_config_copy (ice), (GDestroyNotify) flow_ice_config_free);
-  flow_room_set_profile (room, "Ada Lovelace", 0xe01b24ff);
-  g_assert_true (flow_room_start (room, &error));
-  g_assert_no_error (error);
-  return room;
-}
-
-static FlowDoc *
-find_doc (FlowWorkspace *ws,
-          const char    *title)
-{
-  FlowOpId id;
-
-  if (!flow_catalog_find (flow_workspace_get_catalog (ws), title, &id, NULL))
-    return NULL;
-  return flow_workspace_load_document (ws, &id, NULL);
-}
-
-static gboolean
-page_has (FlowWorkspace *ws,
-          const char    *title,
-          const char    *needle)
-{
-  FlowDoc *doc = find_doc (ws, title);
-  g_autofree char *text = doc != NULL ? flow_doc_dup_text (doc) : NULL;
-
-  return text != NULL && strstr (text, needle) != NULL;
-}
 
 static gboolean
 doc_has (FlowDoc    *doc,
@@ -257,8 +207,8 @@ test_huddle_host_and_join (void)
   /* The test joins: the window's page arrives. */
   joined = flow_workspace_create (joined_path, &error);
   g_assert_no_error (error);
-  room = join (joined, link);
-  WAIT_FOR (page_has (joined, "Untitled Page", "Made in the window."));
+  room = flow_test_join_loopback (joined, link, "Ada Lovelace", 0xe01b24ff);
+  WAIT_FOR (flow_test_page_has (joined, "Untitled Page", "Made in the window."));
   WAIT_FOR (flow_huddle_get_n_connected (huddle) == 1);
   WAIT_FOR (n_avatars (avatars) == 1);
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Connected to 1");
@@ -272,8 +222,8 @@ test_huddle_host_and_join (void)
     gtk_text_buffer_get_end_iter (buffer, &end);
     gtk_text_buffer_insert (buffer, &end, "Typed live.\n", -1);
   }
-  WAIT_FOR (page_has (joined, "Untitled Page", "Typed live."));
-  flow_doc_insert_text (find_doc (joined, "Untitled Page"), 0, "From the test. ", -1, &error);
+  WAIT_FOR (flow_test_page_has (joined, "Untitled Page", "Typed live."));
+  flow_doc_insert_text (flow_test_find_doc (joined, "Untitled Page"), 0, "From the test. ", -1, &error);
   g_assert_no_error (error);
   WAIT_FOR (doc_has (page, "From the test. "));
 
@@ -468,13 +418,13 @@ test_huddle_presence (void)
   /* The test joins: the edits reach it, the status says so. */
   joined = flow_workspace_create (joined_path, &error);
   g_assert_no_error (error);
-  room = join (joined, flow_huddle_get_link (huddle));
+  room = flow_test_join_loopback (joined, flow_huddle_get_link (huddle), "Ada Lovelace", 0xe01b24ff);
   ada = flow_room_get_peer_id (room);
   WAIT_FOR (!flow_huddle_get_has_unshared (huddle));
   WAIT_FOR (find_label (GTK_WIDGET (window), "All changes shared") != NULL);
   WAIT_FOR (g_strcmp0 (gtk_label_get_text (GTK_LABEL (status)), "Connected to 1") == 0);
-  WAIT_FOR (find_doc (joined, "Untitled Board") != NULL &&
-            flow_doc_get_n_ops (find_doc (joined, "Untitled Board")) == flow_doc_get_n_ops (board));
+  WAIT_FOR (flow_test_find_doc (joined, "Untitled Board") != NULL &&
+            flow_doc_get_n_ops (flow_test_find_doc (joined, "Untitled Board")) == flow_doc_get_n_ops (board));
 
   /* The test points at the window's board: its cursor shows there. */
   set_board_presence (room, &board_id, 300, 200, "select");
@@ -589,9 +539,7 @@ main (int   argc,
   g_setenv ("FLOWSYNC_LOOPBACK", "1", TRUE);
   xdg = flow_test_ui_init (&argc, &argv, "huddle");
 
-  app = flow_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = flow_test_ui_app_new ();
 
   g_test_add_func ("/flow/huddle/host-and-join", test_huddle_host_and_join);
   g_test_add_func ("/flow/huddle/presence", test_huddle_presence);

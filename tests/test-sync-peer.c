@@ -22,6 +22,7 @@
 #include "flow-link-nice.h"
 #include "flow-room.h"
 #include "flow-signaling-rendezvous.h"
+#include "flow-test-sync.h"
 #include "flow-test-util.h"
 
 #define WAIT_US (30 * G_USEC_PER_SEC)
@@ -37,13 +38,6 @@ typedef struct
   GCancellable     *cancellable;
   char             *link;
 } Fixture;
-
-static FlowLink *
-loopback_factory (gboolean controlling,
-                  gpointer user_data)
-{
-  return flow_nice_link_new (user_data, controlling);
-}
 
 static void
 read_err_cb (GObject      *source,
@@ -132,56 +126,13 @@ stop_host (Fixture *f)
   g_clear_object (&f->host);
 }
 
-static FlowRoom *
-join (Fixture       *f,
-      FlowWorkspace *ws,
-      const char    *link)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FlowSyncInvite) invite = flow_sync_invite_parse (link, &error);
-  g_autoptr(FlowIceConfig) ice = flow_ice_config_new ();
-  g_autofree char *url = NULL;
-  g_autoptr(FlowSignaling) signaling = NULL;
-  FlowRoom *room;
 
-  g_assert_no_error (error);
-  ice->loopback_only = TRUE;
-  url = flow_rendezvous_url_for_host (invite->host, invite->port, FALSE);
-  signaling = flow_rendezvous_signaling_new (url, NULL);
-  room = flow_room_new (ws, invite->key, signaling, loopback_factory,
-                        flow_ice_config_copy (ice), (GDestroyNotify) flow_ice_config_free);
-  flow_room_set_profile (room, "Test", 0xff0000ff);
-  g_assert_true (flow_room_start (room, &error));
-  g_assert_no_error (error);
-  return room;
-}
 
-static FlowDoc *
-find_doc (FlowWorkspace *ws,
-          const char    *title)
-{
-  FlowOpId id;
-
-  if (!flow_catalog_find (flow_workspace_get_catalog (ws), title, &id, NULL))
-    return NULL;
-  return flow_workspace_load_document (ws, &id, NULL);
-}
-
-static gboolean
-page_has (FlowWorkspace *ws,
-          const char    *title,
-          const char    *needle)
-{
-  FlowDoc *doc = find_doc (ws, title);
-  g_autofree char *text = doc != NULL ? flow_doc_dup_text (doc) : NULL;
-
-  return text != NULL && strstr (text, needle) != NULL;
-}
 
 static guint
 n_shapes (FlowWorkspace *ws)
 {
-  FlowDoc *doc = find_doc (ws, "Sketch");
+  FlowDoc *doc = flow_test_find_doc (ws, "Sketch");
   g_autoptr(GArray) shapes = doc != NULL ? flow_doc_list_entities (doc, FALSE) : NULL;
 
   return shapes != NULL ? shapes->len : 0;
@@ -209,7 +160,7 @@ edit_offline (const char *path,
   FlowDoc *page;
 
   g_assert_no_error (error);
-  page = find_doc (ws, title);
+  page = flow_test_find_doc (ws, title);
   g_assert_nonnull (page);
   flow_doc_insert_text (page, flow_doc_get_length (page), text, -1, &error);
   g_assert_no_error (error);
@@ -252,14 +203,14 @@ test_two_processes (void)
   /* Join: the host's documents arrive. */
   b = flow_workspace_create (f->path_b, &error);
   g_assert_no_error (error);
-  room = join (f, b, f->link);
-  WAIT_FOR (page_has (b, "Notes", "from the host") && n_shapes (b) == 1);
+  room = flow_test_join_loopback (b, f->link, "Test", 0xff0000ff);
+  WAIT_FOR (flow_test_page_has (b, "Notes", "from the host") && n_shapes (b) == 1);
   g_assert_cmpuint (flow_room_get_n_connected (room), ==, 1);
 
   /* Live edits from us reach the host. */
-  flow_doc_insert_text (find_doc (b, "Notes"), 0, "joined: ", -1, &error);
+  flow_doc_insert_text (flow_test_find_doc (b, "Notes"), 0, "joined: ", -1, &error);
   g_assert_no_error (error);
-  flow_test_add_shape (find_doc (b, "Sketch"), "ellipse", 10, 10, 20, 20);
+  flow_test_add_shape (flow_test_find_doc (b, "Sketch"), "ellipse", 10, 10, 20, 20);
   leave (f, room);
   g_clear_object (&room);
   stop_host (f);
@@ -268,7 +219,7 @@ test_two_processes (void)
 
   a = flow_workspace_open (f->path_a, &error);
   g_assert_no_error (error);
-  g_assert_true (page_has (a, "Notes", "joined: # Plan"));
+  g_assert_true (flow_test_page_has (a, "Notes", "joined: # Plan"));
   g_assert_cmpuint (n_shapes (a), ==, 2);
   g_assert_true (flow_workspace_close (a, &error));
   g_clear_object (&a);
@@ -282,20 +233,20 @@ test_two_processes (void)
 
   b = flow_workspace_open (f->path_b, &error);
   g_assert_no_error (error);
-  room = join (f, b, f->link);
-  WAIT_FOR (page_has (b, "Notes", "offline host"));
-  g_assert_true (page_has (b, "Notes", "offline joiner"));
+  room = flow_test_join_loopback (b, f->link, "Test", 0xff0000ff);
+  WAIT_FOR (flow_test_page_has (b, "Notes", "offline host"));
+  g_assert_true (flow_test_page_has (b, "Notes", "offline joiner"));
   leave (f, room);
   g_clear_object (&room);
   stop_host (f);
 
   a = flow_workspace_open (f->path_a, &error);
   g_assert_no_error (error);
-  g_assert_true (page_has (a, "Notes", "offline joiner"));
-  g_assert_true (page_has (a, "Notes", "offline host"));
+  g_assert_true (flow_test_page_has (a, "Notes", "offline joiner"));
+  g_assert_true (flow_test_page_has (a, "Notes", "offline host"));
   {
-    g_autofree char *ta = flow_doc_dup_text (find_doc (a, "Notes"));
-    g_autofree char *tb = flow_doc_dup_text (find_doc (b, "Notes"));
+    g_autofree char *ta = flow_doc_dup_text (flow_test_find_doc (a, "Notes"));
+    g_autofree char *tb = flow_doc_dup_text (flow_test_find_doc (b, "Notes"));
 
     g_assert_cmpstr (ta, ==, tb);
   }

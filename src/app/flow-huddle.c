@@ -334,13 +334,6 @@ signaling_joined_cb (FlowSignaling *signaling,
   set_problem (self, NULL);
 }
 
-static FlowLink *
-nice_factory (gboolean controlling,
-              gpointer user_data)
-{
-  return flow_nice_link_new (user_data, controlling);
-}
-
 static char *
 dup_setting (FlowHuddle *self,
              const char *key)
@@ -483,7 +476,7 @@ start_room (FlowHuddle *self)
       flow_huddle_stop (self);
       return;
     }
-  self->room = flow_room_new (self->workspace, self->invite->key, self->signaling, nice_factory,
+  self->room = flow_room_new (self->workspace, self->invite->key, self->signaling, flow_nice_link_factory,
                               g_steal_pointer (&ice), (GDestroyNotify) flow_ice_config_free);
   profile (self, &name, &color);
   flow_room_set_profile (self->room, name, color);

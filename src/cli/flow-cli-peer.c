@@ -210,13 +210,6 @@ make_ice_config (Peer    *p,
   return TRUE;
 }
 
-static FlowLink *
-nice_factory (gboolean controlling,
-              gpointer user_data)
-{
-  return flow_nice_link_new (user_data, controlling);
-}
-
 /* ------------------------------------------------------------------------
  * Logging what happens in the room
  * ------------------------------------------------------------------------ */
@@ -371,7 +364,7 @@ run_room (Peer                 *p,
   g_autoptr(GError) error = NULL;
   gboolean done = FALSE;
 
-  p->room = flow_room_new (p->ws, invite->key, p->signaling, nice_factory, p->ice, NULL);
+  p->room = flow_room_new (p->ws, invite->key, p->signaling, flow_nice_link_factory, p->ice, NULL);
   flow_room_set_profile (p->room, p->name != NULL ? p->name : g_get_host_name (), 0x3584e4ff);
   g_signal_connect (p->room, "notify::state", G_CALLBACK (state_changed_cb), p);
   g_signal_connect (p->room, "notify::n-connected", G_CALLBACK (state_changed_cb), p);

@@ -1161,3 +1161,18 @@ flow_nice_link_get_selected_pair_types (FlowNiceLink  *self,
   *remote_type = candidate_type_name (remote->type);
   return TRUE;
 }
+
+/**
+ * flow_nice_link_factory:
+ * @controlling: whether this side offers (ICE controlling)
+ * @config: (nullable): a #FlowIceConfig, owned by the caller
+ *
+ * A #FlowLinkFactory (flow-room.h) that makes ICE links with @config: pass
+ * it to flow_room_new() with the config as its user data.
+ */
+FlowLink *
+flow_nice_link_factory (gboolean controlling,
+                        gpointer config)
+{
+  return flow_nice_link_new (config, controlling);
+}

@@ -59,6 +59,8 @@ G_DECLARE_FINAL_TYPE (FlowNiceLink, flow_nice_link, FLOW, NICE_LINK, GObject)
 
 FlowLink *flow_nice_link_new                     (const FlowIceConfig  *config,
                                                   gboolean              controlling);
+FlowLink *flow_nice_link_factory                 (gboolean              controlling,
+                                                  gpointer              config);
 gboolean  flow_nice_link_get_selected_pair_types (FlowNiceLink         *self,
                                                   const char          **local_type,
                                                   const char          **remote_type);

@@ -35,6 +35,7 @@
 #include "flow-rendezvous-server.h"
 #include "flow-room.h"
 #include "flow-signaling-rendezvous.h"
+#include "flow-test-sync.h"
 #include "flow-trace.h"
 
 #include <json-glib/json-glib.h>
@@ -43,35 +44,6 @@
 #define N_SUSTAINED 200000
 #define PER_TURN    100
 
-static FlowLink *
-loopback_factory (gboolean controlling,
-                  gpointer user_data)
-{
-  return flow_nice_link_new (user_data, controlling);
-}
-
-static FlowRoom *
-open_room (FlowWorkspace *ws,
-           const char    *link,
-           const char    *name)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(FlowSyncInvite) invite = flow_sync_invite_parse (link, &error);
-  g_autoptr(FlowSignaling) signaling = NULL;
-  g_autofree char *url = NULL;
-  FlowIceConfig *ice = flow_ice_config_new ();
-  FlowRoom *room;
-
-  g_assert_no_error (error);
-  ice->loopback_only = TRUE;
-  url = flow_rendezvous_url_for_host (invite->host, invite->port, FALSE);
-  signaling = flow_rendezvous_signaling_new (url, NULL);
-  room = flow_room_new (ws, invite->key, signaling, loopback_factory, ice,
-                        (GDestroyNotify) flow_ice_config_free);
-  flow_room_set_profile (room, name, 0x3584e4ff);
-  g_assert_true (flow_room_start (room, &error));
-  return room;
-}
 
 static FlowDoc *
 find_doc (FlowWorkspace *ws,
@@ -195,7 +167,7 @@ run_child (const char *link,
   g_assert_no_error (error);
 
   c.started = g_get_monotonic_time ();
-  c.room = open_room (c.ws, link, "child");
+  c.room = flow_test_join_loopback (c.ws, link, "child", 0x3584e4ff);
   poll_id = g_timeout_add (1, child_poll, &c);
   while (!c.done)
     g_main_context_iteration (NULL, TRUE);
@@ -365,7 +337,7 @@ run_once (const char      *self_exe,
   invite = flow_sync_invite_new ("127.0.0.1", (guint16) flow_rendezvous_server_get_port (server),
                                  FLOW_SYNC_ROLE_EDIT);
   link = flow_sync_invite_to_string (invite);
-  room = open_room (ws, link, "first");
+  room = flow_test_join_loopback (ws, link, "first", 0x3584e4ff);
 
   n_ops = g_strdup_printf ("%" G_GUINT64_FORMAT, flow_doc_get_n_ops (paper));
   child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, error,
