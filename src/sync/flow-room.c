@@ -397,8 +397,10 @@ we_offer (FlowRoom *self,
   return strcmp (self->peer_id, peer->id) < 0;
 }
 
+/* Peers with a link attempt under way or open (@open_only: open). */
 static guint
-count_links (FlowRoom *self)
+count_links (FlowRoom *self,
+             gboolean  open_only)
 {
   GHashTableIter iter;
   gpointer value;
@@ -406,8 +408,12 @@ count_links (FlowRoom *self)
 
   g_hash_table_iter_init (&iter, self->peers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Peer *) value)->phase != LINK_NONE)
-      n++;
+    {
+      LinkPhase phase = ((Peer *) value)->phase;
+
+      if (open_only ? phase == LINK_OPEN : phase != LINK_NONE)
+        n++;
+    }
   return n;
 }
 
@@ -521,7 +527,7 @@ peer_start_attempt (Peer *peer)
 {
   FlowRoom *self = peer->room;
 
-  if (count_links (self) >= FLOW_ROOM_MAX_LINKS)
+  if (count_links (self, FALSE) >= FLOW_ROOM_MAX_LINKS)
     {
       /* Try again later: a slot may free up. Meanwhile forwarding by the
        * peers we do link to carries the ops. */
@@ -964,19 +970,6 @@ set_has_unshared (FlowRoom *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_UNSHARED]);
 }
 
-static gboolean
-any_link_open (FlowRoom *self)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, self->peers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Peer *) value)->phase == LINK_OPEN)
-      return TRUE;
-  return FALSE;
-}
-
 static void
 broadcast_change (FlowDoc    *doc,
                   FlowChange *change,
@@ -986,7 +979,7 @@ broadcast_change (FlowDoc    *doc,
   Broadcast b = { self, *flow_doc_get_id (doc), NULL };
   GBytes *bytes = flow_change_get_bytes (change);
 
-  if (flow_change_is_local (change) && !any_link_open (self))
+  if (flow_change_is_local (change) && count_links (self, TRUE) == 0)
     set_has_unshared (self, TRUE);
 
   /* A catalog change may name documents we have not loaded: load them
@@ -1371,7 +1364,7 @@ answer_offer (Peer        *peer,
   g_autoptr(GError) error = NULL;
   guint8 rx[FLOW_SYNC_KEY_BYTES], tx[FLOW_SYNC_KEY_BYTES];
 
-  if (peer->phase == LINK_NONE && count_links (self) >= FLOW_ROOM_MAX_LINKS)
+  if (peer->phase == LINK_NONE && count_links (self, FALSE) >= FLOW_ROOM_MAX_LINKS)
     {
       g_debug ("Room %s: ignoring an offer from %s, %u links already", self->room_id, peer->id,
                FLOW_ROOM_MAX_LINKS);
@@ -1682,15 +1675,8 @@ static void
 update_state (FlowRoom *self)
 {
   FlowRoomState state;
-  guint n_open = 0;
-  GHashTableIter iter;
-  gpointer value;
+  guint n_open = count_links (self, TRUE);
   FlowSignalingState sig;
-
-  g_hash_table_iter_init (&iter, self->peers);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Peer *) value)->phase == LINK_OPEN)
-      n_open++;
 
   sig = self->started ? flow_signaling_get_state (self->signaling) : FLOW_SIGNALING_IDLE;
   if (!self->started)
