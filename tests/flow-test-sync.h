@@ -22,4 +22,17 @@ gboolean  flow_test_page_has      (FlowWorkspace *ws,
                                    const char    *title,
                                    const char    *needle);
 
+#define FLOW_TEST_TURN_USER     "flow"
+#define FLOW_TEST_TURN_PASSWORD "secret"
+
+typedef struct _FlowTestTurn FlowTestTurn;
+
+FlowTestTurn *flow_test_turn_start    (void);
+guint16       flow_test_turn_get_port (FlowTestTurn  *turn);
+void          flow_test_turn_pause    (FlowTestTurn  *turn,
+                                       gboolean       paused);
+void          flow_test_turn_free     (FlowTestTurn  *turn);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FlowTestTurn, flow_test_turn_free)
+
 G_END_DECLS

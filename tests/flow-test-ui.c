@@ -129,3 +129,67 @@ flow_test_ui_screenshot (GtkWidget  *widget,
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("screenshot: %s", path);
 }
+
+/* The first widget under @root (itself included, depth first) that
+ * @match accepts, or %NULL. */
+GtkWidget *
+flow_test_ui_find (GtkWidget       *root,
+                   FlowTestUiMatch  match,
+                   gconstpointer    data)
+{
+  if (match (root, data))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = flow_test_ui_find (c, match, data);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+has_name (GtkWidget     *widget,
+          gconstpointer  name)
+{
+  return g_strcmp0 (gtk_widget_get_name (widget), name) == 0;
+}
+
+static gboolean
+has_type (GtkWidget     *widget,
+          gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+static gboolean
+is_label (GtkWidget     *widget,
+          gconstpointer  text)
+{
+  return GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0;
+}
+
+/* The first widget under @root named @name (gtk_widget_set_name()). */
+GtkWidget *
+flow_test_ui_find_named (GtkWidget  *root,
+                         const char *name)
+{
+  return flow_test_ui_find (root, has_name, name);
+}
+
+/* The first widget under @root of @type. */
+GtkWidget *
+flow_test_ui_find_type (GtkWidget *root,
+                        GType      type)
+{
+  return flow_test_ui_find (root, has_type, GSIZE_TO_POINTER (type));
+}
+
+/* The first label under @root that shows @text. */
+GtkWidget *
+flow_test_ui_find_label (GtkWidget  *root,
+                         const char *text)
+{
+  return flow_test_ui_find (root, is_label, text);
+}

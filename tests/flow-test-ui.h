@@ -24,6 +24,19 @@ gboolean  flow_test_ui_wait       (gboolean   (*check) (gpointer),
 void      flow_test_ui_screenshot (GtkWidget   *widget,
                                    const char  *name);
 
+typedef gboolean (*FlowTestUiMatch) (GtkWidget     *widget,
+                                     gconstpointer  data);
+
+GtkWidget *flow_test_ui_find       (GtkWidget       *root,
+                                    FlowTestUiMatch  match,
+                                    gconstpointer    data);
+GtkWidget *flow_test_ui_find_named (GtkWidget       *root,
+                                    const char      *name);
+GtkWidget *flow_test_ui_find_type  (GtkWidget       *root,
+                                    GType            type);
+GtkWidget *flow_test_ui_find_label (GtkWidget       *root,
+                                    const char      *text);
+
 /* Runs the main loop until @check holds; fails the test after 30 s. */
 #define WAIT_US (30 * G_USEC_PER_SEC)
 #define WAIT_FOR(check)                                                    \

@@ -273,21 +273,6 @@ test_app_window (void)
  * widget's own gesture handlers, undo/redo, export, quit, start again.
  * ------------------------------------------------------------------------ */
 
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_widget (c, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
 
 static GtkGesture *
 find_drag_gesture (GtkWidget *widget)
@@ -374,7 +359,7 @@ test_app_end_to_end (void)
   page = FLOW_BOARD_PAGE (flow_window_get_current_view (window));
   board = flow_board_page_get_doc (page);
   board_id = *flow_doc_get_id (board);
-  view = find_widget (GTK_WIDGET (page), FLOW_TYPE_BOARD_VIEW);
+  view = flow_test_ui_find_type (GTK_WIDGET (page), FLOW_TYPE_BOARD_VIEW);
   drag = find_drag_gesture (view);
   g_assert_nonnull (drag);
 
@@ -399,8 +384,8 @@ test_app_end_to_end (void)
   use_tool (view, "sticky");
   gesture_drag (drag, 760, 300, 760, 300);
   {
-    GtkWidget *popover = find_widget (view, GTK_TYPE_POPOVER);
-    GtkWidget *text_view = find_widget (popover, GTK_TYPE_TEXT_VIEW);
+    GtkWidget *popover = flow_test_ui_find_type (view, GTK_TYPE_POPOVER);
+    GtkWidget *text_view = flow_test_ui_find_type (popover, GTK_TYPE_TEXT_VIEW);
 
     g_assert_true (gtk_widget_get_visible (popover));
     gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (text_view)),
@@ -478,7 +463,7 @@ test_app_end_to_end (void)
   window = only_window ();
   g_assert_cmpstr (flow_window_get_path (window), ==, default_path);
   {
-    FlowSidebar *sidebar = FLOW_SIDEBAR (find_widget (GTK_WIDGET (window), FLOW_TYPE_SIDEBAR));
+    FlowSidebar *sidebar = FLOW_SIDEBAR (flow_test_ui_find_type (GTK_WIDGET (window), FLOW_TYPE_SIDEBAR));
     g_autofree char *id_str = flow_op_id_to_string (&board_id);
 
     g_assert_cmpuint (flow_sidebar_get_n_rows (sidebar, FALSE), ==, 1);
@@ -537,7 +522,7 @@ test_app_pages (void)
   gtk_window_present (GTK_WINDOW (window));
   iterate_until (has_workspace, window);
   store = flow_workspace_get_store (flow_window_get_workspace (window));
-  sidebar = FLOW_SIDEBAR (find_widget (GTK_WIDGET (window), FLOW_TYPE_SIDEBAR));
+  sidebar = FLOW_SIDEBAR (flow_test_ui_find_type (GTK_WIDGET (window), FLOW_TYPE_SIDEBAR));
 
   design = new_page (window, "Design",
                      "# Design\n\nThe sync layer is described in [[Notes]].\n\n"
@@ -704,26 +689,23 @@ test_app_workspace_released (void)
   g_assert_null (ws);
 }
 
-/* A damaged file is refused with a clear message, and left untouched. */
 /* The preferences row titled @title, searched depth first. */
+static gboolean
+is_row (GtkWidget     *widget,
+        gconstpointer  title)
+{
+  return ADW_IS_PREFERENCES_ROW (widget) &&
+         g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0;
+}
+
 static AdwPreferencesRow *
 find_row (GtkWidget  *widget,
           const char *title)
 {
-  if (ADW_IS_PREFERENCES_ROW (widget) &&
-      g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
-    return ADW_PREFERENCES_ROW (widget);
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      AdwPreferencesRow *row = find_row (child, title);
-
-      if (row != NULL)
-        return row;
-    }
-  return NULL;
+  return ADW_PREFERENCES_ROW (flow_test_ui_find (widget, is_row, title));
 }
 
+/* A damaged file is refused with a clear message, and left untouched. */
 static void
 test_app_bad_file (void)
 {
@@ -769,6 +751,16 @@ test_app_preferences_huddles (void)
   password = g_settings_get_string (settings, "turn-password");
   g_assert_cmpstr (stun, ==, "stun.example.org:3478");
   g_assert_cmpstr (password, ==, "s3cret");
+
+  /* The row's switch (which a click anywhere on the row flips) is the
+   * setting. */
+  row = GTK_WIDGET (find_row (GTK_WIDGET (prefs), "Hide My Network Address"));
+  g_assert_nonnull (row);
+  g_assert_true (GTK_IS_SWITCH (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (row))));
+  g_assert_false (g_settings_get_boolean (settings, "relay-only"));
+  gtk_switch_set_active (GTK_SWITCH (adw_action_row_get_activatable_widget (ADW_ACTION_ROW (row))), TRUE);
+  g_assert_true (g_settings_get_boolean (settings, "relay-only"));
+
   /* Bring the group into view for the screenshot. */
   gtk_widget_grab_focus (row);
   flow_test_ui_spin (300);
@@ -776,6 +768,7 @@ test_app_preferences_huddles (void)
 
   g_settings_reset (settings, "stun-server");
   g_settings_reset (settings, "turn-password");
+  g_settings_reset (settings, "relay-only");
   gtk_window_destroy (GTK_WINDOW (prefs));
 }
 

@@ -45,36 +45,20 @@ static FlowApplication *app;
 /* Waits up to @ms for @check; says whether it came. */
 
 
-static GtkWidget *
-find_type (GtkWidget *root,
-           GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_type (c, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
 
 /* The header bar's Chat toggle: the one whose tooltip says so. */
+static gboolean
+is_chat_button (GtkWidget     *widget,
+                gconstpointer  data)
+{
+  return GTK_IS_TOGGLE_BUTTON (widget) &&
+         g_str_has_prefix (gtk_widget_get_tooltip_text (widget) ?: "", "Huddle Chat");
+}
+
 static GtkWidget *
 find_chat_button (GtkWidget *root)
 {
-  if (GTK_IS_TOGGLE_BUTTON (root) && g_str_has_prefix (gtk_widget_get_tooltip_text (root) ?: "", "Huddle Chat"))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_chat_button (c);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return flow_test_ui_find (root, is_chat_button, NULL);
 }
 
 /* What the panel asked to notify. With a session bus the emission is
@@ -225,12 +209,12 @@ test_chat_panel_window (void)
   g_settings_set_string (settings, "user-color", "#3584e4");
 
   window = open_window (path);
-  panel = FLOW_CHAT_PANEL (find_type (GTK_WIDGET (window), FLOW_TYPE_CHAT_PANEL));
+  panel = FLOW_CHAT_PANEL (flow_test_ui_find_type (GTK_WIDGET (window), FLOW_TYPE_CHAT_PANEL));
   g_assert_nonnull (panel);
   g_signal_connect (panel, "notification", G_CALLBACK (notification_cb), &seen);
   chat_button = GTK_TOGGLE_BUTTON (find_chat_button (GTK_WIDGET (window)));
   g_assert_nonnull (chat_button);
-  badge = find_type (GTK_WIDGET (chat_button), GTK_TYPE_LABEL);
+  badge = flow_test_ui_find_type (GTK_WIDGET (chat_button), GTK_TYPE_LABEL);
   g_assert_nonnull (badge);
   WAIT_FOR ((chat = flow_chat_panel_get_doc (panel)) != NULL);
   send_button = flow_chat_panel_get_send_button (panel);
@@ -339,7 +323,7 @@ test_chat_panel_window (void)
 
       arrive (chat, grace, "Grace Hopper", 0xe01b24ff, text);
     }
-  adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (find_type (GTK_WIDGET (panel), GTK_TYPE_SCROLLED_WINDOW)));
+  adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (flow_test_ui_find_type (GTK_WIDGET (panel), GTK_TYPE_SCROLLED_WINDOW)));
   WAIT_FOR (gtk_adjustment_get_upper (adj) > gtk_adjustment_get_page_size (adj) + 100);
   WAIT_FOR (scrolled_to_bottom (adj));
   gtk_adjustment_set_value (adj, 0);
@@ -482,7 +466,7 @@ test_chat_panel_huddle (void)
 
   g_settings_set_string (settings, "display-name", "Ada");
   window = open_window (path);
-  panel = FLOW_CHAT_PANEL (find_type (GTK_WIDGET (window), FLOW_TYPE_CHAT_PANEL));
+  panel = FLOW_CHAT_PANEL (flow_test_ui_find_type (GTK_WIDGET (window), FLOW_TYPE_CHAT_PANEL));
   g_signal_connect (panel, "notification", G_CALLBACK (notification_cb), &seen);
   WAIT_FOR (flow_chat_panel_get_doc (panel) != NULL);
   WAIT_FOR ((huddle = flow_window_get_huddle (window)) != NULL);

@@ -39,22 +39,6 @@ static FlowApplication *app;
 
 
 
-static GtkWidget *
-find_named (GtkWidget  *root,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 /* Runs `flowsync-cli ARGS…` to the end; it must exit 0. Returns its
  * standard output; its standard error goes to the test log. */
 static char *
@@ -202,7 +186,7 @@ test_huddle_cli_peer (void)
   g_assert_no_error (error);
   flow_window_open_document (window, flow_doc_get_id (page));
   WAIT_FOR (flow_window_get_current_view (window) != NULL);
-  status = find_named (GTK_WIDGET (window), "huddle-status");
+  status = flow_test_ui_find_named (GTK_WIDGET (window), "huddle-status");
   g_assert_nonnull (status);
 
   /* The window hosts on this network: 127.0.0.1 under FLOWSYNC_LOOPBACK. */

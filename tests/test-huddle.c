@@ -47,22 +47,6 @@ static FlowApplication *app;
 
 
 
-static GtkWidget *
-find_named (GtkWidget  *root,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_named (c, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static guint
 n_avatars (GtkWidget *box)
 {
@@ -74,37 +58,7 @@ n_avatars (GtkWidget *box)
   return n;
 }
 
-static GtkWidget *
-find_label (GtkWidget  *root,
-            const char *text)
-{
-  if (GTK_IS_LABEL (root) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (root)), text) == 0)
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_label (c, text);
 
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_type (GtkWidget *root,
-           GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child (root); c != NULL; c = gtk_widget_get_next_sibling (c))
-    {
-      GtkWidget *found = find_type (c, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
 
 
 
@@ -180,8 +134,8 @@ test_huddle_host_and_join (void)
   WAIT_FOR (flow_window_get_workspace (window) != NULL);
   huddle = flow_window_get_huddle (window);
   g_assert_nonnull (huddle);
-  status = find_named (GTK_WIDGET (window), "huddle-status");
-  avatars = find_named (GTK_WIDGET (window), "huddle-avatars");
+  status = flow_test_ui_find_named (GTK_WIDGET (window), "huddle-status");
+  avatars = flow_test_ui_find_named (GTK_WIDGET (window), "huddle-avatars");
   g_assert_nonnull (status);
   g_assert_nonnull (avatars);
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Offline");
@@ -378,7 +332,7 @@ test_huddle_presence (void)
   gtk_window_present (GTK_WINDOW (window));
   WAIT_FOR (flow_window_get_workspace (window) != NULL);
   huddle = flow_window_get_huddle (window);
-  status = find_named (GTK_WIDGET (window), "huddle-status");
+  status = flow_test_ui_find_named (GTK_WIDGET (window), "huddle-status");
   button = gtk_widget_get_ancestor (status, GTK_TYPE_MENU_BUTTON);
   g_assert_nonnull (button);
 
@@ -421,7 +375,7 @@ test_huddle_presence (void)
   room = flow_test_join_loopback (joined, flow_huddle_get_link (huddle), "Ada Lovelace", 0xe01b24ff);
   ada = flow_room_get_peer_id (room);
   WAIT_FOR (!flow_huddle_get_has_unshared (huddle));
-  WAIT_FOR (find_label (GTK_WIDGET (window), "All changes shared") != NULL);
+  WAIT_FOR (flow_test_ui_find_label (GTK_WIDGET (window), "All changes shared") != NULL);
   WAIT_FOR (g_strcmp0 (gtk_label_get_text (GTK_LABEL (status)), "Connected to 1") == 0);
   WAIT_FOR (flow_test_find_doc (joined, "Untitled Board") != NULL &&
             flow_doc_get_n_ops (flow_test_find_doc (joined, "Untitled Board")) == flow_doc_get_n_ops (board));
@@ -438,7 +392,7 @@ test_huddle_presence (void)
   WAIT_FOR (room_sees_pointer (room, &board_id, bx, by));
 
   /* Follow, from the participants popover, until a local zoom. */
-  WAIT_FOR ((follow = find_type (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))),
+  WAIT_FOR ((follow = flow_test_ui_find_type (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))),
                                  GTK_TYPE_TOGGLE_BUTTON)) != NULL);
   g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (follow)));
   gtk_menu_button_popup (GTK_MENU_BUTTON (button));
@@ -528,6 +482,56 @@ test_huddle_unreachable (void)
   flow_test_remove_tree (dir);
 }
 
+static void
+host_fails_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GError **error = user_data;
+
+  g_assert_false (flow_huddle_host_finish (FLOW_HUDDLE (source), result, error));
+  g_assert_nonnull (*error);
+}
+
+/* "Hide my network address" with no TURN server to hide behind is said
+ * when sharing starts; a TURN server outside this machine is never asked
+ * under FLOWSYNC_LOOPBACK, so it counts as none. */
+static void
+test_huddle_relay_only_needs_turn (void)
+{
+  GSettings *settings = flow_application_get_settings (app);
+  g_autofree char *dir = g_dir_make_tmp ("flow-huddle-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Hidden.flowsync", NULL);
+  const char *turns[] = { "", "turn.example.org:3478" };
+  FlowWindow *window;
+  FlowHuddle *huddle;
+
+  window = flow_window_new (app);
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (flow_window_get_huddle (window) != NULL);
+  huddle = flow_window_get_huddle (window);
+
+  g_settings_set_boolean (settings, "relay-only", TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (turns); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_settings_set_string (settings, "turn-server", turns[i]);
+      flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_fails_cb, &error);
+      WAIT_FOR (error != NULL);
+      g_test_message ("relay-only, TURN \"%s\": %s", turns[i], error->message);
+      g_assert_nonnull (strstr (error->message, "needs a TURN server"));
+      g_assert_false (flow_huddle_is_active (huddle));
+    }
+  g_settings_reset (settings, "relay-only");
+  g_settings_reset (settings, "turn-server");
+
+  gtk_window_close (GTK_WINDOW (window));
+  WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
+  flow_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -545,6 +549,7 @@ main (int   argc,
   g_test_add_func ("/flow/huddle/presence", test_huddle_presence);
   g_test_add_func ("/flow/huddle/join-dialog", test_huddle_join_dialog);
   g_test_add_func ("/flow/huddle/unreachable", test_huddle_unreachable);
+  g_test_add_func ("/flow/huddle/relay-only-needs-turn", test_huddle_relay_only_needs_turn);
 
   ret = g_test_run ();
   g_clear_object (&app);

@@ -12,14 +12,13 @@
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "flow-link-nice.h"
+#include "flow-test-sync.h"
 #include "flow-test-util.h"
 
 #define WAIT_SECONDS 20
@@ -821,158 +820,21 @@ test_relay_only_without_turn (void)
 
 typedef struct
 {
-  GSubprocess *server;
-  char        *dir;
-  guint16      port;
+  FlowTestTurn *server;
 } Turn;
-
-static char *
-find_turnserver (void)
-{
-  char *path = g_find_program_in_path ("turnserver");
-
-  if (path == NULL && g_file_test ("/usr/sbin/turnserver", G_FILE_TEST_IS_EXECUTABLE))
-    path = g_strdup ("/usr/sbin/turnserver");
-  if (path == NULL && g_file_test ("/usr/bin/turnserver", G_FILE_TEST_IS_EXECUTABLE))
-    path = g_strdup ("/usr/bin/turnserver");
-  return path;
-}
-
-static guint16
-free_udp_port (void)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                         G_SOCKET_PROTOCOL_UDP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (socket, any, FALSE, &error));
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
-/* Sends STUN Binding requests (RFC 5389) until the server answers one. */
-static gboolean
-turn_wait_ready (Turn *turn)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) server = g_inet_socket_address_new (loopback, turn->port);
-  g_autoptr(GError) error = NULL;
-  guint8 request[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
-                         'f', 'l', 'o', 'w', 's', 'y', 'n', 'c', 't', 'e', 's', 't' };
-
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                         G_SOCKET_PROTOCOL_UDP, &error);
-  g_assert_no_error (error);
-
-  for (guint attempt = 0; attempt < WAIT_SECONDS * 10; attempt++)
-    {
-      guint8 response[512];
-      gssize n;
-
-      g_socket_send_to (socket, server, (const char *) request, sizeof request, NULL, NULL);
-      if (!g_socket_condition_timed_wait (socket, G_IO_IN, 100 * 1000, NULL, NULL))
-        continue;
-      n = g_socket_receive (socket, (char *) response, sizeof response, NULL, NULL);
-      if (n >= 20 && response[0] == 0x01 && response[1] == 0x01 &&
-          memcmp (response + 8, request + 8, 12) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  /* If the test aborts, the kernel stops the server for us. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
 
 static void
 turn_setup (Turn          *turn,
             gconstpointer  data)
 {
-  g_autofree char *program = find_turnserver ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  guint min_port;
-
-  memset (turn, 0, sizeof *turn);
-  if (program == NULL)
-    return;
-
-  turn->dir = g_dir_make_tmp ("flowsync-turn-XXXXXX", &error);
-  g_assert_no_error (error);
-  turn->port = free_udp_port ();
-  /* Relay ports in a range of their own, away from the listener. */
-  min_port = 40000 + (getpid () % 200) * 100;
-
-  g_ptr_array_add (argv, g_strdup (program));
-  g_ptr_array_add (argv, g_strdup ("-n"));
-  g_ptr_array_add (argv, g_strdup ("--listening-ip=127.0.0.1"));
-  g_ptr_array_add (argv, g_strdup ("--relay-ip=127.0.0.1"));
-  g_ptr_array_add (argv, g_strdup_printf ("--listening-port=%u", turn->port));
-  g_ptr_array_add (argv, g_strdup_printf ("--min-port=%u", min_port));
-  g_ptr_array_add (argv, g_strdup_printf ("--max-port=%u", min_port + 99));
-  g_ptr_array_add (argv, g_strdup ("--lt-cred-mech"));
-  g_ptr_array_add (argv, g_strdup ("--user=flow:secret"));
-  g_ptr_array_add (argv, g_strdup ("--realm=flowsync.test"));
-  g_ptr_array_add (argv, g_strdup ("--no-tls"));
-  g_ptr_array_add (argv, g_strdup ("--no-dtls"));
-  g_ptr_array_add (argv, g_strdup ("--no-tcp"));
-  g_ptr_array_add (argv, g_strdup ("--no-cli"));
-  /* Both relayed candidates live on 127.0.0.1: the server relays between
-   * loopback addresses only when told. */
-  g_ptr_array_add (argv, g_strdup ("--allow-loopback-peers"));
-  g_ptr_array_add (argv, g_strdup ("--no-stdout-log"));
-  g_ptr_array_add (argv, g_strdup ("--simple-log"));
-  g_ptr_array_add (argv, g_strdup_printf ("--log-file=%s/turn.log", turn->dir));
-  g_ptr_array_add (argv, g_strdup_printf ("--pidfile=%s/turn.pid", turn->dir));
-  g_ptr_array_add (argv, g_strdup_printf ("--userdb=%s/turndb", turn->dir));
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  turn->server = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
-                                               &error);
-  g_assert_no_error (error);
-
-  if (!turn_wait_ready (turn))
-    g_test_fail_printf ("turnserver on 127.0.0.1:%u did not answer", turn->port);
+  turn->server = flow_test_turn_start ();
 }
 
 static void
 turn_teardown (Turn          *turn,
                gconstpointer  data)
 {
-  if (turn->server != NULL)
-    {
-      g_subprocess_force_exit (turn->server);
-      g_subprocess_wait (turn->server, NULL, NULL);
-      g_clear_object (&turn->server);
-    }
-  if (turn->dir != NULL)
-    {
-      if (g_test_failed ())
-        {
-          g_autofree char *log_path = g_build_filename (turn->dir, "turn.log", NULL);
-          g_autofree char *log = NULL;
-
-          if (g_file_get_contents (log_path, &log, NULL, NULL))
-            g_test_message ("turnserver log:\n%s", log);
-        }
-      flow_test_remove_tree (turn->dir);
-      g_clear_pointer (&turn->dir, g_free);
-    }
+  g_clear_pointer (&turn->server, flow_test_turn_free);
 }
 
 static FlowIceConfig *
@@ -982,8 +844,8 @@ turn_config (Turn       *turn,
   FlowIceConfig *config = loopback_config ();
 
   config->turn_host = g_strdup ("127.0.0.1");
-  config->turn_port = turn->port;
-  config->turn_username = g_strdup ("flow");
+  config->turn_port = flow_test_turn_get_port (turn->server);
+  config->turn_username = g_strdup (FLOW_TEST_TURN_USER);
   config->turn_password = g_strdup (password);
   config->relay_only = TRUE;
   return config;
@@ -1014,7 +876,7 @@ test_turn_relay (Turn          *turn,
 
   /* One side names the server: that takes the name lookup path
    * ("localhost" comes from /etc/hosts, no DNS traffic). */
-  config = turn_config (turn, "secret");
+  config = turn_config (turn, FLOW_TEST_TURN_PASSWORD);
   config_b = flow_ice_config_copy (config);
   g_free (config_b->turn_host);
   config_b->turn_host = g_strdup ("localhost");

@@ -22,9 +22,9 @@
  * every PRESENCE_INTERVAL_MS, and the last state always goes out.
  *
  * FLOWSYNC_LOOPBACK=1 in the environment is for tests on one machine: ICE
- * gathers on 127.0.0.1 only and "this network" runs the embedded
- * rendezvous server on 127.0.0.1 with a free port, so no traffic leaves
- * the machine.
+ * gathers on 127.0.0.1 only, asks no STUN server and a TURN server only
+ * on this machine, and "this network" runs the embedded rendezvous server
+ * on 127.0.0.1 with a free port, so no traffic leaves the machine.
  */
 
 #define G_LOG_DOMAIN "flow-huddle"
@@ -341,6 +341,18 @@ dup_setting (FlowHuddle *self,
   return self->settings != NULL ? g_settings_get_string (self->settings, key) : g_strdup ("");
 }
 
+/* Whether @host names this machine: under FLOWSYNC_LOOPBACK only such
+ * servers are asked (a test's own TURN server on 127.0.0.1). */
+static gboolean
+is_loopback_host (const char *host)
+{
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (host);
+
+  if (address == NULL)
+    return g_ascii_strcasecmp (host, "localhost") == 0;
+  return g_inet_address_get_is_loopback (address);
+}
+
 /* The preferences' STUN and TURN servers; empty keys mean none. */
 static FlowIceConfig *
 make_ice_config (FlowHuddle  *self,
@@ -351,9 +363,8 @@ make_ice_config (FlowHuddle  *self,
   g_autofree char *turn = dup_setting (self, "turn-server");
 
   ice->loopback_only = flow_huddle_loopback ();
-  if (ice->loopback_only)
-    return g_steal_pointer (&ice);   /* tests: never ask a server outside */
-  if (*stun != '\0' &&
+  ice->relay_only = self->settings != NULL && g_settings_get_boolean (self->settings, "relay-only");
+  if (*stun != '\0' && !ice->loopback_only &&
       !flow_ice_config_parse_server (stun, &ice->stun_host, &ice->stun_port, error))
     {
       g_prefix_error (error, _("The STUN server in Preferences is not valid: "));
@@ -366,8 +377,19 @@ make_ice_config (FlowHuddle  *self,
           g_prefix_error (error, _("The TURN server in Preferences is not valid: "));
           return NULL;
         }
-      ice->turn_username = dup_setting (self, "turn-username");
-      ice->turn_password = dup_setting (self, "turn-password");
+      if (ice->loopback_only && !is_loopback_host (ice->turn_host))
+        g_clear_pointer (&ice->turn_host, g_free);   /* tests: never ask a server outside */
+      else
+        {
+          ice->turn_username = dup_setting (self, "turn-username");
+          ice->turn_password = dup_setting (self, "turn-password");
+        }
+    }
+  if (ice->relay_only && ice->turn_host == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("Hiding your network address needs a TURN server; set one in Preferences"));
+      return NULL;
     }
   return g_steal_pointer (&ice);
 }

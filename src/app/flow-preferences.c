@@ -28,6 +28,7 @@ struct _FlowPreferences
   AdwEntryRow          *turn_row;
   AdwEntryRow          *turn_user_row;
   AdwEntryRow          *turn_password_row;
+  GtkSwitch            *relay_only_switch;
   GtkWidget            *user_color_button;
   AdwComboRow          *scheme_row;
   GtkWidget            *stroke_color_button;
@@ -121,6 +122,7 @@ flow_preferences_new (GSettings *settings)
   g_settings_bind (settings, "turn-server", self->turn_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "turn-username", self->turn_user_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "turn-password", self->turn_password_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "relay-only", self->relay_only_switch, "active", G_SETTINGS_BIND_DEFAULT);
 
   scheme = g_settings_get_string (settings, "color-scheme");
   for (guint i = 0; i < G_N_ELEMENTS (schemes); i++)
@@ -164,6 +166,7 @@ flow_preferences_class_init (FlowPreferencesClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, turn_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, turn_user_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, turn_password_row);
+  gtk_widget_class_bind_template_child (widget_class, FlowPreferences, relay_only_switch);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, user_color_button);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, scheme_row);
   gtk_widget_class_bind_template_child (widget_class, FlowPreferences, stroke_color_button);
