@@ -33,6 +33,7 @@
 #include "flow-join-dialog.h"
 #include "flow-link-nice.h"
 #include "flow-page-view.h"
+#include "flow-rendezvous-server.h"
 #include "flow-room.h"
 #include "flow-share-dialog.h"
 #include "flow-signaling-rendezvous.h"
@@ -451,6 +452,37 @@ test_huddle_join_dialog (void)
   flow_join_dialog_set_link (dialog, "");
   g_assert_false (flow_join_dialog_submit (dialog));
   g_assert_nonnull (flow_join_dialog_get_error (dialog));
+
+  /* An expired link: refused with its date, here and on the command line
+   * (flow_huddle_path_for_link() is where `flowsync LINK` starts). */
+  {
+    g_autoptr(FlowSyncInvite) invite = flow_sync_invite_new ("127.0.0.1", 9, FLOW_SYNC_ROLE_EDIT);
+    g_autofree char *link = NULL;
+    g_autofree char *path = NULL;
+    g_autoptr(GError) error = NULL;
+
+    invite->expires = g_get_real_time () / G_USEC_PER_SEC - 60;
+    link = flow_sync_invite_to_string (invite);
+    flow_join_dialog_set_link (dialog, link);
+    g_assert_false (flow_join_dialog_submit (dialog));
+    message = flow_join_dialog_get_error (dialog);
+    g_test_message ("expired link: %s", message);
+    g_assert_nonnull (strstr (message, "expired on"));
+    flow_test_ui_screenshot (GTK_WIDGET (dialog), "huddle-join-expired.png");
+
+    path = flow_huddle_path_for_link (link, &error);
+    g_assert_null (path);
+    g_assert_error (error, FLOW_SYNC_CRYPTO_ERROR, FLOW_SYNC_CRYPTO_ERROR_EXPIRED);
+
+    /* Not expired yet: fine. */
+    g_clear_error (&error);
+    g_clear_pointer (&link, g_free);
+    invite->expires = g_get_real_time () / G_USEC_PER_SEC + 3600;
+    link = flow_sync_invite_to_string (invite);
+    path = flow_huddle_path_for_link (link, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (path);
+  }
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
@@ -479,6 +511,158 @@ test_huddle_unreachable (void)
 
   gtk_window_close (GTK_WINDOW (window));
   WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
+  flow_test_remove_tree (dir);
+}
+
+static void
+join_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (flow_huddle_join_finish (FLOW_HUDDLE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static FlowWindow *
+open_window (const char *path)
+{
+  FlowWindow *window = flow_window_new (app);
+
+  flow_window_open (window, path, TRUE);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (flow_window_get_huddle (window) != NULL);
+  return window;
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+/* The share dialog's expiry goes into the link; Reset Link (confirmed)
+ * moves the huddle to a new room key: the participant drops, the old link
+ * leads to an empty room that says so, and the new link works. */
+static void
+test_huddle_reset_link (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-huddle-XXXXXX", NULL);
+  g_autofree char *host_path = g_build_filename (dir, "Host.flowsync", NULL);
+  g_autofree char *guest_path = g_build_filename (dir, "Guest.flowsync", NULL);
+  g_autofree char *old_link = NULL;
+  g_autofree char *new_link = NULL;
+  g_autoptr(FlowSyncInvite) shown = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowRendezvousConfig) config = flow_rendezvous_config_new ();
+  g_autoptr(FlowRendezvousServer) server = NULL;
+  g_autofree char *url = NULL;
+  GSettings *settings = flow_application_get_settings (app);
+  FlowWindow *host, *guest;
+  FlowHuddle *host_huddle, *guest_huddle;
+  FlowShareDialog *dialog;
+  AdwMessageDialog *confirm;
+  GtkWidget *expiry, *reset;
+  gboolean joined = FALSE;
+
+  /* A rendezvous server that outlives the reset, as a configured one does
+   * (the server inside the app restarts with the huddle, and here on a
+   * new port). */
+  config->port = 0;
+  config->stun_enabled = FALSE;
+  server = flow_rendezvous_server_new (config);
+  g_assert_true (flow_rendezvous_server_start (server, &error));
+  g_assert_no_error (error);
+  url = flow_rendezvous_url_for_host ("127.0.0.1", flow_rendezvous_server_get_port (server), FALSE);
+  g_settings_set_string (settings, "rendezvous-url", url);
+
+  host = open_window (host_path);
+  guest = open_window (guest_path);
+  host_huddle = flow_window_get_huddle (host);
+  guest_huddle = flow_window_get_huddle (guest);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (host), "win.share", NULL));
+  WAIT_FOR ((dialog = find_share_dialog ()) != NULL);
+  WAIT_FOR (*flow_share_dialog_get_link (dialog) != '\0');
+  old_link = g_strdup (flow_share_dialog_get_link (dialog));
+  g_assert_null (strstr (old_link, "exp="));
+
+  /* "In a Day": the link says until when. */
+  expiry = flow_test_ui_find_type (GTK_WIDGET (dialog), ADW_TYPE_COMBO_ROW);
+  g_assert_nonnull (expiry);
+  adw_combo_row_set_selected (ADW_COMBO_ROW (expiry), 2);
+  shown = flow_sync_invite_parse (flow_share_dialog_get_link (dialog), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (shown->expires, >, g_get_real_time () / G_USEC_PER_SEC + 24 * 3600 - 60);
+  g_assert_cmpint (shown->expires, <=, g_get_real_time () / G_USEC_PER_SEC + 24 * 3600);
+  g_assert_nonnull (strstr (flow_share_dialog_get_status (dialog), "until"));
+  flow_test_ui_screenshot (GTK_WIDGET (dialog), "huddle-share-expiry.png");
+
+  /* The guest joins with the expiring link. */
+  flow_huddle_join_async (guest_huddle, flow_share_dialog_get_link (dialog), NULL, join_cb, &joined);
+  WAIT_FOR (joined);
+  WAIT_FOR (flow_huddle_get_n_connected (host_huddle) == 1 && flow_huddle_get_n_connected (guest_huddle) == 1);
+  g_assert_null (flow_huddle_get_problem (guest_huddle));
+
+  /* Reset, confirmed: a new room; the guest is dropped. */
+  reset = flow_test_ui_find_named (GTK_WIDGET (dialog), "share-reset");
+  g_assert_nonnull (reset);
+  gtk_widget_activate (reset);
+  WAIT_FOR ((confirm = find_message_dialog ()) != NULL);
+  flow_test_ui_screenshot (GTK_WIDGET (confirm), "huddle-reset-confirm.png");
+  adw_message_dialog_response (confirm, "reset");
+  WAIT_FOR (*flow_share_dialog_get_link (dialog) != '\0' &&
+            strstr (flow_share_dialog_get_link (dialog), strstr (old_link, "/r/")) == NULL &&
+            flow_huddle_get_link (host_huddle) != NULL);
+  WAIT_FOR (g_strcmp0 (flow_share_dialog_get_status (dialog), "This is a new link; earlier links no longer work") == 0);
+  new_link = g_strdup (flow_huddle_get_link (host_huddle));
+  g_assert_cmpstr (strstr (new_link, "/r/"), !=, strstr (old_link, "/r/"));
+  WAIT_FOR (flow_huddle_get_n_connected (host_huddle) == 0 && flow_huddle_get_n_connected (guest_huddle) == 0);
+
+  /* The old link still parses, but leads to an empty room: said so. */
+  joined = FALSE;
+  flow_huddle_join_async (guest_huddle, old_link, NULL, join_cb, &joined);
+  WAIT_FOR (joined);
+  WAIT_FOR (flow_huddle_get_problem (guest_huddle) != NULL);
+  g_test_message ("old link: %s", flow_huddle_get_problem (guest_huddle));
+  g_assert_nonnull (strstr (flow_huddle_get_problem (guest_huddle), "may have reset the link"));
+  g_assert_true (flow_huddle_is_active (guest_huddle));
+
+  /* The new link works, and the notice goes. */
+  joined = FALSE;
+  flow_huddle_join_async (guest_huddle, new_link, NULL, join_cb, &joined);
+  WAIT_FOR (joined);
+  WAIT_FOR (flow_huddle_get_n_connected (host_huddle) == 1 && flow_huddle_get_n_connected (guest_huddle) == 1);
+  g_assert_null (flow_huddle_get_problem (guest_huddle));
+
+  /* Sharing again later keeps the new room. */
+  {
+    g_autofree char *room = g_strdup (strstr (new_link, "/r/"));
+    gboolean hosted = FALSE;
+
+    flow_huddle_host_async (host_huddle, FLOW_HUDDLE_VIA_SERVER, NULL, host_cb, &hosted);
+    WAIT_FOR (hosted);
+    g_assert_cmpstr (strstr (flow_huddle_get_link (host_huddle), "/r/"), ==, room);
+  }
+
+  gtk_window_close (GTK_WINDOW (dialog));
+  gtk_window_close (GTK_WINDOW (guest));
+  gtk_window_close (GTK_WINDOW (host));
+  WAIT_FOR (g_list_length (gtk_application_get_windows (GTK_APPLICATION (app))) == 0);
+  flow_test_ui_spin (100);
+  g_settings_reset (settings, "rendezvous-url");
+  flow_rendezvous_server_stop (server);
   flow_test_remove_tree (dir);
 }
 
@@ -550,6 +734,7 @@ main (int   argc,
   g_test_add_func ("/flow/huddle/join-dialog", test_huddle_join_dialog);
   g_test_add_func ("/flow/huddle/unreachable", test_huddle_unreachable);
   g_test_add_func ("/flow/huddle/relay-only-needs-turn", test_huddle_relay_only_needs_turn);
+  g_test_add_func ("/flow/huddle/reset-link", test_huddle_reset_link);
 
   ret = g_test_run ();
   g_clear_object (&app);

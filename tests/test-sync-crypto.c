@@ -158,6 +158,48 @@ test_link_parse_pinned (void)
   }
 }
 
+/* A link may carry an expiry: it survives the round trip, and past it
+ * the link is refused with the date, while the key still parses. */
+static void
+test_link_expiry (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowSyncInvite) invite = flow_sync_invite_new ("h.example", 7, FLOW_SYNC_ROLE_EDIT);
+  g_autoptr(FlowSyncInvite) back = NULL;
+  g_autofree char *link = NULL;
+
+  /* Never: no parameter, accepted at any time. */
+  link = flow_sync_invite_to_string (invite);
+  g_assert_null (strstr (link, "exp="));
+  g_assert_true (flow_sync_invite_check_expiry (invite, G_MAXINT64, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&link, g_free);
+
+  /* 2026-12-07 12:00:00 UTC */
+  invite->expires = 1796644800;
+  link = flow_sync_invite_to_string (invite);
+  g_assert_nonnull (strstr (link, "&exp=1796644800"));
+  back = flow_sync_invite_parse (link, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->expires, ==, 1796644800);
+  g_assert_cmpmem (back->key, sizeof back->key, invite->key, sizeof invite->key);
+
+  /* Up to the second before, fine; from then on, refused with the date
+   * and no key in the message. */
+  g_assert_true (flow_sync_invite_check_expiry (back, 1796644799, &error));
+  g_assert_no_error (error);
+  g_assert_false (flow_sync_invite_check_expiry (back, 1796644800, &error));
+  g_assert_error (error, FLOW_SYNC_CRYPTO_ERROR, FLOW_SYNC_CRYPTO_ERROR_EXPIRED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "expired on"));
+  g_assert_nonnull (strstr (error->message, "ask whoever shared it for a new one"));
+  {
+    g_autofree char *pos = strstr (link, "k=") ? g_strndup (strstr (link, "k=") + 2, 20) : NULL;
+
+    g_assert_null (strstr (error->message, pos));
+  }
+}
+
 static void
 test_link_invalid (void)
 {
@@ -204,6 +246,15 @@ test_link_invalid (void)
     { "flowsync://host/r/05779F4DBC61A7D54ADD1AD1FA709EA0#k=" PINNED_KEY_B64, "does not match its key" },
     { "flowsync://host/r/" PINNED_ROOM "/#k=" PINNED_KEY_B64, "does not match its key" },
     { "flowsync://host/r/" PINNED_ROOM "#k=BAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "does not match its key" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=0", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=-5", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=+5", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=1e9", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=tomorrow", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=253402300800", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=99999999999999999999999", "expiry is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=5&exp=6", "two expiry dates" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1095,6 +1146,7 @@ main (int   argc,
   g_test_add_func ("/flow/sync/crypto/link/round-trip", test_link_round_trip);
   g_test_add_func ("/flow/sync/crypto/link/parse-pinned", test_link_parse_pinned);
   g_test_add_func ("/flow/sync/crypto/link/invalid", test_link_invalid);
+  g_test_add_func ("/flow/sync/crypto/link/expiry", test_link_expiry);
   g_test_add_func ("/flow/sync/crypto/link/garbage", test_link_garbage);
   g_test_add_func ("/flow/sync/crypto/room-id", test_room_id);
   g_test_add_func ("/flow/sync/crypto/signaling-key", test_signaling_key);

@@ -70,6 +70,8 @@ struct _FlowHuddle
   char                 *problem;
   FlowHuddleVia         via;
   gboolean              hosting;
+  gboolean              fresh_key;    /* hosting with a new room key */
+  gboolean              alone;        /* joined a room nobody is in */
   guint                 pending_loads;
 
   /* Our presence (kept across restarts of the room) */
@@ -130,7 +132,8 @@ flow_huddle_loopback (void)
  * Where the app keeps the workspace of the room @link names:
  * `$XDG_DATA_HOME/flowsync/ROOM.flowsync`.
  *
- * Returns: (transfer full) (nullable): the path, or %NULL if @link is invalid
+ * Returns: (transfer full) (nullable): the path, or %NULL if @link is
+ *   invalid or expired
  */
 char *
 flow_huddle_path_for_link (const char  *link,
@@ -139,7 +142,8 @@ flow_huddle_path_for_link (const char  *link,
   g_autoptr(FlowSyncInvite) invite = flow_sync_invite_parse (link, error);
   g_autofree char *base = NULL;
 
-  if (invite == NULL)
+  if (invite == NULL ||
+      !flow_sync_invite_check_expiry (invite, g_get_real_time () / G_USEC_PER_SEC, error))
     return NULL;
   base = g_strdup_printf ("%s.flowsync", invite->room);
   return g_build_filename (g_get_user_data_dir (), "flowsync", base, NULL);
@@ -234,6 +238,8 @@ flow_huddle_stop (FlowHuddle *self)
   g_clear_pointer (&self->invite, flow_sync_invite_free);
   g_ptr_array_set_size (self->docs, 0);
   self->hosting = FALSE;
+  self->fresh_key = FALSE;
+  self->alone = FALSE;
   self->pending_loads = 0;
   g_clear_pointer (&self->whereabouts, g_free);
   set_link (self, NULL);
@@ -331,6 +337,24 @@ signaling_joined_cb (FlowSignaling *signaling,
                      GStrv          peers,
                      FlowHuddle    *self)
 {
+  /* Someone who follows a link into an empty room would otherwise wait
+   * without a word: whoever shared it may be offline, or may have reset
+   * the link (a new room key makes a new room, and old links lead to an
+   * empty one). The room keeps waiting; the first arrival clears this. */
+  self->alone = !self->hosting && (peers == NULL || peers[0] == NULL);
+  set_problem (self, self->alone ? _("Nobody is in this huddle right now. Whoever shared the link may be "
+                                     "offline, or may have reset the link; FlowSync keeps waiting.")
+                                 : NULL);
+}
+
+static void
+signaling_peer_joined_cb (FlowSignaling *signaling,
+                          const char    *peer,
+                          FlowHuddle    *self)
+{
+  if (!self->alone)
+    return;
+  self->alone = FALSE;
   set_problem (self, NULL);
 }
 
@@ -574,6 +598,7 @@ use_signaling (FlowHuddle    *self,
   self->signaling = signaling;
   g_signal_connect (signaling, "failed", G_CALLBACK (signaling_failed_cb), self);
   g_signal_connect (signaling, "joined", G_CALLBACK (signaling_joined_cb), self);
+  g_signal_connect (signaling, "peer-joined", G_CALLBACK (signaling_peer_joined_cb), self);
 }
 
 static GTask *
@@ -653,7 +678,7 @@ room_key_read_cb (GObject      *source,
       fail_start (self, g_steal_pointer (&error));
       return;
     }
-  if (stored != NULL &&
+  if (!self->fresh_key && stored != NULL &&
       sodium_base642bin (self->invite->key, sizeof self->invite->key, stored, strlen (stored),
                          NULL, &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
       len == FLOW_SYNC_KEY_BYTES)
@@ -774,12 +799,13 @@ use_configured_server (FlowHuddle  *self,
  * Stops whatever runs, then hosts the workspace: the invite link (the
  * "link" property) is ready when @callback runs with success.
  */
-void
-flow_huddle_host_async (FlowHuddle          *self,
-                        FlowHuddleVia        via,
-                        GCancellable        *cancellable,
-                        GAsyncReadyCallback  callback,
-                        gpointer             user_data)
+static void
+host_async (FlowHuddle          *self,
+            FlowHuddleVia        via,
+            gboolean             fresh_key,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
@@ -787,11 +813,10 @@ flow_huddle_host_async (FlowHuddle          *self,
   guint16 port = 0;
   gboolean ok;
 
-  g_return_if_fail (FLOW_IS_HUDDLE (self));
-
   task = begin (self, cancellable, callback, user_data, flow_huddle_host_async);
   self->via = via;
   self->hosting = TRUE;
+  self->fresh_key = fresh_key;
   if (via == FLOW_HUDDLE_VIA_NETWORK)
     ok = start_embedded_server (self, &host, &port, &error);
   else
@@ -804,6 +829,42 @@ flow_huddle_host_async (FlowHuddle          *self,
   self->invite = flow_sync_invite_new (host, port, FLOW_SYNC_ROLE_EDIT);
   flow_store_dup_setting_async (flow_workspace_get_store (self->workspace), ROOM_KEY_SETTING,
                                 NULL, room_key_read_cb, g_object_ref (self->starting));
+}
+
+void
+flow_huddle_host_async (FlowHuddle          *self,
+                        FlowHuddleVia        via,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_return_if_fail (FLOW_IS_HUDDLE (self));
+
+  host_async (self, via, FALSE, cancellable, callback, user_data);
+}
+
+/**
+ * flow_huddle_reset_link_async:
+ * @self: a huddle that hosts
+ * @cancellable: (nullable): as usual
+ * @callback: called once the huddle runs again, with the new link
+ * @user_data: for @callback
+ *
+ * Hosts again, the same way, under a new room key (saved in the
+ * workspace): every earlier link now leads to an empty room, and whoever
+ * is in the huddle must join again with the new link. Finish with
+ * flow_huddle_host_finish().
+ */
+void
+flow_huddle_reset_link_async (FlowHuddle          *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_return_if_fail (FLOW_IS_HUDDLE (self));
+
+  host_async (self, self->hosting ? self->via : FLOW_HUDDLE_VIA_SERVER, TRUE,
+              cancellable, callback, user_data);
 }
 
 gboolean
@@ -848,7 +909,8 @@ flow_huddle_join_async (FlowHuddle          *self,
 
   task = begin (self, cancellable, callback, user_data, flow_huddle_join_async);
   self->invite = flow_sync_invite_parse (link, &error);
-  if (self->invite != NULL)
+  if (self->invite != NULL &&
+      flow_sync_invite_check_expiry (self->invite, g_get_real_time () / G_USEC_PER_SEC, &error))
     {
       url = flow_rendezvous_url_for_invite (self->invite->host, self->invite->port);
       if (url == NULL)

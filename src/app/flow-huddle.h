@@ -41,6 +41,10 @@ void           flow_huddle_host_async         (FlowHuddle           *self,
                                                GCancellable         *cancellable,
                                                GAsyncReadyCallback   callback,
                                                gpointer              user_data);
+void           flow_huddle_reset_link_async   (FlowHuddle           *self,
+                                               GCancellable         *cancellable,
+                                               GAsyncReadyCallback   callback,
+                                               gpointer              user_data);
 gboolean       flow_huddle_host_finish        (FlowHuddle           *self,
                                                GAsyncResult         *result,
                                                GError              **error);

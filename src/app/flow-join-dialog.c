@@ -99,7 +99,8 @@ flow_join_dialog_submit (FlowJoinDialog *self)
       return FALSE;
     }
   invite = flow_sync_invite_parse (link, &error);
-  if (invite == NULL)
+  if (invite == NULL ||
+      !flow_sync_invite_check_expiry (invite, g_get_real_time () / G_USEC_PER_SEC, &error))
     {
       show_error (self, error->message);
       return FALSE;

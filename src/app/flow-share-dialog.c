@@ -14,6 +14,11 @@
  * "this network" (a server inside the app). Changing it restarts the
  * huddle; the room and its key stay the same, only the link's host
  * changes. A joined huddle shows the link it was joined with.
+ *
+ * The link may carry an expiry, fixed when it is chosen; FlowSync refuses
+ * an expired link, but the key inside still opens the room to whoever
+ * edits the date away. "Reset Link" is the lock: the huddle moves to a new
+ * room key, and every earlier link leads to an empty room.
  */
 
 #define G_LOG_DOMAIN "flow-share-dialog"
@@ -25,6 +30,7 @@
 #include <qrencode.h>
 
 #include "flow-share-dialog.h"
+#include "flow-sync-crypto.h"
 
 /* ------------------------------------------------------------------------
  * The QR code
@@ -133,8 +139,15 @@ struct _FlowShareDialog
   FlowQrCode     *qr;
   GtkLabel       *status;
   GtkButton      *stop_button;
+  AdwComboRow    *expiry_row;
+  AdwActionRow   *reset_row;
+  gint64          expires;      /* of the link shown; 0: never */
+  char           *shown;        /* the huddle's link with that expiry */
   gboolean        updating;
 };
+
+/* The expiry choices, in seconds from when one is picked. */
+static const gint64 expiry_seconds[] = { 0, 3600, 24 * 3600, 7 * 24 * 3600 };
 
 G_DEFINE_FINAL_TYPE (FlowShareDialog, flow_share_dialog, ADW_TYPE_WINDOW)
 
@@ -157,19 +170,39 @@ set_status (FlowShareDialog *self,
     }
 }
 
+/* The huddle's link, with the chosen expiry. */
+static char *
+dup_shown_link (FlowShareDialog *self)
+{
+  const char *link = flow_huddle_get_link (self->huddle);
+  g_autoptr(FlowSyncInvite) invite = NULL;
+
+  if (link == NULL)
+    return NULL;
+  invite = flow_sync_invite_parse (link, NULL);
+  if (invite == NULL)
+    return g_strdup (link);
+  invite->expires = self->expires;
+  return flow_sync_invite_to_string (invite);
+}
+
 static void
 update (FlowShareDialog *self)
 {
-  const char *link = flow_huddle_get_link (self->huddle);
+  g_autofree char *link = dup_shown_link (self);
   const char *problem = flow_huddle_get_problem (self->huddle);
   gboolean hosting = flow_huddle_is_hosting (self->huddle);
   gboolean active = flow_huddle_is_active (self->huddle);
 
+  g_free (self->shown);
+  self->shown = g_strdup (link);
   gtk_editable_set_text (GTK_EDITABLE (self->link_entry), link != NULL ? link : "");
   gtk_widget_set_sensitive (GTK_WIDGET (self->copy_button), link != NULL);
   flow_qr_code_set_text (self->qr, link);
   gtk_widget_set_visible (GTK_WIDGET (self->qr), link != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->stop_button), active);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->expiry_row), link != NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->reset_row), hosting && link != NULL);
 
   /* A joined huddle was introduced by its link's server: nothing to pick. */
   self->updating = TRUE;
@@ -185,8 +218,91 @@ update (FlowShareDialog *self)
     set_status (self, _("Starting the huddle…"), FALSE);
   else if (!active)
     set_status (self, _("Not shared"), FALSE);
+  else if (self->expires > 0)
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (self->expires);
+      g_autofree char *text = g_date_time_format (when, "%x %H:%M");
+      /* translators: %s is a date and time */
+      g_autofree char *msg = g_strdup_printf (_("Anyone with this link can join and edit this workspace until %s"),
+                                              text);
+
+      set_status (self, msg, FALSE);
+    }
   else
     set_status (self, _("Anyone with this link can join and edit this workspace"), FALSE);
+}
+
+static void
+expiry_changed_cb (FlowShareDialog *self)
+{
+  guint i = adw_combo_row_get_selected (self->expiry_row);
+
+  if (i >= G_N_ELEMENTS (expiry_seconds))
+    return;
+  self->expires = expiry_seconds[i] > 0 ? g_get_real_time () / G_USEC_PER_SEC + expiry_seconds[i] : 0;
+  update (self);
+}
+
+/* Shows how hosting (or resetting the link) ended; @done, if any, says
+ * what changed. */
+static void
+hosted (FlowShareDialog *self,
+        GObject         *huddle,
+        GAsyncResult    *result,
+        const char      *done)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!flow_huddle_host_finish (FLOW_HUDDLE (huddle), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->huddle != NULL)
+        set_status (self, error->message, TRUE);
+      return;
+    }
+  if (self->huddle == NULL)
+    return;
+  update (self);
+  if (done != NULL)
+    set_status (self, done, FALSE);
+}
+
+static void
+reset_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(FlowShareDialog) self = user_data;
+
+  hosted (self, source, result, _("This is a new link; earlier links no longer work"));
+}
+
+static void
+reset_response_cb (AdwMessageDialog *dialog,
+                   const char       *response,
+                   FlowShareDialog  *self)
+{
+  if (g_strcmp0 (response, "reset") != 0 || self->huddle == NULL)
+    return;
+  flow_huddle_reset_link_async (self->huddle, self->cancellable, reset_cb, g_object_ref (self));
+  update (self);
+}
+
+/* Resetting drops everyone in the huddle: ask first. */
+static void
+reset_clicked_cb (GtkButton       *button,
+                  FlowShareDialog *self)
+{
+  AdwMessageDialog *dialog;
+
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _("Reset Invite Link?"),
+                                                       _("Every earlier link stops working. Whoever is in the "
+                                                         "huddle now needs the new link to come back.")));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "reset", _("_Reset Link"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "reset", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (reset_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -195,16 +311,8 @@ host_cb (GObject      *source,
          gpointer      user_data)
 {
   g_autoptr(FlowShareDialog) self = user_data;
-  g_autoptr(GError) error = NULL;
 
-  if (!flow_huddle_host_finish (FLOW_HUDDLE (source), result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->huddle != NULL)
-        set_status (self, error->message, TRUE);
-      return;
-    }
-  if (self->huddle != NULL)
-    update (self);
+  hosted (self, source, result, NULL);
 }
 
 static void
@@ -233,11 +341,9 @@ static void
 copy_cb (GtkButton       *button,
          FlowShareDialog *self)
 {
-  const char *link = flow_huddle_get_link (self->huddle);
-
-  if (link == NULL)
+  if (self->shown == NULL)
     return;
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (button)), link);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (button)), self->shown);
   set_status (self, _("Link copied"), FALSE);
 }
 
@@ -360,6 +466,7 @@ flow_share_dialog_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->huddle);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->shown, g_free);
 
   G_OBJECT_CLASS (flow_share_dialog_parent_class)->dispose (object);
 }
@@ -443,6 +550,34 @@ flow_share_dialog_init (FlowShareDialog *self)
   gtk_label_set_justify (self->status, GTK_JUSTIFY_CENTER);
   gtk_widget_set_name (GTK_WIDGET (self->status), "share-status");
   gtk_box_append (GTK_BOX (content), GTK_WIDGET (self->status));
+
+  /* How long the link works, and a way to make old ones stop. */
+  group = adw_preferences_group_new ();
+  {
+    const char *choices[] = { N_("Never"), N_("In an Hour"), N_("In a Day"), N_("In a Week"), NULL };
+    g_autoptr(GtkStringList) model = gtk_string_list_new (NULL);
+    GtkWidget *button;
+
+    for (guint i = 0; choices[i] != NULL; i++)
+      gtk_string_list_append (model, _(choices[i]));
+    self->expiry_row = ADW_COMBO_ROW (adw_combo_row_new ());
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->expiry_row), _("Link Expires"));
+    adw_combo_row_set_model (self->expiry_row, G_LIST_MODEL (model));
+    g_signal_connect_swapped (self->expiry_row, "notify::selected", G_CALLBACK (expiry_changed_cb), self);
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), GTK_WIDGET (self->expiry_row));
+
+    self->reset_row = ADW_ACTION_ROW (adw_action_row_new ());
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->reset_row), _("Reset Link"));
+    adw_action_row_set_subtitle (self->reset_row, _("Make every earlier link stop working"));
+    button = gtk_button_new_with_mnemonic (_("_Reset…"));
+    gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+    gtk_widget_set_name (button, "share-reset");
+    g_signal_connect (button, "clicked", G_CALLBACK (reset_clicked_cb), self);
+    adw_action_row_add_suffix (self->reset_row, button);
+    adw_action_row_set_activatable_widget (self->reset_row, button);
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), GTK_WIDGET (self->reset_row));
+  }
+  gtk_box_append (GTK_BOX (content), group);
 
   self->stop_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Stop Sharing")));
   gtk_widget_set_halign (GTK_WIDGET (self->stop_button), GTK_ALIGN_CENTER);

@@ -631,7 +631,8 @@ flow_cli_join (int    argc,
       return EXIT_USAGE;
     }
   invite = flow_sync_invite_parse (argv[1], &error);
-  if (invite == NULL)
+  if (invite == NULL ||
+      !flow_sync_invite_check_expiry (invite, g_get_real_time () / G_USEC_PER_SEC, &error))
     {
       fail ("%s", error->message);
       return EXIT_USAGE;

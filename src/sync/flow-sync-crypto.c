@@ -197,7 +197,11 @@ flow_sync_invite_to_string (const FlowSyncInvite *invite)
   sodium_bin2base64 (key_b64, sizeof key_b64, invite->key, sizeof invite->key,
                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   path = g_strconcat (ROOM_PREFIX, invite->room, NULL);
-  fragment = g_strdup_printf ("k=%s&role=%s", key_b64, role_to_string (invite->role));
+  if (invite->expires > 0)
+    fragment = g_strdup_printf ("k=%s&role=%s&exp=%" G_GINT64_FORMAT, key_b64,
+                                role_to_string (invite->role), invite->expires);
+  else
+    fragment = g_strdup_printf ("k=%s&role=%s", key_b64, role_to_string (invite->role));
 
   /* An empty host (not NULL) keeps the `//`, giving `flowsync:///r/...`.
    * g_uri_join() puts an IPv6 literal in brackets. */
@@ -286,8 +290,24 @@ parse_role (const char    *text,
   return TRUE;
 }
 
-/* Parses the fragment, `k=KEY&role=ROLE` (role optional, other parameters
- * ignored so a later version may add some). The raw fragment is still
+/* The expiry, whole seconds since the epoch: digits only, and before the
+ * year 10000 so that every date can be shown. */
+static gboolean
+parse_expiry (const char  *text,
+              gint64      *expires,
+              GError     **error)
+{
+  guint64 value = 0;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_GINT64_CONSTANT (253402300799), &value, NULL) ||
+      !g_ascii_isdigit (*text))
+    return invalid_link (error, "This invite link's expiry is damaged");
+  *expires = (gint64) value;
+  return TRUE;
+}
+
+/* Parses the fragment, `k=KEY&role=ROLE&exp=SECONDS` (role and expiry
+ * optional, other parameters ignored so a later version may add some). The raw fragment is still
  * percent-encoded, so an escaped `&` or `=` cannot split a value. */
 static gboolean
 parse_fragment (const char      *fragment,
@@ -297,6 +317,7 @@ parse_fragment (const char      *fragment,
   g_auto(GStrv) params = NULL;
   gboolean have_key = FALSE;
   gboolean have_role = FALSE;
+  gboolean have_expiry = FALSE;
 
   if (fragment == NULL || *fragment == '\0')
     return invalid_link (error, "This invite link is missing its key (the part after “#”)");
@@ -311,7 +332,8 @@ parse_fragment (const char      *fragment,
       if (eq == NULL)
         continue;
       *eq = '\0';
-      if (!g_str_equal (params[i], "k") && !g_str_equal (params[i], "role"))
+      if (!g_str_equal (params[i], "k") && !g_str_equal (params[i], "role") &&
+          !g_str_equal (params[i], "exp"))
         continue;
 
       value = g_uri_unescape_string (eq + 1, NULL);
@@ -325,6 +347,13 @@ parse_fragment (const char      *fragment,
           have_key = TRUE;
           ok = decode_key (value, invite->key, error);
           sodium_memzero (value, strlen (value));
+        }
+      else if (g_str_equal (params[i], "exp"))
+        {
+          if (have_expiry)
+            return invalid_link (error, "This invite link has two expiry dates");
+          have_expiry = TRUE;
+          ok = parse_expiry (value, &invite->expires, error);
         }
       else
         {
@@ -441,6 +470,38 @@ flow_sync_invite_parse (const char  *link,
     }
 
   return g_steal_pointer (&invite);
+}
+
+/**
+ * flow_sync_invite_check_expiry:
+ * @invite: an invite
+ * @now: the time, in seconds since the Unix epoch
+ * @error: return location for a #FLOW_SYNC_CRYPTO_ERROR_EXPIRED
+ *
+ * Whether @invite may still be used at @now; if not, the error says since
+ * when (in local time), for the user.
+ *
+ * Returns: %TRUE if the link never expires or has not expired yet
+ */
+gboolean
+flow_sync_invite_check_expiry (const FlowSyncInvite  *invite,
+                               gint64                 now,
+                               GError               **error)
+{
+  g_autoptr(GDateTime) utc = NULL;
+  g_autoptr(GDateTime) local = NULL;
+  g_autofree char *when = NULL;
+
+  g_return_val_if_fail (invite != NULL, FALSE);
+
+  if (invite->expires == 0 || now < invite->expires)
+    return TRUE;
+  utc = g_date_time_new_from_unix_utc (invite->expires);
+  local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+  when = local != NULL ? g_date_time_format (local, "%x %H:%M") : g_strdup ("?");
+  g_set_error (error, FLOW_SYNC_CRYPTO_ERROR, FLOW_SYNC_CRYPTO_ERROR_EXPIRED,
+               "This invite link expired on %s; ask whoever shared it for a new one", when);
+  return FALSE;
 }
 
 /* ------------------------------------------------------------------------

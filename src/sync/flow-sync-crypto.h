@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 /**
  * FlowSyncCryptoError:
  * @FLOW_SYNC_CRYPTO_ERROR_INVALID_LINK: an invite link that cannot be parsed
+ * @FLOW_SYNC_CRYPTO_ERROR_EXPIRED: an invite link past its expiry
  *   (wrong scheme, no room, bad key encoding, room id not matching the key)
  * @FLOW_SYNC_CRYPTO_ERROR_FORGED: a sealed blob or a record that does not
  *   authenticate: wrong key, tampered, replayed or reordered; also bytes
@@ -44,6 +45,7 @@ typedef enum
   FLOW_SYNC_CRYPTO_ERROR_TRUNCATED,
   FLOW_SYNC_CRYPTO_ERROR_TOO_LARGE,
   FLOW_SYNC_CRYPTO_ERROR_FAILED,
+  FLOW_SYNC_CRYPTO_ERROR_EXPIRED,
 } FlowSyncCryptoError;
 
 typedef enum
@@ -58,9 +60,16 @@ typedef enum
  * @port: rendezvous port, 0 if the link names none
  * @room: the room id: hex of BLAKE2b-128 keyed by @key over "room-id"
  * @key: the room key (never leaves the app: it travels after `#`)
+ * @expires: when the link stops being accepted, in seconds since the
+ *   Unix epoch; 0 for never
  *
- * An invite link, `flowsync://HOST[:PORT]/r/ROOM#k=KEY&role=edit|view`, KEY
- * being the 32-byte room key in unpadded base64url.
+ * An invite link, `flowsync://HOST[:PORT]/r/ROOM#k=KEY&role=edit|view`
+ * (plus `&exp=SECONDS` when it expires), KEY being the 32-byte room key in
+ * unpadded base64url.
+ *
+ * The expiry is advice that FlowSync follows, not a lock: the key itself
+ * admits to the room, and someone who edits the link can drop `exp`. Only
+ * a new room key (a reset link) shuts out everyone who has an old link.
  */
 typedef struct
 {
@@ -69,6 +78,7 @@ typedef struct
   char          room[FLOW_SYNC_ROOM_ID_LEN + 1];
   guint8        key[FLOW_SYNC_KEY_BYTES];
   FlowSyncRole  role;
+  gint64        expires;
 } FlowSyncInvite;
 
 GQuark          flow_sync_crypto_error_quark  (void) G_GNUC_CONST;
@@ -84,6 +94,9 @@ FlowSyncInvite *flow_sync_invite_parse        (const char           *link,
                                                GError              **error);
 char           *flow_sync_invite_to_string    (const FlowSyncInvite *invite);
 void            flow_sync_invite_free         (FlowSyncInvite       *invite);
+gboolean        flow_sync_invite_check_expiry (const FlowSyncInvite *invite,
+                                               gint64                now,
+                                               GError              **error);
 
 void            flow_sync_room_id_for_key     (const guint8          key[FLOW_SYNC_KEY_BYTES],
                                                char                  room[FLOW_SYNC_ROOM_ID_LEN + 1]);
