@@ -284,6 +284,36 @@ cursor_at (FlowCanvas *canvas,
   return fabs (wx - want_x) < 1e-6 && fabs (wy - want_y) < 1e-6;
 }
 
+/* Whether the window's selected tab shows @doc. */
+static gboolean
+current_doc_is (FlowWindow *window,
+                FlowDoc    *doc)
+{
+  GtkWidget *view = flow_window_get_current_view (window);
+  FlowDoc *shown = NULL;
+
+  if (view != NULL && FLOW_IS_BOARD_PAGE (view))
+    shown = flow_board_page_get_doc (FLOW_BOARD_PAGE (view));
+  else if (view != NULL && FLOW_IS_PAGE_VIEW (view))
+    shown = flow_page_view_get_doc (FLOW_PAGE_VIEW (view));
+  return shown == doc;
+}
+
+/* Whether character @offset of the page is on screen. */
+static gboolean
+offset_visible (FlowPageView *view,
+                guint         offset)
+{
+  GtkTextView *text = flow_page_view_get_text_view (view);
+  GtkTextIter it;
+  GdkRectangle where, visible;
+
+  gtk_text_buffer_get_iter_at_offset (gtk_text_view_get_buffer (text), &it, offset);
+  gtk_text_view_get_iter_location (text, &it, &where);
+  gtk_text_view_get_visible_rect (text, &visible);
+  return visible.height > 0 && where.y >= visible.y && where.y + where.height <= visible.y + visible.height;
+}
+
 static void
 set_board_presence (FlowRoom       *room,
                     const FlowOpId *doc,
@@ -405,6 +435,62 @@ test_huddle_presence (void)
   WAIT_FOR (_flow_canvas_get_remote_cursor (canvas, ada, &wx, &wy, NULL) &&
             fabs (wx - gtk_widget_get_width (GTK_WIDGET (view)) / 2.0) < 1e-6 &&
             fabs (wy - gtk_widget_get_height (GTK_WIDGET (view)) / 2.0) < 1e-6);
+
+  /* Following goes where the followed participant goes: another board
+   * opens and is followed there, a page opens scrolled to its caret (ours
+   * stays put), and back on the first board following goes on. */
+  {
+    FlowWorkspace *ws = flow_window_get_workspace (window);
+    FlowDoc *other = flow_workspace_new_document (ws, FLOW_DOC_KIND_BOARD, "Second Board", NULL, &error);
+    FlowDoc *notes = flow_workspace_new_document (ws, FLOW_DOC_KIND_PAGE, "Long Notes", NULL, &error);
+    g_autoptr(GString) text = g_string_new (NULL);
+    FlowSyncFrame frame = { 0 };
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < 300; i++)
+      g_string_append_printf (text, "Line %u of the notes.\n", i);
+    g_assert_true (flow_doc_insert_text (notes, 0, text->str, -1, &error));
+    g_assert_no_error (error);
+
+    set_board_presence (room, flow_doc_get_id (other), 100, 100, "select");
+    WAIT_FOR (current_doc_is (window, other));
+    {
+      FlowBoardView *other_view = flow_board_page_get_view (FLOW_BOARD_PAGE (flow_window_get_current_view (window)));
+      FlowCanvas *other_canvas = flow_board_view_get_canvas (other_view);
+
+      WAIT_FOR (g_strcmp0 (flow_board_view_get_followed (other_view), ada) == 0);
+      WAIT_FOR (_flow_canvas_get_remote_cursor (other_canvas, ada, &wx, &wy, NULL) &&
+                fabs (wx - gtk_widget_get_width (GTK_WIDGET (other_view)) / 2.0) < 1e-6);
+    }
+    g_assert_null (flow_board_view_get_followed (view));
+
+    frame.type = FLOW_SYNC_FRAME_PRESENCE;
+    frame.presence.flags = FLOW_SYNC_PRESENCE_HAS_DOC | FLOW_SYNC_PRESENCE_HAS_SELECTION;
+    frame.presence.doc = *flow_doc_get_id (notes);
+    frame.presence.anchor = frame.presence.cursor = flow_doc_get_length (notes) - 30;
+    frame.presence.zoom = 1.0;
+    g_assert_true (flow_room_set_presence (room, &frame, &error));
+    g_assert_no_error (error);
+    WAIT_FOR (current_doc_is (window, notes));
+    WAIT_FOR (offset_visible (FLOW_PAGE_VIEW (flow_window_get_current_view (window)), frame.presence.cursor));
+    {
+      GtkTextBuffer *buffer = flow_page_view_get_buffer (FLOW_PAGE_VIEW (flow_window_get_current_view (window)));
+      GtkTextIter insert;
+
+      gtk_text_buffer_get_iter_at_mark (buffer, &insert, gtk_text_buffer_get_insert (buffer));
+      g_assert_cmpint (gtk_text_iter_get_offset (&insert), ==, 0);
+    }
+    flow_test_ui_screenshot (GTK_WIDGET (window), "huddle-follow-page.png");
+
+    set_board_presence (room, &board_id, 900, 700, "select");
+    WAIT_FOR (current_doc_is (window, board));
+    WAIT_FOR (g_strcmp0 (flow_board_view_get_followed (view), ada) == 0);
+  }
+
+  /* The popover's list was rebuilt as the participant moved. */
+  follow = flow_test_ui_find_type (GTK_WIDGET (gtk_menu_button_get_popover (GTK_MENU_BUTTON (button))),
+                                   GTK_TYPE_TOGGLE_BUTTON);
+  g_assert_true (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (follow)));
   gtk_widget_activate_action (GTK_WIDGET (view), "canvas.zoom-in", NULL);
   g_assert_null (flow_board_view_get_followed (view));
   g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (follow)));

@@ -88,6 +88,8 @@ struct _FlowPageView
 {
   GtkWidget      parent_instance;
 
+  guint          show_tick;       /* re-scrolls until the shown offset is in view */
+  guint          show_frames;
   GtkWidget     *box;
   GtkWidget     *scroller;
   GtkSourceView *view;
@@ -1362,6 +1364,70 @@ flow_page_view_scroll_to_offset (FlowPageView *self,
   gtk_widget_grab_focus (GTK_WIDGET (self->view));
 }
 
+static gboolean
+mark_in_view (FlowPageView *self,
+              GtkTextMark  *mark)
+{
+  GtkTextIter it;
+  GdkRectangle where, visible;
+
+  gtk_text_buffer_get_iter_at_mark (self->buffer, &it, mark);
+  gtk_text_view_get_iter_location (GTK_TEXT_VIEW (self->view), &it, &where);
+  gtk_text_view_get_visible_rect (GTK_TEXT_VIEW (self->view), &visible);
+  return visible.height > 0 && where.y >= visible.y && where.y + where.height <= visible.y + visible.height;
+}
+
+/* A view that was just created has no size and an unmeasured text, and
+ * scrolling then lands nowhere: try again on the next frames until the
+ * offset is on screen, for a second at most. */
+static gboolean
+show_tick_cb (GtkWidget     *widget,
+              GdkFrameClock *clock,
+              gpointer       user_data)
+{
+  FlowPageView *self = user_data;
+  GtkTextMark *mark = gtk_text_buffer_get_mark (self->buffer, "flow-shown");
+
+  if (mark == NULL || mark_in_view (self, mark) || ++self->show_frames > 60)
+    {
+      self->show_tick = 0;
+      return G_SOURCE_REMOVE;
+    }
+  gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (self->view), mark, 0.1, TRUE, 0.0, 0.3);
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * flow_page_view_show_offset:
+ * @self: a page view
+ * @offset: a character offset in the page
+ *
+ * Scrolls @offset into view, leaving the cursor and the focus where they
+ * are (following someone else's caret).
+ */
+void
+flow_page_view_show_offset (FlowPageView *self,
+                            guint         offset)
+{
+  GtkTextMark *mark;
+  GtkTextIter it;
+
+  g_return_if_fail (FLOW_IS_PAGE_VIEW (self));
+
+  gtk_text_buffer_get_iter_at_offset (self->buffer, &it, offset);
+  mark = gtk_text_buffer_get_mark (self->buffer, "flow-shown");
+  if (mark == NULL)
+    mark = gtk_text_buffer_create_mark (self->buffer, "flow-shown", &it, TRUE);
+  else
+    gtk_text_buffer_move_mark (self->buffer, mark, &it);
+  if (mark_in_view (self, mark))
+    return;
+  gtk_text_view_scroll_to_mark (GTK_TEXT_VIEW (self->view), mark, 0.1, TRUE, 0.0, 0.3);
+  self->show_frames = 0;
+  if (self->show_tick == 0)
+    self->show_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->view), show_tick_cb, self, NULL);
+}
+
 FlowPageView *
 flow_page_view_new (FlowDoc *page)
 {
@@ -1834,6 +1900,9 @@ flow_page_view_dispose (GObject *object)
 {
   FlowPageView *self = FLOW_PAGE_VIEW (object);
 
+  if (self->show_tick != 0 && self->view != NULL)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->view), self->show_tick);
+  self->show_tick = 0;
   g_clear_handle_id (&self->stats_source, g_source_remove);
   g_clear_handle_id (&self->restyle_source, g_source_remove);
   g_clear_handle_id (&self->background_source, g_source_remove);

@@ -44,6 +44,8 @@ GBytes        *flow_page_view_export           (FlowPageView  *self,
                                                 GError       **error);
 void           flow_page_view_scroll_to_offset (FlowPageView *self,
                                                 guint         offset);
+void           flow_page_view_show_offset      (FlowPageView *self,
+                                                guint         offset);
 
 /* Presence: remote carets and selections (see flow-remote-presence.h);
  * signal "selection-moved" (guint anchor, guint cursor) reports ours. */

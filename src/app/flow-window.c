@@ -425,6 +425,9 @@ set_tab_presence (GtkWidget *child,
     flow_page_view_set_remote_presence (FLOW_PAGE_VIEW (child), list);
 }
 
+static void follow_to_peer_document (FlowWindow *self,
+                                     GPtrArray  *participants);
+
 /* Every open view shows the participants looking at its document. */
 static void
 update_remote_presence (FlowWindow *self)
@@ -436,23 +439,104 @@ update_remote_presence (FlowWindow *self)
     return;
   participants = self->huddle != NULL ? flow_huddle_list_participants (self->huddle)
                                       : g_ptr_array_new_with_free_func ((GDestroyNotify) flow_room_peer_free);
+  follow_to_peer_document (self, participants);
   n_pages = adw_tab_view_get_n_pages (self->tab_view);
   for (guint i = 0; i < n_pages; i++)
     set_tab_presence (adw_tab_page_get_child (adw_tab_view_get_nth_page (self->tab_view, i)), participants);
 }
 
 static void update_follow_buttons (FlowWindow *self);
+static void stop_following        (FlowWindow *self);
 
-/* Applies the follow the user asked for, once the board's tab exists. */
+static const FlowRoomPeer *
+find_peer (GPtrArray  *participants,
+           const char *id)
+{
+  for (guint i = 0; i < participants->len; i++)
+    {
+      const FlowRoomPeer *peer = g_ptr_array_index (participants, i);
+
+      if (g_strcmp0 (peer->id, id) == 0)
+        return peer;
+    }
+  return NULL;
+}
+
+/* Applies the follow the user asked for, once the document's tab exists:
+ * a board follows the pointer itself; a page shows the caret. */
 static void
 apply_follow (FlowWindow *self)
 {
-  FlowBoardView *view;
+  AdwTabPage *tab;
+  GtkWidget *child;
 
-  if (self->follow_peer == NULL || (view = find_board_view (self, &self->follow_doc)) == NULL)
+  if (self->follow_peer == NULL || (tab = find_tab (self, &self->follow_doc)) == NULL)
     return;
-  if (g_strcmp0 (flow_board_view_get_followed (view), self->follow_peer) != 0)
-    flow_board_view_follow (view, self->follow_peer);
+  child = adw_tab_page_get_child (tab);
+  if (FLOW_IS_BOARD_PAGE (child))
+    {
+      FlowBoardView *view = tab_board_view (child);
+
+      if (g_strcmp0 (flow_board_view_get_followed (view), self->follow_peer) != 0)
+        flow_board_view_follow (view, self->follow_peer);
+    }
+  else if (FLOW_IS_PAGE_VIEW (child) && self->huddle != NULL)
+    {
+      g_autoptr(GPtrArray) participants = flow_huddle_list_participants (self->huddle);
+      const FlowRoomPeer *peer = find_peer (participants, self->follow_peer);
+
+      if (peer != NULL && peer->has_presence &&
+          (peer->presence.presence.flags & FLOW_SYNC_PRESENCE_HAS_SELECTION) != 0 &&
+          flow_op_id_equal (&peer->presence.presence.doc, &self->follow_doc))
+        flow_page_view_show_offset (FLOW_PAGE_VIEW (child), peer->presence.presence.cursor);
+    }
+}
+
+/* Following goes where the followed participant goes: when its presence
+ * names another board or page of ours, that one opens and following goes
+ * on there. Its leaving the huddle ends following. Runs before the views
+ * get the new presence, so the board left behind lets go quietly instead
+ * of reporting that its peer went away. */
+static void
+follow_to_peer_document (FlowWindow *self,
+                         GPtrArray  *participants)
+{
+  const FlowRoomPeer *peer;
+  const FlowOpId *doc;
+  FlowCatalogEntry entry;
+  FlowBoardView *left;
+  gboolean followable;
+
+  if (self->follow_peer == NULL)
+    return;
+  peer = find_peer (participants, self->follow_peer);
+  if (peer == NULL || !peer->connected)
+    {
+      stop_following (self);
+      return;
+    }
+  if (!peer->has_presence || (peer->presence.presence.flags & FLOW_SYNC_PRESENCE_HAS_DOC) == 0)
+    return;
+  doc = &peer->presence.presence.doc;
+  if (flow_op_id_equal (doc, &self->follow_doc))
+    {
+      apply_follow (self);
+      return;
+    }
+  /* A document whose catalog entry has not arrived yet: wait for it. */
+  if (!flow_catalog_get (flow_workspace_get_catalog (self->workspace), doc, &entry))
+    return;
+  followable = !entry.deleted && (entry.kind == FLOW_DOC_KIND_BOARD || entry.kind == FLOW_DOC_KIND_PAGE);
+  flow_catalog_entry_clear (&entry);
+  if (!followable)
+    return;
+  left = find_board_view (self, &self->follow_doc);
+  if (left != NULL)
+    flow_board_view_follow (left, NULL);
+  /* Set first: selecting the new tab checks it. */
+  self->follow_doc = *doc;
+  flow_window_open_document (self, doc);
+  apply_follow (self);
 }
 
 static void
@@ -472,15 +556,15 @@ stop_following (FlowWindow *self)
 static void
 start_following (FlowWindow     *self,
                  const char     *peer_id,
-                 const FlowOpId *board)
+                 const FlowOpId *doc)
 {
   stop_following (self);
   self->follow_peer = g_strdup (peer_id);
-  self->follow_doc = *board;
+  self->follow_doc = *doc;
   update_follow_buttons (self);
-  /* Switching tabs checks follow_doc, so it is set first; a board that is
-   * not open yet gets followed when its tab is added. */
-  flow_window_open_document (self, board);
+  /* Switching tabs checks follow_doc, so it is set first; a document that
+   * is not open yet gets followed when its tab is added. */
+  flow_window_open_document (self, doc);
   apply_follow (self);
 }
 
@@ -775,22 +859,23 @@ peer_name (const FlowRoomPeer *peer)
 }
 
 /* "Looking at “Plan”", from the peer's presence and our catalog;
- * @on_board tells whether that is a board, which can be followed. */
+ * @followable tells whether that is a board or page, which can be
+ * followed. */
 static char *
 peer_whereabouts (FlowWindow         *self,
                   const FlowRoomPeer *peer,
-                  gboolean           *on_board)
+                  gboolean           *followable)
 {
   FlowCatalogEntry entry;
   char *text;
 
-  *on_board = FALSE;
+  *followable = FALSE;
   if (!peer->connected)
     return g_strdup (_("Connecting…"));
   if (!peer->has_presence || (peer->presence.presence.flags & FLOW_SYNC_PRESENCE_HAS_DOC) == 0 ||
       !flow_catalog_get (flow_workspace_get_catalog (self->workspace), &peer->presence.presence.doc, &entry))
     return g_strdup (_("Here"));
-  *on_board = entry.kind == FLOW_DOC_KIND_BOARD && !entry.deleted;
+  *followable = (entry.kind == FLOW_DOC_KIND_BOARD || entry.kind == FLOW_DOC_KIND_PAGE) && !entry.deleted;
   /* translators: %s is a document title */
   text = g_strdup_printf (_("Looking at “%s”"), entry.title);
   flow_catalog_entry_clear (&entry);
@@ -802,7 +887,7 @@ follow_toggled_cb (GtkToggleButton *button,
                    FlowWindow      *self)
 {
   const char *peer_id = g_object_get_data (G_OBJECT (button), "peer-id");
-  const FlowOpId *board = g_object_get_data (G_OBJECT (button), "board");
+  const FlowOpId *doc = g_object_get_data (G_OBJECT (button), "doc");
 
   if (self->updating_follow || self->workspace == NULL)
     return;
@@ -811,7 +896,7 @@ follow_toggled_cb (GtkToggleButton *button,
       stop_following (self);
       return;
     }
-  start_following (self, peer_id, board);
+  start_following (self, peer_id, doc);
   gtk_popover_popdown (self->huddle_popover);
 }
 
@@ -825,12 +910,10 @@ update_follow_buttons (FlowWindow *self)
     {
       GtkToggleButton *button = g_object_get_data (G_OBJECT (row), "follow-button");
       const char *peer_id = button ? g_object_get_data (G_OBJECT (button), "peer-id") : NULL;
-      const FlowOpId *board = button ? g_object_get_data (G_OBJECT (button), "board") : NULL;
 
       if (button != NULL)
         gtk_toggle_button_set_active (button, self->follow_peer != NULL &&
-                                              g_strcmp0 (peer_id, self->follow_peer) == 0 &&
-                                              flow_op_id_equal (board, &self->follow_doc));
+                                              g_strcmp0 (peer_id, self->follow_peer) == 0);
     }
   self->updating_follow = FALSE;
 }
@@ -843,12 +926,12 @@ new_follow_button (FlowWindow         *self,
   g_autofree char *tooltip = NULL;
 
   /* translators: %s is a participant's name */
-  tooltip = g_strdup_printf (_("Show what %s points at; pan or zoom to stop"),
+  tooltip = g_strdup_printf (_("Go where %s goes; pan, zoom or pick another tab to stop"),
                              peer_name (peer));
   gtk_widget_set_tooltip_text (button, tooltip);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   g_object_set_data_full (G_OBJECT (button), "peer-id", g_strdup (peer->id), g_free);
-  g_object_set_data_full (G_OBJECT (button), "board",
+  g_object_set_data_full (G_OBJECT (button), "doc",
                           g_memdup2 (&peer->presence.presence.doc, sizeof (FlowOpId)), g_free);
   g_signal_connect_object (button, "toggled", G_CALLBACK (follow_toggled_cb), self, 0);
   return button;
@@ -893,8 +976,8 @@ update_participants (FlowWindow *self)
   for (guint i = 0; i < peers->len; i++)
     {
       const FlowRoomPeer *peer = g_ptr_array_index (peers, i);
-      gboolean on_board;
-      g_autofree char *where = peer_whereabouts (self, peer, &on_board);
+      gboolean followable;
+      g_autofree char *where = peer_whereabouts (self, peer, &followable);
       GtkWidget *row, *avatar;
 
       /* The header shows a few faces; the popover lists everyone. */
@@ -914,7 +997,7 @@ update_participants (FlowWindow *self)
       avatar = adw_avatar_new (32, peer_name (peer), TRUE);
       color_avatar (avatar, peer->color, css);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), avatar);
-      if (on_board)
+      if (followable)
         {
           GtkWidget *follow = new_follow_button (self, peer);
 
