@@ -16,7 +16,8 @@
  * starts on her default workspace, makes a board and a page and shares
  * through the rendezvous server; Bea starts the app with the invite link
  * on its command line, the way `flowsync flowsync://…` or a clicked link
- * does. Each instance is driven through its window — actions, the canvas'
+ * does, and her window takes the workspace's name from the link. Each
+ * instance is driven through its window — actions, the canvas'
  * pointer input, the page's text buffer — by commands on its standard
  * input ("draw 100 100 200 120", "wait-text …"), and answers on its
  * standard output.
@@ -466,6 +467,11 @@ run_command (const char *verb,
       reply ("ok");
       return STEP_DONE;
     }
+  if (g_str_equal (verb, "title"))
+    {
+      reply ("ok %s", gtk_window_get_title (GTK_WINDOW (window)));
+      return STEP_DONE;
+    }
   if (g_str_equal (verb, "status"))
     {
       reply ("ok %s", status_text ());
@@ -791,6 +797,12 @@ test_two_instances (void)
   /* Bea: `flowsync LINK`. The workspace comes to her. */
   bea = child_spawn ("Bea", link);
   g_free (ask (bea, "wait-window"));
+  {
+    /* Named by the link: the room's file is named after the room. */
+    g_autofree char *title = ask (bea, "title");
+
+    g_assert_cmpstr (title, ==, "Ada’s Workspace — FlowSync");
+  }
   both (ada, bea, "wait-connected 1");
   both (ada, bea, "wait-status Connected to 1");
   both (ada, bea, "wait-avatars 1");

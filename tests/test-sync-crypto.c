@@ -184,6 +184,19 @@ test_link_expiry (void)
   g_assert_cmpint (back->expires, ==, 1796644800);
   g_assert_cmpmem (back->key, sizeof back->key, invite->key, sizeof invite->key);
 
+  /* A name rides along, escaped, and comes back as it was. */
+  invite->name = g_strdup ("Ada’s Plans & Notes #2 = 100%");
+  {
+    g_autofree char *named = flow_sync_invite_to_string (invite);
+    g_autoptr(FlowSyncInvite) again = flow_sync_invite_parse (named, &error);
+
+    g_assert_no_error (error);
+    g_test_message ("%s", named);
+    g_assert_null (strstr (strchr (named, '#'), " "));
+    g_assert_cmpstr (again->name, ==, "Ada’s Plans & Notes #2 = 100%");
+    g_assert_cmpint (again->expires, ==, 1796644800);
+  }
+
   /* Up to the second before, fine; from then on, refused with the date
    * and no key in the message. */
   g_assert_true (flow_sync_invite_check_expiry (back, 1796644799, &error));
@@ -255,6 +268,13 @@ test_link_invalid (void)
     { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=253402300800", "expiry is damaged" },
     { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=99999999999999999999999", "expiry is damaged" },
     { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&exp=5&exp=6", "two expiry dates" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&name=a&name=b", "two workspace names" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&name=%0A", "name is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&name=%FF%FE", "name is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&name=%E2%80%AE", "name is damaged" },
+    { "flowsync://host/r/" PINNED_ROOM "#k=" PINNED_KEY_B64 "&name="
+      "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789x",
+      "name is damaged" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

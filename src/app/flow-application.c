@@ -27,6 +27,7 @@
 #include "flow-application.h"
 #include "flow-huddle.h"
 #include "flow-join-dialog.h"
+#include "flow-sync-crypto.h"
 #include "flow-preferences.h"
 #include "flow-window.h"
 #include "flow-workspace.h"
@@ -58,6 +59,72 @@ flow_application_get_settings (FlowApplication *self)
   g_return_val_if_fail (FLOW_IS_APPLICATION (self), NULL);
 
   return self->settings;
+}
+
+/**
+ * flow_application_dup_workspace_title:
+ * @self: the application
+ * @path: a workspace file
+ *
+ * The name to show for @path: "My Workspace" for the default one, the
+ * name its invite link gave a joined one, else the file name without its
+ * extension.
+ *
+ * Returns: (transfer full): the title
+ */
+char *
+flow_application_dup_workspace_title (FlowApplication *self,
+                                      const char      *path)
+{
+  g_autofree char *def = flow_workspace_default_path ();
+  g_autoptr(GVariant) titles = NULL;
+  const char *title = NULL;
+  char *base, *dot;
+
+  g_return_val_if_fail (FLOW_IS_APPLICATION (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* The default workspace's file name is an implementation detail. */
+  if (g_strcmp0 (def, path) == 0)
+    return g_strdup (_("My Workspace"));
+  titles = g_settings_get_value (self->settings, "workspace-titles");
+  if (g_variant_lookup (titles, path, "&s", &title) && *title != '\0')
+    return g_strdup (title);
+  base = g_path_get_basename (path);
+  dot = strrchr (base, '.');
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  return base;
+}
+
+/**
+ * flow_application_set_workspace_title:
+ * @self: the application
+ * @path: a workspace file
+ * @title: what to call it
+ *
+ * Remembers @title for @path (see flow_application_dup_workspace_title()).
+ */
+void
+flow_application_set_workspace_title (FlowApplication *self,
+                                      const char      *path,
+                                      const char      *title)
+{
+  g_autoptr(GVariant) old = NULL;
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *key, *value;
+
+  g_return_if_fail (FLOW_IS_APPLICATION (self));
+
+  old = g_settings_get_value (self->settings, "workspace-titles");
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_iter_init (&iter, old);
+  while (g_variant_iter_next (&iter, "{&s&s}", &key, &value))
+    if (g_strcmp0 (key, path) != 0)
+      g_variant_builder_add (&builder, "{ss}", key, value);
+  g_variant_builder_add (&builder, "{ss}", path, title);
+  g_settings_set_value (self->settings, "workspace-titles", g_variant_builder_end (&builder));
 }
 
 /**
@@ -170,6 +237,16 @@ flow_application_join (FlowApplication *self,
         g_warning ("%s", msg);
       return;
     }
+  /* A room's file is named after the room: the link names the workspace
+   * the first time. */
+  {
+    g_autoptr(FlowSyncInvite) invite = flow_sync_invite_parse (link, NULL);
+    g_autoptr(GVariant) titles = g_settings_get_value (self->settings, "workspace-titles");
+    const char *known = NULL;
+
+    if (invite != NULL && invite->name != NULL && !g_variant_lookup (titles, path, "&s", &known))
+      flow_application_set_workspace_title (self, path, invite->name);
+  }
   window = find_window (self, path);
   if (window == NULL)
     {

@@ -17,6 +17,11 @@ G_DECLARE_FINAL_TYPE (FlowApplication, flow_application, FLOW, APPLICATION, AdwA
 
 FlowApplication *flow_application_new           (void);
 GSettings       *flow_application_get_settings  (FlowApplication *self);
+char            *flow_application_dup_workspace_title (FlowApplication *self,
+                                                       const char      *path);
+void             flow_application_set_workspace_title (FlowApplication *self,
+                                                       const char      *path,
+                                                       const char      *title);
 void             flow_application_add_recent    (FlowApplication *self,
                                                  const char      *path);
 void             flow_application_open_path     (FlowApplication *self,

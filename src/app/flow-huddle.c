@@ -66,6 +66,8 @@ struct _FlowHuddle
   GPtrArray            *docs;         /* loaded before the room starts */
   GTask                *starting;     /* the host/join call in flight */
   FlowSyncInvite       *invite;
+  char                 *title;        /* the workspace's, for links */
+  gboolean              personal;     /* the user's default workspace */
   char                 *link;
   char                 *problem;
   FlowHuddleVia         via;
@@ -438,6 +440,48 @@ profile (FlowHuddle *self,
   if (rgb != NULL && rgb[0] == '#' && strlen (rgb) == 7 &&
       g_ascii_string_to_unsigned (rgb + 1, 16, 0, 0xffffff, &value, NULL))
     *color = ((guint32) value << 8) | 0xff;
+}
+
+/* What links call the workspace: its title, except that everyone's
+ * default workspace is "My Workspace", so that one goes by its owner. */
+static char *
+dup_link_name (FlowHuddle *self)
+{
+  g_autofree char *name = NULL;
+  guint32 color;
+  char *text;
+
+  if (!self->personal)
+    return g_strdup (self->title);
+  profile (self, &name, &color);
+  /* translators: the name of someone's own workspace in invite links */
+  text = g_strdup_printf (_("%s’s Workspace"), name);
+  /* A long name is cut at a character, within what links carry. */
+  if (strlen (text) > FLOW_SYNC_INVITE_NAME_MAX)
+    *g_utf8_find_prev_char (text, text + FLOW_SYNC_INVITE_NAME_MAX + 1) = '\0';
+  return text;
+}
+
+/**
+ * flow_huddle_set_workspace_title:
+ * @self: a huddle
+ * @title: (nullable): the workspace's title
+ * @personal: whether it is the user's default workspace
+ *
+ * Names the workspace in the links this huddle makes from now on, so a
+ * joiner's window has a title: @title, or "NAME’s Workspace" for a
+ * @personal one.
+ */
+void
+flow_huddle_set_workspace_title (FlowHuddle *self,
+                                 const char *title,
+                                 gboolean    personal)
+{
+  g_return_if_fail (FLOW_IS_HUDDLE (self));
+
+  g_free (self->title);
+  self->title = title != NULL && strlen (title) <= FLOW_SYNC_INVITE_NAME_MAX ? g_strdup (title) : NULL;
+  self->personal = personal;
 }
 
 static void
@@ -827,6 +871,7 @@ host_async (FlowHuddle          *self,
       return;
     }
   self->invite = flow_sync_invite_new (host, port, FLOW_SYNC_ROLE_EDIT);
+  self->invite->name = dup_link_name (self);
   flow_store_dup_setting_async (flow_workspace_get_store (self->workspace), ROOM_KEY_SETTING,
                                 NULL, room_key_read_cb, g_object_ref (self->starting));
 }
@@ -1241,6 +1286,7 @@ flow_huddle_finalize (GObject *object)
 
   g_clear_pointer (&self->docs, g_ptr_array_unref);
   g_free (self->link);
+  g_free (self->title);
   g_free (self->problem);
   g_free (self->tool);
   g_free (self->whereabouts);

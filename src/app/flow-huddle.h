@@ -56,6 +56,9 @@ void           flow_huddle_join_async         (FlowHuddle           *self,
 gboolean       flow_huddle_join_finish        (FlowHuddle           *self,
                                                GAsyncResult         *result,
                                                GError              **error);
+void           flow_huddle_set_workspace_title (FlowHuddle          *self,
+                                                const char          *title,
+                                                gboolean             personal);
 void           flow_huddle_stop               (FlowHuddle           *self);
 gboolean       flow_huddle_is_active          (FlowHuddle           *self);
 gboolean       flow_huddle_is_hosting         (FlowHuddle           *self);

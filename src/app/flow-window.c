@@ -173,8 +173,9 @@ update_recent_menu (FlowWindow *self)
   g_menu_remove_all (self->recent_menu);
   for (guint i = 0; recent[i] != NULL; i++)
     {
-      g_autofree char *base = g_path_get_basename (recent[i]);
-      g_autoptr(GMenuItem) item = g_menu_item_new (base, NULL);
+      g_autofree char *title = flow_application_dup_workspace_title (FLOW_APPLICATION (g_application_get_default ()),
+                                                                     recent[i]);
+      g_autoptr(GMenuItem) item = g_menu_item_new (title, NULL);
 
       g_menu_item_set_action_and_target_value (item, "app.open-recent",
                                                g_variant_new_string (recent[i]));
@@ -1173,6 +1174,13 @@ setup_huddle (FlowWindow    *self,
   GSettings *settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
 
   self->huddle = flow_huddle_new (workspace, settings);
+  {
+    g_autofree char *def = flow_workspace_default_path ();
+    g_autofree char *title = flow_application_dup_workspace_title (FLOW_APPLICATION (g_application_get_default ()),
+                                                                   self->path);
+
+    flow_huddle_set_workspace_title (self->huddle, title, g_strcmp0 (def, self->path) == 0);
+  }
   g_signal_connect_object (self->huddle, "notify::state", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->huddle, "notify::n-connected", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->huddle, "notify::active", G_CALLBACK (update_huddle_state), self, G_CONNECT_SWAPPED);
@@ -1338,20 +1346,10 @@ static void
 set_workspace (FlowWindow    *self,
                FlowWorkspace *workspace)
 {
-  g_autofree char *base = g_path_get_basename (self->path);
-  g_autofree char *title = NULL;
-  char *dot;
+  FlowApplication *app = FLOW_APPLICATION (g_application_get_default ());
+  g_autofree char *title = flow_application_dup_workspace_title (app, self->path);
 
   self->workspace = g_object_ref (workspace);
-  dot = strrchr (base, '.');
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  {
-    g_autofree char *def = flow_workspace_default_path ();
-
-    /* The default workspace's file name is an implementation detail. */
-    title = g_strcmp0 (def, self->path) == 0 ? g_strdup (_("My Workspace")) : g_strdup (base);
-  }
   adw_window_title_set_title (self->window_title, title);
   adw_window_title_set_subtitle (self->window_title, self->path);
   {

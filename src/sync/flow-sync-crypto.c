@@ -162,6 +162,7 @@ flow_sync_invite_free (FlowSyncInvite *invite)
   if (invite == NULL)
     return;
   g_free (invite->host);
+  g_free (invite->name);
   sodium_memzero (invite, sizeof *invite);
   g_free (invite);
 }
@@ -197,15 +198,24 @@ flow_sync_invite_to_string (const FlowSyncInvite *invite)
   sodium_bin2base64 (key_b64, sizeof key_b64, invite->key, sizeof invite->key,
                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   path = g_strconcat (ROOM_PREFIX, invite->room, NULL);
-  if (invite->expires > 0)
-    fragment = g_strdup_printf ("k=%s&role=%s&exp=%" G_GINT64_FORMAT, key_b64,
-                                role_to_string (invite->role), invite->expires);
-  else
-    fragment = g_strdup_printf ("k=%s&role=%s", key_b64, role_to_string (invite->role));
+  {
+    GString *f = g_string_new (NULL);
+
+    g_string_append_printf (f, "k=%s&role=%s", key_b64, role_to_string (invite->role));
+    if (invite->expires > 0)
+      g_string_append_printf (f, "&exp=%" G_GINT64_FORMAT, invite->expires);
+    if (invite->name != NULL && *invite->name != '\0')
+      {
+        g_autofree char *name = g_uri_escape_string (invite->name, NULL, FALSE);
+
+        g_string_append_printf (f, "&name=%s", name);
+      }
+    fragment = g_string_free (f, FALSE);
+  }
 
   /* An empty host (not NULL) keeps the `//`, giving `flowsync:///r/...`.
    * g_uri_join() puts an IPv6 literal in brackets. */
-  link = g_uri_join (G_URI_FLAGS_NONE, LINK_SCHEME, NULL,
+  link = g_uri_join (G_URI_FLAGS_ENCODED_FRAGMENT, LINK_SCHEME, NULL,
                      invite->host ? invite->host : "",
                      invite->port ? invite->port : -1,
                      path, NULL, fragment);
@@ -306,8 +316,26 @@ parse_expiry (const char  *text,
   return TRUE;
 }
 
-/* Parses the fragment, `k=KEY&role=ROLE&exp=SECONDS` (role and expiry
- * optional, other parameters ignored so a later version may add some). The raw fragment is still
+/* The workspace name: shown in a window title, so printable UTF-8 only,
+ * and short. */
+static gboolean
+parse_name (const char  *text,
+            char       **name,
+            GError     **error)
+{
+  if (strlen (text) > FLOW_SYNC_INVITE_NAME_MAX || !g_utf8_validate (text, -1, NULL))
+    return invalid_link (error, "This invite link's workspace name is damaged");
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    if (!g_unichar_isprint (g_utf8_get_char (p)))
+      return invalid_link (error, "This invite link's workspace name is damaged");
+  g_free (*name);
+  *name = *text != '\0' ? g_strdup (text) : NULL;
+  return TRUE;
+}
+
+/* Parses the fragment, `k=KEY&role=ROLE&exp=SECONDS&name=NAME` (all but
+ * the key optional, other parameters ignored so a later version may add
+ * some). The raw fragment is still
  * percent-encoded, so an escaped `&` or `=` cannot split a value. */
 static gboolean
 parse_fragment (const char      *fragment,
@@ -318,6 +346,7 @@ parse_fragment (const char      *fragment,
   gboolean have_key = FALSE;
   gboolean have_role = FALSE;
   gboolean have_expiry = FALSE;
+  gboolean have_name = FALSE;
 
   if (fragment == NULL || *fragment == '\0')
     return invalid_link (error, "This invite link is missing its key (the part after “#”)");
@@ -333,7 +362,7 @@ parse_fragment (const char      *fragment,
         continue;
       *eq = '\0';
       if (!g_str_equal (params[i], "k") && !g_str_equal (params[i], "role") &&
-          !g_str_equal (params[i], "exp"))
+          !g_str_equal (params[i], "exp") && !g_str_equal (params[i], "name"))
         continue;
 
       value = g_uri_unescape_string (eq + 1, NULL);
@@ -347,6 +376,13 @@ parse_fragment (const char      *fragment,
           have_key = TRUE;
           ok = decode_key (value, invite->key, error);
           sodium_memzero (value, strlen (value));
+        }
+      else if (g_str_equal (params[i], "name"))
+        {
+          if (have_name)
+            return invalid_link (error, "This invite link has two workspace names");
+          have_name = TRUE;
+          ok = parse_name (value, &invite->name, error);
         }
       else if (g_str_equal (params[i], "exp"))
         {

@@ -62,10 +62,12 @@ typedef enum
  * @key: the room key (never leaves the app: it travels after `#`)
  * @expires: when the link stops being accepted, in seconds since the
  *   Unix epoch; 0 for never
+ * @name: (nullable): the shared workspace's name, for the joiner's window
+ *   title (at most 100 bytes of printable UTF-8)
  *
  * An invite link, `flowsync://HOST[:PORT]/r/ROOM#k=KEY&role=edit|view`
- * (plus `&exp=SECONDS` when it expires), KEY being the 32-byte room key in
- * unpadded base64url.
+ * (plus `&exp=SECONDS` when it expires and `&name=NAME`, percent-encoded),
+ * KEY being the 32-byte room key in unpadded base64url.
  *
  * The expiry is advice that FlowSync follows, not a lock: the key itself
  * admits to the room, and someone who edits the link can drop `exp`. Only
@@ -79,7 +81,10 @@ typedef struct
   guint8        key[FLOW_SYNC_KEY_BYTES];
   FlowSyncRole  role;
   gint64        expires;
+  char         *name;
 } FlowSyncInvite;
+
+#define FLOW_SYNC_INVITE_NAME_MAX 100
 
 GQuark          flow_sync_crypto_error_quark  (void) G_GNUC_CONST;
 
