@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
@@ -145,6 +147,34 @@ test_board_presence (void)
     flow_canvas_get_offset (canvas, &ox2, &oy2);
     g_assert_cmpfloat (ox2, ==, ox);
     g_assert_cmpfloat (oy2, ==, oy);
+  }
+
+  /* Out of view, a peer shows as a badge on the nearest edge: top left
+   * for Bo up there, the right edge for Ada far to the right at our
+   * height; in view, no badge. */
+  {
+    g_autoptr(GPtrArray) list = flow_remote_presence_list_new ();
+    double w = gtk_widget_get_width (GTK_WIDGET (view)), h = gtk_widget_get_height (GTK_WIDGET (view));
+    double ay;
+    FlowRect box;
+
+    flow_canvas_widget_to_board (canvas, w / 2, h / 2, &ox, &ay);
+    g_ptr_array_add (list, board_peer ("bo", "Bo", 0xf6d32dff, -900, -900, 0.3, "select"));
+    g_ptr_array_add (list, board_peer ("ada", "Ada Lovelace", 0x3584e4ff, 50000, ay, 1, "select"));
+    g_ptr_array_add (list, board_peer ("cy", "Cy", 0x2ec27eff, ox, ay, 1, "select"));
+    flow_board_view_set_remote_presence (view, list);
+
+    g_assert_true (_flow_canvas_get_edge_badge (canvas, "bo", &box));
+    g_assert_cmpfloat (box.x, <, 20);
+    g_assert_cmpfloat (box.y, <, 20);
+    g_assert_cmpfloat (box.x, >=, 0);
+    g_assert_cmpfloat (box.y, >=, 0);
+    g_assert_true (_flow_canvas_get_edge_badge (canvas, "ada", &box));
+    g_assert_cmpfloat (box.x + box.width, >, w - 20);
+    g_assert_cmpfloat (box.x + box.width, <=, w);
+    g_assert_cmpfloat (fabs (box.y + box.height / 2 - h / 2), <, 2);
+    g_assert_false (_flow_canvas_get_edge_badge (canvas, "cy", NULL));
+    flow_test_ui_screenshot (GTK_WIDGET (view), "presence-edge.png");
   }
   g_assert_cmpuint (flow_doc_get_n_ops (doc), ==, n_ops);
 

@@ -18,6 +18,10 @@
  * widget draws it in a child of its own so that only that child is redrawn
  * ("presence-changed").
  *
+ * A peer whose pointer is outside our view shows as a badge with its name
+ * on the nearest edge, pointed towards where it is, so nobody is lost
+ * from sight just because they work elsewhere on the board.
+ *
  * Board presence fields: x, y is the sender's pointer in board
  * coordinates, zoom the sender's zoom. Following a peer centres our view
  * on its pointer at its zoom; any pan or zoom made through the public
@@ -43,6 +47,8 @@
 #define LABEL_PAD_Y        2.5
 #define LABEL_DX           11.0                 /* from the arrow tip */
 #define LABEL_DY           19.0
+#define EDGE_MARGIN        6.0                  /* off-screen badge to widget edge */
+#define EDGE_ARROW         7.0                  /* its pointer's length */
 
 typedef struct
 {
@@ -629,6 +635,89 @@ rounded_rect (cairo_t  *cr,
   cairo_close_path (cr);
 }
 
+/* Whether the tip at (wx, wy) lies outside the widget; if so, @box is
+ * the badge on the nearest edge and (@dx, @dy) the unit vector from its
+ * centre towards the tip. */
+static gboolean
+edge_badge (FlowCanvas *self,
+            Peer       *peer,
+            double      wx,
+            double      wy,
+            FlowRect   *box,
+            double     *dx,
+            double     *dy)
+{
+  double cx, cy, len;
+
+  if (wx >= 0 && wy >= 0 && wx < self->width && wy < self->height)
+    return FALSE;
+  if (peer->layout == NULL)
+    peer->layout = new_label_layout (self, peer->p->name);
+  label_box (peer, 0, 0, box);
+  box->x = round (CLAMP (wx - box->width / 2, EDGE_MARGIN + EDGE_ARROW,
+                         self->width - box->width - EDGE_MARGIN - EDGE_ARROW));
+  box->y = round (CLAMP (wy - box->height / 2, EDGE_MARGIN + EDGE_ARROW,
+                         self->height - box->height - EDGE_MARGIN - EDGE_ARROW));
+  cx = box->x + box->width / 2;
+  cy = box->y + box->height / 2;
+  len = hypot (wx - cx, wy - cy);
+  *dx = len > 0 ? (wx - cx) / len : 1;
+  *dy = len > 0 ? (wy - cy) / len : 0;
+  return TRUE;
+}
+
+static void
+draw_label (cairo_t  *cr,
+            Peer     *peer,
+            FlowRect *box)
+{
+  guint32 color = peer->p->color;
+
+  pango_cairo_update_layout (cr, peer->layout);
+  rounded_rect (cr, box, box->height / 2);
+  set_rgba (cr, color, 1);
+  cairo_fill_preserve (cr);
+  if (is_light (color))
+    cairo_set_source_rgba (cr, 0.2, 0.2, 0.22, 0.5);
+  else
+    cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
+  cairo_set_line_width (cr, 1);
+  cairo_stroke (cr);
+  if (is_light (color))
+    cairo_set_source_rgba (cr, 0.1, 0.1, 0.12, 1);
+  else
+    cairo_set_source_rgba (cr, 1, 1, 1, 1);
+  cairo_move_to (cr, box->x + LABEL_PAD_X, box->y + LABEL_PAD_Y);
+  pango_cairo_show_layout (cr, peer->layout);
+}
+
+/* The badge of a peer out of view: its name, and a pointer from the
+ * badge's edge towards it. */
+static void
+draw_edge_badge (cairo_t  *cr,
+                 Peer     *peer,
+                 FlowRect *box,
+                 double    dx,
+                 double    dy)
+{
+  double cx = box->x + box->width / 2, cy = box->y + box->height / 2;
+  /* From the centre to where the direction leaves the box. */
+  double reach = MIN (fabs (dx) > 1e-9 ? box->width / 2 / fabs (dx) : G_MAXDOUBLE,
+                      fabs (dy) > 1e-9 ? box->height / 2 / fabs (dy) : G_MAXDOUBLE);
+  double bx = cx + dx * (reach - 2), by = cy + dy * (reach - 2);
+
+  cairo_save (cr);
+  cairo_new_path (cr);
+  cairo_move_to (cr, bx + dx * EDGE_ARROW, by + dy * EDGE_ARROW);
+  cairo_line_to (cr, bx - dy * 5, by + dx * 5);
+  cairo_line_to (cr, bx + dy * 5, by - dx * 5);
+  cairo_close_path (cr);
+  set_rgba (cr, peer->p->color, 1);
+  cairo_fill (cr);
+  cairo_restore (cr);
+  draw_label (cr, peer, box);
+}
+
 static void
 draw_cursor (FlowCanvas *self,
              cairo_t    *cr,
@@ -643,8 +732,15 @@ draw_cursor (FlowCanvas *self,
   FlowRect box;
 
   flow_canvas_board_to_widget (self, peer->p->x, peer->p->y, &wx, &wy);
-  if (wx < -200 || wy < -60 || wx > self->width + 20 || wy > self->height + 20)
-    return;
+  {
+    double dx, dy;
+
+    if (edge_badge (self, peer, wx, wy, &box, &dx, &dy))
+      {
+        draw_edge_badge (cr, peer, &box, dx, dy);
+        return;
+      }
+  }
 
   cairo_save (cr);
   /* Showing the previous label left a current point: start afresh. */
@@ -667,23 +763,8 @@ draw_cursor (FlowCanvas *self,
 
   if (peer->layout == NULL)
     peer->layout = new_label_layout (self, peer->p->name);
-  pango_cairo_update_layout (cr, peer->layout);
   label_box (peer, wx, wy, &box);
-  rounded_rect (cr, &box, box.height / 2);
-  set_rgba (cr, color, 1);
-  cairo_fill_preserve (cr);
-  if (is_light (color))
-    cairo_set_source_rgba (cr, 0.2, 0.2, 0.22, 0.5);
-  else
-    cairo_set_source_rgba (cr, 1, 1, 1, 0.9);
-  cairo_set_line_width (cr, 1);
-  cairo_stroke (cr);
-  if (is_light (color))
-    cairo_set_source_rgba (cr, 0.1, 0.1, 0.12, 1);
-  else
-    cairo_set_source_rgba (cr, 1, 1, 1, 1);
-  cairo_move_to (cr, box.x + LABEL_PAD_X, box.y + LABEL_PAD_Y);
-  pango_cairo_show_layout (cr, peer->layout);
+  draw_label (cr, peer, &box);
 }
 
 /**
@@ -766,6 +847,30 @@ _flow_canvas_get_remote_cursor (FlowCanvas *self,
     *wy = y;
   if (label)
     label_box (peer, x, y, label);
+  return TRUE;
+}
+
+/* Whether @peer_id is out of view and shown as a badge on the edge; if
+ * so, the badge's box in widget coordinates. */
+gboolean
+_flow_canvas_get_edge_badge (FlowCanvas *self,
+                             const char *peer_id,
+                             FlowRect   *box)
+{
+  Peer *peer;
+  FlowRect b;
+  double wx, wy, dx, dy;
+
+  g_return_val_if_fail (FLOW_IS_CANVAS (self), FALSE);
+
+  peer = find_peer (self, peer_id);
+  if (peer == NULL || !peer->p->has_viewport)
+    return FALSE;
+  flow_canvas_board_to_widget (self, peer->p->x, peer->p->y, &wx, &wy);
+  if (!edge_badge (self, peer, wx, wy, &b, &dx, &dy))
+    return FALSE;
+  if (box)
+    *box = b;
   return TRUE;
 }
 

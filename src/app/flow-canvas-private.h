@@ -134,6 +134,9 @@ void      _flow_canvas_presence_tool_changed (FlowCanvas   *self);
 /* For tests */
 void      _flow_canvas_set_now           (FlowCanvas       *self,
                                           gint64            now_us);
+gboolean  _flow_canvas_get_edge_badge    (FlowCanvas       *self,
+                                          const char       *peer_id,
+                                          FlowRect         *box);
 gboolean  _flow_canvas_get_remote_cursor (FlowCanvas       *self,
                                           const char       *peer_id,
                                           double           *wx,
