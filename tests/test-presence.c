@@ -311,6 +311,26 @@ test_page_presence (void)
   }
   g_assert_cmpuint (rec.n, ==, 0);
 
+  /* Ada's name flag shows after she moved, then fades away (it would
+   * cover the line above for as long as she idles); a presence refresh
+   * at the same place keeps it hidden, a move brings it back. */
+  g_assert_cmpfloat (flow_page_view_get_remote_flag_alpha (view, "ada"), ==, 1);
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+    while (flow_page_view_get_remote_flag_alpha (view, "ada") > 0 && g_get_monotonic_time () < deadline)
+      flow_test_ui_spin (50);
+  }
+  g_assert_cmpfloat (flow_page_view_get_remote_flag_alpha (view, "ada"), ==, 0);
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      g_autoptr(GPtrArray) list = flow_remote_presence_list_new ();
+
+      g_ptr_array_add (list, page_peer ("ada", "Ada", 0x3584e4ff, pass * 5, pass * 5));
+      flow_page_view_set_remote_presence (view, list);
+      g_assert_cmpfloat (flow_page_view_get_remote_flag_alpha (view, "ada"), ==, pass == 0 ? 0 : 1);
+    }
+
   gtk_window_destroy (GTK_WINDOW (window));
 }
 

@@ -62,6 +62,10 @@
 
 #define RESTYLE_DELAY_MS 150
 #define CARET_WIDTH      2
+/* A caret's name flag shows while its owner works, then fades: it covers
+ * the line above, which an idle participant should not hide. */
+#define FLAG_SHOW_US     (3 * G_USEC_PER_SEC)
+#define FLAG_FADE_US     (G_USEC_PER_SEC / 2)
 
 /* One remote participant in this page. */
 typedef struct
@@ -70,6 +74,7 @@ typedef struct
   GtkTextMark        *anchor;
   GtkTextMark        *cursor;
   PangoLayout        *label;     /* the name, created on first draw */
+  gint64              moved_at;  /* monotonic µs of the last move */
 } RemoteCaret;
 
 /* The page's source view, drawing remote carets above the text. */
@@ -140,6 +145,7 @@ struct _FlowPageView
   gboolean       updating;
 
   GPtrArray     *remote;       /* RemoteCaret* */
+  guint          flag_timer;   /* redraws while name flags fade */
   GArray        *remote_rects; /* GdkRectangle, reused by each frame */
   guint          sent_anchor, sent_cursor;
   gboolean       sent_selection;
@@ -1569,6 +1575,38 @@ iter_at_offset_clamped (GtkTextBuffer *buffer,
   gtk_text_buffer_get_iter_at_offset (buffer, iter, (int) MIN (offset, (guint) G_MAXINT));
 }
 
+/* How opaque @rc's name flag is now: 1 after a move, fading to 0. */
+static double
+flag_alpha (RemoteCaret *rc,
+            gint64       now)
+{
+  gint64 age = now - rc->moved_at;
+
+  if (age <= FLAG_SHOW_US)
+    return 1;
+  if (age >= FLAG_SHOW_US + FLAG_FADE_US)
+    return 0;
+  return 1 - (double) (age - FLAG_SHOW_US) / FLAG_FADE_US;
+}
+
+/* Redraws while a flag shows or fades; stops once all are gone. */
+static gboolean
+flag_timer_cb (gpointer user_data)
+{
+  FlowPageView *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean showing = FALSE;
+
+  for (guint i = 0; i < self->remote->len; i++)
+    if (now - ((RemoteCaret *) g_ptr_array_index (self->remote, i))->moved_at <= FLAG_SHOW_US + FLAG_FADE_US + 100000)
+      showing = TRUE;
+  gtk_widget_queue_draw (GTK_WIDGET (self->view));
+  if (showing)
+    return G_SOURCE_CONTINUE;
+  self->flag_timer = 0;
+  return G_SOURCE_REMOVE;
+}
+
 /**
  * flow_page_view_set_remote_presence:
  * @self: a page view
@@ -1605,6 +1643,8 @@ flow_page_view_set_remote_presence (FlowPageView *self,
           rc = g_ptr_array_steal_index (self->remote, index);
           if (g_strcmp0 (rc->p->name, p->name) != 0)
             g_clear_object (&rc->label);
+          if (rc->p->anchor != p->anchor || rc->p->cursor != p->cursor || rc->label == NULL)
+            rc->moved_at = g_get_monotonic_time ();
           flow_remote_presence_free (rc->p);
         }
       else
@@ -1612,6 +1652,7 @@ flow_page_view_set_remote_presence (FlowPageView *self,
           GtkTextIter start;
 
           rc = g_new0 (RemoteCaret, 1);
+          rc->moved_at = g_get_monotonic_time ();
           gtk_text_buffer_get_start_iter (self->buffer, &start);
           rc->anchor = g_object_ref (gtk_text_buffer_create_mark (self->buffer, NULL, &start, TRUE));
           rc->cursor = g_object_ref (gtk_text_buffer_create_mark (self->buffer, NULL, &start, TRUE));
@@ -1627,6 +1668,8 @@ flow_page_view_set_remote_presence (FlowPageView *self,
   g_ptr_array_unref (self->remote);
   self->remote = g_steal_pointer (&remote);
   gtk_widget_queue_draw (GTK_WIDGET (self->view));
+  if (self->remote->len > 0 && self->flag_timer == 0)
+    self->flag_timer = g_timeout_add (100, flag_timer_cb, self);
 }
 
 /* The caret of @rc in buffer coordinates. */
@@ -1753,7 +1796,10 @@ snapshot_remote (FlowPageView *self,
       gtk_snapshot_append_color (snapshot, &solid,
                                  &GRAPHENE_RECT_INIT (caret.x, caret.y, caret.width, caret.height));
       /* The name in a small flag at the top of the caret, above the line
-       * (below it on the first visible line, so it is never cut). */
+       * (below it on the first visible line, so it is never cut), while
+       * its owner is active. */
+      if (flag_alpha (rc, g_get_monotonic_time ()) <= 0)
+        continue;
       {
         GdkRGBA text = color_is_light (rc->p->color) ? (GdkRGBA) { 0.1, 0.1, 0.12, 1 }
                                                       : (GdkRGBA) { 1, 1, 1, 1 };
@@ -1786,6 +1832,7 @@ snapshot_remote (FlowPageView *self,
             flag.corner[GSK_CORNER_TOP_LEFT] = GRAPHENE_SIZE_INIT (0, 0);
             flag.corner[GSK_CORNER_BOTTOM_LEFT] = GRAPHENE_SIZE_INIT (3, 3);
           }
+        gtk_snapshot_push_opacity (snapshot, flag_alpha (rc, g_get_monotonic_time ()));
         gtk_snapshot_push_rounded_clip (snapshot, &flag);
         gtk_snapshot_append_color (snapshot, &solid, &flag.bounds);
         gtk_snapshot_pop (snapshot);
@@ -1793,6 +1840,7 @@ snapshot_remote (FlowPageView *self,
         gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (fx + 4, fy + 1));
         gtk_snapshot_append_layout (snapshot, rc->label, &text);
         gtk_snapshot_restore (snapshot);
+        gtk_snapshot_pop (snapshot);
       }
     }
 }
@@ -1835,6 +1883,26 @@ flow_page_view_get_remote_caret (FlowPageView *self,
   if (selection != NULL && self->remote_rects->len > 0)
     *selection = g_array_index (self->remote_rects, GdkRectangle, 0);
   return TRUE;
+}
+
+/**
+ * flow_page_view_get_remote_flag_alpha:
+ * @self: a page view
+ * @peer_id: a peer in the last presence list
+ *
+ * Returns: how opaque the name flag of @peer_id's caret is now: 1 for a
+ *   while after it moved, then fading to 0; 0 for an unknown peer
+ */
+double
+flow_page_view_get_remote_flag_alpha (FlowPageView *self,
+                                      const char   *peer_id)
+{
+  RemoteCaret *rc;
+
+  g_return_val_if_fail (FLOW_IS_PAGE_VIEW (self), 0);
+
+  rc = find_remote (self, peer_id);
+  return rc != NULL ? flag_alpha (rc, g_get_monotonic_time ()) : 0;
 }
 
 /* Our caret or selection bound moved: tell the huddle, once per change. */
@@ -1900,6 +1968,7 @@ flow_page_view_dispose (GObject *object)
 {
   FlowPageView *self = FLOW_PAGE_VIEW (object);
 
+  g_clear_handle_id (&self->flag_timer, g_source_remove);
   if (self->show_tick != 0 && self->view != NULL)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self->view), self->show_tick);
   self->show_tick = 0;

@@ -51,6 +51,8 @@ void           flow_page_view_show_offset      (FlowPageView *self,
  * signal "selection-moved" (guint anchor, guint cursor) reports ours. */
 void           flow_page_view_set_remote_presence (FlowPageView *self,
                                                    GPtrArray    *presences);
+double         flow_page_view_get_remote_flag_alpha (FlowPageView *self,
+                                                     const char   *peer_id);
 gboolean       flow_page_view_get_remote_caret (FlowPageView *self,
                                                 const char   *peer_id,
                                                 GdkRectangle *caret,
