@@ -266,11 +266,93 @@ test_two_processes (void)
   g_free (f->link);
 }
 
+/* Runs `flowsync-cli ARGS…` to its end; returns its exit status and
+ * standard error. */
+static int
+run_cli (char       **err,
+         const char  *first,
+         ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("FLOWSYNC_CLI"));
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, err, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  return g_subprocess_get_exit_status (proc);
+}
+
+/* `host --expires` prints a link that expires and names the workspace;
+ * `join` refuses it once expired, and a bad duration is refused before
+ * anything starts. */
+static void
+test_link_expiry (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("flow-sync-peer-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "Team Plans.flowsync", NULL);
+  g_autofree char *joined = g_build_filename (dir, "joined.flowsync", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *expired = NULL;
+  g_autoptr(GSubprocess) host = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(FlowSyncInvite) invite = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  g_assert_cmpint (run_cli (NULL, "init", path, NULL), ==, 0);
+  g_assert_cmpint (run_cli (&err, "host", path, "--listen", "127.0.0.1:0", "--loopback", "--expires", "soon", NULL),
+                   ==, 2);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "--expires wants a duration"));
+  g_assert_null (strstr (err, "listening"));
+  g_clear_pointer (&err, g_free);
+
+  host = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                           g_getenv ("FLOWSYNC_CLI"), "host", path, "--listen", "127.0.0.1:0", "--loopback",
+                           "--expires", "2h", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (host));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_subprocess_send_signal (host, SIGTERM);
+  g_assert_true (g_subprocess_wait (host, NULL, NULL));
+
+  invite = flow_sync_invite_parse (line, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (invite->name, ==, "Team Plans");
+  g_assert_cmpint (invite->expires, >=, now + 2 * 3600);
+  g_assert_cmpint (invite->expires, <=, now + 2 * 3600 + 60);
+
+  invite->expires = now - 60;
+  expired = flow_sync_invite_to_string (invite);
+  g_assert_cmpint (run_cli (&err, "join", expired, joined, "--loopback", NULL), ==, 2);
+  g_test_message ("%s", err);
+  g_assert_nonnull (strstr (err, "expired on"));
+  g_assert_false (g_file_test (joined, G_FILE_TEST_EXISTS));
+
+  flow_test_remove_tree (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/sync/peer/link-expiry", test_link_expiry);
 
   g_test_add_func ("/sync/peer/two-processes", test_two_processes);
 

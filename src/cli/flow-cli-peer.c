@@ -59,6 +59,7 @@ typedef struct
   gboolean      loopback;
   gboolean      manual;
   gboolean      new_link;
+  char         *expires;
 
   /* state */
   GMainLoop            *loop;
@@ -118,6 +119,7 @@ peer_clear (Peer *p)
   g_free (p->turn);
   g_free (p->turn_user);
   g_free (p->turn_password);
+  g_free (p->expires);
   g_free (p->name);
 }
 
@@ -164,6 +166,9 @@ parse_options (Peer         *p,
       "machine's name)", "HOST" },
     { "new-link", 0, 0, G_OPTION_ARG_NONE, &p->new_link,
       "Make a new room key: earlier invite links stop working", NULL },
+    { "expires", 0, 0, G_OPTION_ARG_STRING, &p->expires,
+      "Print a link that FlowSync refuses after DURATION (30m, 12h, 7d, 2w); it is advice, "
+      "not a lock: --new-link is", "DURATION" },
     { NULL }
   };
   g_autofree char *params = g_strdup_printf ("%s %s", command, args);
@@ -411,6 +416,32 @@ workspace_argument (Peer  *p,
 }
 
 /* Splits ADDRESS:PORT ("[::]:8443" for IPv6). */
+/* "30m", "12h", "7d", "2w" or plain seconds; 0 if it is none of them or
+ * beyond ten years. */
+static gint64
+parse_duration (const char *text)
+{
+  static const struct { char unit; gint64 seconds; } units[] = {
+    { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 24 * 3600 }, { 'w', 7 * 24 * 3600 },
+  };
+  g_autofree char *number = g_strdup (text);
+  gsize len = strlen (number);
+  gint64 scale = 1;
+  guint64 value = 0;
+
+  if (len == 0)
+    return 0;
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    if (number[len - 1] == units[i].unit)
+      {
+        scale = units[i].seconds;
+        number[len - 1] = '\0';
+      }
+  if (!g_ascii_string_to_unsigned (number, 10, 1, 10 * 366 * 24 * 3600 / scale, &value, NULL))
+    return 0;
+  return (gint64) value * scale;
+}
+
 static gboolean
 parse_listen (const char  *text,
               char       **address,
@@ -471,6 +502,7 @@ flow_cli_host (int    argc,
   g_autofree char *host = NULL;
   const char *path;
   guint16 port = 0;
+  gint64 lifetime = 0;
 
   /* Standard output carries the link (and manual signaling) only. */
   g_log_writer_default_set_use_stderr (TRUE);
@@ -485,6 +517,11 @@ flow_cli_host (int    argc,
   if (path == NULL)
     {
       fail ("Which workspace? Give its file: flowsync-cli host WORKSPACE");
+      return EXIT_USAGE;
+    }
+  if (p.expires != NULL && (lifetime = parse_duration (p.expires)) <= 0)
+    {
+      fail ("--expires wants a duration such as 30m, 12h, 7d or 2w, not “%s”", p.expires);
       return EXIT_USAGE;
     }
   if (!make_ice_config (&p, &error))
@@ -592,6 +629,19 @@ flow_cli_host (int    argc,
           return EXIT_FAIL;
         }
     }
+
+  /* The joiner's window shows the workspace's name. */
+  {
+    g_autofree char *base = g_path_get_basename (path);
+    char *dot = strrchr (base, '.');
+
+    if (dot != NULL && dot != base)
+      *dot = '\0';
+    if (strlen (base) <= FLOW_SYNC_INVITE_NAME_MAX && g_utf8_validate (base, -1, NULL))
+      invite->name = g_steal_pointer (&base);
+  }
+  if (lifetime > 0)
+    invite->expires = g_get_real_time () / G_USEC_PER_SEC + lifetime;
 
   link = flow_sync_invite_to_string (invite);
   printf ("%s\n", link);
