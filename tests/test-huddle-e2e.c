@@ -19,8 +19,8 @@
  * does, and her window takes the workspace's name from the link. Each
  * instance is driven through its window — actions, the canvas'
  * pointer input, the page's text buffer — by commands on its standard
- * input ("draw 100 100 200 120", "wait-text …"), and answers on its
- * standard output.
+ * input ("draw 100 100 200 120", "wait-text …"), and answers on
+ * descriptor 3; its log goes to the test's standard error.
  *
  * Checked: the board and page reach Bea; a rectangle drawn and text typed
  * on either side appear on the other; each header shows "Connected to 1"
@@ -36,6 +36,9 @@
 #include "config.h"
 
 #include <gio/gunixinputstream.h>
+#include <glib-unix.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +74,7 @@ typedef struct
   gboolean          host_done;
   char             *host_result;    /* "ok LINK" or "fail …" */
   guint             tick;
+  FILE             *replies;        /* descriptor 3 */
 } Instance;
 
 static Instance inst;
@@ -89,10 +93,11 @@ reply (const char *format,
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
-  /* Other lines may reach standard output (g_test_message): the parent
-   * reads only lines with this prefix. */
-  printf ("e2e: %s\n", text);
-  fflush (stdout);
+  /* Answers go on a descriptor of their own (3): standard output and
+   * error carry the instance's log to the test's log, and a log that
+   * nobody reads could otherwise fill a pipe and stall the instance. */
+  fprintf (inst.replies, "e2e: %s\n", text);
+  fflush (inst.replies);
 }
 
 static FlowWindow *
@@ -591,6 +596,8 @@ instance_main (int    argc,
   g_settings_set_int (settings, "window-width", 1000);
   g_settings_set_int (settings, "window-height", 680);
 
+  inst.replies = fdopen (3, "w");
+  g_assert_nonnull (inst.replies);
   inst.app = flow_application_new ();
   g_application_set_flags (G_APPLICATION (inst.app),
                            G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
@@ -607,6 +614,7 @@ instance_main (int    argc,
   g_clear_pointer (&inst.host_result, g_free);
   g_clear_object (&inst.input);
   g_clear_object (&inst.app);
+  fclose (inst.replies);
   flow_test_remove_tree (xdg);
   return status;
 }
@@ -638,9 +646,16 @@ child_spawn (const char *name,
   g_autoptr(GError) error = NULL;
   g_autofree char *self = g_file_read_link ("/proc/self/exe", &error);
   Child *child = g_new0 (Child, 1);
+  int replies[2];
 
   g_assert_no_error (error);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_assert_true (g_unix_open_pipe (replies, FD_CLOEXEC, &error));
+  g_assert_no_error (error);
+  /* The instance's log joins ours on standard error (standard output is
+   * the TAP stream); its answers come on descriptor 3. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_subprocess_launcher_take_stdout_fd (launcher, dup (STDERR_FILENO));
+  g_subprocess_launcher_take_fd (launcher, replies[1], 3);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "FLOWSYNC_E2E_ROLE", name, TRUE);
   if (link != NULL)
@@ -649,7 +664,11 @@ child_spawn (const char *name,
   child->proc = g_subprocess_launcher_spawn (launcher, &error, self, NULL);
   g_assert_no_error (error);
   child->in = g_object_ref (g_subprocess_get_stdin_pipe (child->proc));
-  child->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child->proc));
+  {
+    g_autoptr(GInputStream) in = g_unix_input_stream_new (replies[0], TRUE);
+
+    child->out = g_data_input_stream_new (in);
+  }
   return child;
 }
 
@@ -678,12 +697,7 @@ child_reply (Child *child)
       if (line == NULL)
         g_error ("%s exited before answering", child->name);
       if (!g_str_has_prefix (line, "e2e: "))
-        {
-          /* The instance's log, without the WebSocket and socket chatter. */
-          if (strstr (line, "libsoup-DEBUG") == NULL && strstr (line, "GLib-GIO-DEBUG") == NULL)
-            g_test_message ("%s: %s", child->name, line);
-          continue;
-        }
+        continue;
       g_test_message ("%s -> %s", child->name, line + 5);
       if (g_str_has_prefix (line + 5, "ok"))
         return g_strdup (g_strstrip (line + 7));

@@ -464,6 +464,22 @@ test_huddle_presence (void)
     }
     g_assert_null (flow_board_view_get_followed (view));
 
+    /* Two moves in a row, faster than a document loads: following ends
+     * up on the second, and goes on. */
+    {
+      FlowDoc *third = flow_workspace_new_document (ws, FLOW_DOC_KIND_BOARD, "Third Board", NULL, &error);
+      FlowDoc *fourth = flow_workspace_new_document (ws, FLOW_DOC_KIND_BOARD, "Fourth Board", NULL, &error);
+
+      g_assert_no_error (error);
+      set_board_presence (room, flow_doc_get_id (third), 10, 10, "select");
+      set_board_presence (room, flow_doc_get_id (fourth), 20, 20, "select");
+      WAIT_FOR (current_doc_is (window, fourth));
+      WAIT_FOR (g_strcmp0 (flow_board_view_get_followed (flow_board_page_get_view (
+                  FLOW_BOARD_PAGE (flow_window_get_current_view (window)))), ada) == 0);
+      flow_test_ui_spin (200);
+      g_assert_true (current_doc_is (window, fourth));
+    }
+
     frame.type = FLOW_SYNC_FRAME_PRESENCE;
     frame.presence.flags = FLOW_SYNC_PRESENCE_HAS_DOC | FLOW_SYNC_PRESENCE_HAS_SELECTION;
     frame.presence.doc = *flow_doc_get_id (notes);
@@ -601,6 +617,17 @@ test_huddle_unreachable (void)
 }
 
 static void
+host_fails_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GError **error = user_data;
+
+  g_assert_false (flow_huddle_host_finish (FLOW_HUDDLE (source), result, error));
+  g_assert_nonnull (*error);
+}
+
+static void
 join_cb (GObject      *source,
          GAsyncResult *result,
          gpointer      user_data)
@@ -714,7 +741,24 @@ test_huddle_reset_link (void)
   WAIT_FOR (g_strcmp0 (flow_share_dialog_get_status (dialog), "This is a new link; earlier links no longer work") == 0);
   new_link = g_strdup (flow_huddle_get_link (host_huddle));
   g_assert_cmpstr (strstr (new_link, "/r/"), !=, strstr (old_link, "/r/"));
-  WAIT_FOR (flow_huddle_get_n_connected (host_huddle) == 0 && flow_huddle_get_n_connected (guest_huddle) == 0);
+  /* The guest was asked to leave the old room, and told why. */
+  WAIT_FOR (!flow_huddle_is_active (guest_huddle));
+  g_assert_nonnull (flow_huddle_get_problem (guest_huddle));
+  g_test_message ("guest after the reset: %s", flow_huddle_get_problem (guest_huddle));
+  g_assert_nonnull (strstr (flow_huddle_get_problem (guest_huddle), "reset the invite link"));
+  flow_test_ui_screenshot (GTK_WIDGET (guest), "huddle-guest-after-reset.png");
+  WAIT_FOR (flow_huddle_get_n_connected (host_huddle) == 0);
+
+  /* Only a host resets a link. */
+  {
+    g_autoptr(GError) reset_error = NULL;
+    gboolean failed = FALSE;
+
+    flow_huddle_reset_link_async (guest_huddle, NULL, host_fails_cb, &reset_error);
+    WAIT_FOR (reset_error != NULL);
+    failed = g_error_matches (reset_error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+    g_assert_true (failed);
+  }
 
   /* The old link still parses, but leads to an empty room: said so. */
   joined = FALSE;
@@ -750,17 +794,6 @@ test_huddle_reset_link (void)
   g_settings_reset (settings, "rendezvous-url");
   flow_rendezvous_server_stop (server);
   flow_test_remove_tree (dir);
-}
-
-static void
-host_fails_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  GError **error = user_data;
-
-  g_assert_false (flow_huddle_host_finish (FLOW_HUDDLE (source), result, error));
-  g_assert_nonnull (*error);
 }
 
 /* "Hide my network address" with no TURN server to hide behind is said

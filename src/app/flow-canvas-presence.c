@@ -649,7 +649,7 @@ edge_badge (FlowCanvas *self,
 {
   double cx, cy, len;
 
-  if (wx >= 0 && wy >= 0 && wx < self->width && wy < self->height)
+  if ((wx >= 0 && wy >= 0 && wx < self->width && wy < self->height) || !isfinite (wx) || !isfinite (wy))
     return FALSE;
   if (peer->layout == NULL)
     peer->layout = new_label_layout (self, peer->p->name);
@@ -735,6 +735,8 @@ draw_cursor (FlowCanvas *self,
   {
     double dx, dy;
 
+    if (!isfinite (wx) || !isfinite (wy))
+      return;   /* a far point beyond what a double can place */
     if (edge_badge (self, peer, wx, wy, &box, &dx, &dy))
       {
         draw_edge_badge (cr, peer, &box, dx, dy);

@@ -314,6 +314,28 @@ room_presence_cb (FlowRoom   *room,
   g_signal_emit (self, signals[PRESENCE_CHANGED], 0, peer);
 }
 
+/* Whoever shared the huddle reset its link: this room is where old links
+ * lead now, so we leave it too, and say why. */
+static void
+room_closed_cb (FlowRoom   *room,
+                const char *peer,
+                const char *name,
+                FlowHuddle *self)
+{
+  g_autofree char *problem = NULL;
+
+  if (self->hosting)
+    return;
+  if (name != NULL && *name != '\0')
+    /* translators: %s is a participant's name */
+    problem = g_strdup_printf (_("%s reset the invite link and this huddle ended; ask them for the new link"),
+                               name);
+  else
+    problem = g_strdup (_("The invite link was reset and this huddle ended; ask for the new link"));
+  flow_huddle_stop (self);
+  set_problem (self, problem);
+}
+
 static void
 room_unshared_cb (FlowRoom   *room,
                   GParamSpec *pspec,
@@ -343,7 +365,8 @@ signaling_joined_cb (FlowSignaling *signaling,
    * without a word: whoever shared it may be offline, or may have reset
    * the link (a new room key makes a new room, and old links lead to an
    * empty one). The room keeps waiting; the first arrival clears this. */
-  self->alone = !self->hosting && (peers == NULL || peers[0] == NULL);
+  self->alone = !self->hosting && (peers == NULL || peers[0] == NULL) &&
+                (self->room == NULL || flow_room_get_n_connected (self->room) == 0);
   set_problem (self, self->alone ? _("Nobody is in this huddle right now. Whoever shared the link may be "
                                      "offline, or may have reset the link; FlowSync keeps waiting.")
                                  : NULL);
@@ -456,9 +479,6 @@ dup_link_name (FlowHuddle *self)
   profile (self, &name, &color);
   /* translators: the name of someone's own workspace in invite links */
   text = g_strdup_printf (_("%s’s Workspace"), name);
-  /* A long name is cut at a character, within what links carry. */
-  if (strlen (text) > FLOW_SYNC_INVITE_NAME_MAX)
-    *g_utf8_find_prev_char (text, text + FLOW_SYNC_INVITE_NAME_MAX + 1) = '\0';
   return text;
 }
 
@@ -480,7 +500,7 @@ flow_huddle_set_workspace_title (FlowHuddle *self,
   g_return_if_fail (FLOW_IS_HUDDLE (self));
 
   g_free (self->title);
-  self->title = title != NULL && strlen (title) <= FLOW_SYNC_INVITE_NAME_MAX ? g_strdup (title) : NULL;
+  self->title = g_strdup (title);
   self->personal = personal;
 }
 
@@ -575,6 +595,7 @@ start_room (FlowHuddle *self)
   g_signal_connect (self->room, "peers-changed", G_CALLBACK (room_peers_cb), self);
   g_signal_connect (self->room, "presence-changed", G_CALLBACK (room_presence_cb), self);
   g_signal_connect (self->room, "notify::has-unshared", G_CALLBACK (room_unshared_cb), self);
+  g_signal_connect (self->room, "closed", G_CALLBACK (room_closed_cb), self);
   if (!flow_room_start (self->room, &error))
     {
       g_prefix_error (&error, _("Cannot start the huddle: "));
@@ -897,7 +918,8 @@ flow_huddle_host_async (FlowHuddle          *self,
  *
  * Hosts again, the same way, under a new room key (saved in the
  * workspace): every earlier link now leads to an empty room, and whoever
- * is in the huddle must join again with the new link. Finish with
+ * is in the huddle is asked to leave (FlowRoom::closed) and must join again
+ * with the new link. Fails unless the huddle hosts. Finish with
  * flow_huddle_host_finish().
  */
 void
@@ -908,8 +930,18 @@ flow_huddle_reset_link_async (FlowHuddle          *self,
 {
   g_return_if_fail (FLOW_IS_HUDDLE (self));
 
-  host_async (self, self->hosting ? self->via : FLOW_HUDDLE_VIA_SERVER, TRUE,
-              cancellable, callback, user_data);
+  if (!self->hosting)
+    {
+      g_task_report_new_error (self, callback, user_data, flow_huddle_host_async,
+                               G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               _("Only a huddle you share has a link to reset"));
+      return;
+    }
+  /* Those linked now leave the old room with us, so that nobody waits
+   * there for whoever still follows an old link. */
+  if (self->room != NULL)
+    flow_room_close (self->room);
+  host_async (self, self->via, TRUE, cancellable, callback, user_data);
 }
 
 gboolean

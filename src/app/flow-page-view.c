@@ -1394,7 +1394,9 @@ show_tick_cb (GtkWidget     *widget,
   FlowPageView *self = user_data;
   GtkTextMark *mark = gtk_text_buffer_get_mark (self->buffer, "flow-shown");
 
-  if (mark == NULL || mark_in_view (self, mark) || ++self->show_frames > 60)
+  /* A history preview shows another buffer meanwhile: nothing to show. */
+  if (mark == NULL || gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->view)) != self->buffer ||
+      mark_in_view (self, mark) || ++self->show_frames > 60)
     {
       self->show_tick = 0;
       return G_SOURCE_REMOVE;
@@ -1420,6 +1422,8 @@ flow_page_view_show_offset (FlowPageView *self,
 
   g_return_if_fail (FLOW_IS_PAGE_VIEW (self));
 
+  if (gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->view)) != self->buffer)
+    return;   /* a history preview is shown */
   gtk_text_buffer_get_iter_at_offset (self->buffer, &it, offset);
   mark = gtk_text_buffer_get_mark (self->buffer, "flow-shown");
   if (mark == NULL)
@@ -1642,8 +1646,11 @@ flow_page_view_set_remote_presence (FlowPageView *self,
           g_ptr_array_find (self->remote, rc, &index);
           rc = g_ptr_array_steal_index (self->remote, index);
           if (g_strcmp0 (rc->p->name, p->name) != 0)
-            g_clear_object (&rc->label);
-          if (rc->p->anchor != p->anchor || rc->p->cursor != p->cursor || rc->label == NULL)
+            {
+              g_clear_object (&rc->label);
+              rc->moved_at = g_get_monotonic_time ();   /* a new name is news */
+            }
+          if (rc->p->anchor != p->anchor || rc->p->cursor != p->cursor)
             rc->moved_at = g_get_monotonic_time ();
           flow_remote_presence_free (rc->p);
         }

@@ -179,6 +179,9 @@ dup_shown_link (FlowShareDialog *self)
 
   if (link == NULL)
     return NULL;
+  /* A joined huddle's link keeps the expiry its host chose. */
+  if (!flow_huddle_is_hosting (self->huddle))
+    return g_strdup (link);
   invite = flow_sync_invite_parse (link, NULL);
   if (invite == NULL)
     return g_strdup (link);
@@ -201,7 +204,7 @@ update (FlowShareDialog *self)
   flow_qr_code_set_text (self->qr, link);
   gtk_widget_set_visible (GTK_WIDGET (self->qr), link != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->stop_button), active);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->expiry_row), link != NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->expiry_row), hosting && link != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->reset_row), hosting && link != NULL);
 
   /* A joined huddle was introduced by its link's server: nothing to pick. */
@@ -218,7 +221,7 @@ update (FlowShareDialog *self)
     set_status (self, _("Starting the huddle…"), FALSE);
   else if (!active)
     set_status (self, _("Not shared"), FALSE);
-  else if (self->expires > 0)
+  else if (self->expires > 0 && hosting)
     {
       g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (self->expires);
       g_autofree char *text = g_date_time_format (when, "%x %H:%M");
@@ -281,7 +284,7 @@ reset_response_cb (AdwMessageDialog *dialog,
                    const char       *response,
                    FlowShareDialog  *self)
 {
-  if (g_strcmp0 (response, "reset") != 0 || self->huddle == NULL)
+  if (g_strcmp0 (response, "reset") != 0 || self->huddle == NULL || !flow_huddle_is_hosting (self->huddle))
     return;
   flow_huddle_reset_link_async (self->huddle, self->cancellable, reset_cb, g_object_ref (self));
   update (self);

@@ -76,6 +76,8 @@ struct _FlowWindow
   gboolean              disposed;
   gboolean              write_error_shown;
   GHashTable           *pending_offsets;  /* doc id string -> offset + 1 */
+  GHashTable           *follow_loads;     /* doc id strings opened to follow someone */
+  guint                 follow_cursor;    /* the followed caret last shown, on a page */
   FlowHuddle           *huddle;           /* once the workspace is open */
   char                 *pending_join;     /* a link to join once it is */
   char                 *problem_shown;    /* the huddle problem last toasted */
@@ -486,10 +488,15 @@ apply_follow (FlowWindow *self)
       g_autoptr(GPtrArray) participants = flow_huddle_list_participants (self->huddle);
       const FlowRoomPeer *peer = find_peer (participants, self->follow_peer);
 
+      /* Only when their caret moves: in between, we may scroll around. */
       if (peer != NULL && peer->has_presence &&
           (peer->presence.presence.flags & FLOW_SYNC_PRESENCE_HAS_SELECTION) != 0 &&
-          flow_op_id_equal (&peer->presence.presence.doc, &self->follow_doc))
-        flow_page_view_show_offset (FLOW_PAGE_VIEW (child), peer->presence.presence.cursor);
+          flow_op_id_equal (&peer->presence.presence.doc, &self->follow_doc) &&
+          peer->presence.presence.cursor != self->follow_cursor)
+        {
+          self->follow_cursor = peer->presence.presence.cursor;
+          flow_page_view_show_offset (FLOW_PAGE_VIEW (child), self->follow_cursor);
+        }
     }
 }
 
@@ -536,6 +543,9 @@ follow_to_peer_document (FlowWindow *self,
     flow_board_view_follow (left, NULL);
   /* Set first: selecting the new tab checks it. */
   self->follow_doc = *doc;
+  self->follow_cursor = G_MAXUINT;
+  if (find_tab (self, doc) == NULL)
+    g_hash_table_add (self->follow_loads, flow_op_id_to_string (doc));
   flow_window_open_document (self, doc);
   apply_follow (self);
 }
@@ -562,6 +572,7 @@ start_following (FlowWindow     *self,
   stop_following (self);
   self->follow_peer = g_strdup (peer_id);
   self->follow_doc = *doc;
+  self->follow_cursor = G_MAXUINT;
   update_follow_buttons (self);
   /* Switching tabs checks follow_doc, so it is set first; a document that
    * is not open yet gets followed when its tab is added. */
@@ -645,6 +656,14 @@ add_tab (FlowWindow *self,
   AdwTabPage *page;
   guint watch;
 
+  /* Opened to follow someone who has moved on meanwhile: not wanted. */
+  {
+    g_autofree char *key = flow_op_id_to_string (flow_doc_get_id (doc));
+
+    if (g_hash_table_remove (self->follow_loads, key) &&
+        (self->follow_peer == NULL || !flow_op_id_equal (flow_doc_get_id (doc), &self->follow_doc)))
+      return;
+  }
   page = find_tab (self, flow_doc_get_id (doc));
   if (page != NULL)
     {
@@ -2080,6 +2099,7 @@ flow_window_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->pending_offsets, g_hash_table_unref);
+  g_clear_pointer (&self->follow_loads, g_hash_table_unref);
   g_free (self->path);
   g_free (self->pending_join);
   g_free (self->problem_shown);
@@ -2165,6 +2185,7 @@ flow_window_init (FlowWindow *self)
     gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
   }
   self->pending_offsets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->follow_loads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   settings = flow_application_get_settings (FLOW_APPLICATION (g_application_get_default ()));
   setup_chat (self, settings);
   if (settings != NULL)

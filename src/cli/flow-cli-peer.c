@@ -637,8 +637,7 @@ flow_cli_host (int    argc,
 
     if (dot != NULL && dot != base)
       *dot = '\0';
-    if (strlen (base) <= FLOW_SYNC_INVITE_NAME_MAX && g_utf8_validate (base, -1, NULL))
-      invite->name = g_steal_pointer (&base);
+    invite->name = g_steal_pointer (&base);
   }
   if (lifetime > 0)
     invite->expires = g_get_real_time () / G_USEC_PER_SEC + lifetime;

@@ -210,6 +210,7 @@ enum {
   PEERS_CHANGED,
   PRESENCE_CHANGED,
   CHAT,
+  CLOSED,
   N_SIGNALS
 };
 
@@ -218,6 +219,26 @@ static guint signals[N_SIGNALS];
 static void peer_reset          (Peer       *peer,
                                  const char *reason,
                                  gboolean    retry);
+
+typedef struct
+{
+  FlowRoom *room;
+  char     *peer;
+  char     *name;
+} ClosedNotice;
+
+static void
+closed_notice_free (gpointer data)
+{
+  ClosedNotice *notice = data;
+
+  g_object_unref (notice->room);
+  g_free (notice->peer);
+  g_free (notice->name);
+  g_free (notice);
+}
+
+static gboolean emit_closed_cb (gpointer data);
 static void peer_start_attempt  (Peer       *peer);
 static void update_state        (FlowRoom   *self);
 static void send_summary        (Peer       *peer);
@@ -1273,6 +1294,16 @@ handle_frame (Peer          *peer,
 
     case FLOW_SYNC_FRAME_BYE:
       peer->said_bye = TRUE;
+      if (frame->bye.code == FLOW_SYNC_BYE_CLOSED)
+        {
+          /* Told from an idle: a handler may well stop and drop the room. */
+          ClosedNotice *notice = g_new0 (ClosedNotice, 1);
+
+          notice->room = g_object_ref (self);
+          notice->peer = g_strdup (peer->id);
+          notice->name = g_strdup (peer->name);
+          g_idle_add_full (G_PRIORITY_DEFAULT, emit_closed_cb, notice, closed_notice_free);
+        }
       {
         g_autofree char *reason = g_strdup_printf ("the peer left (%s)",
                                                    frame->bye.text != NULL ? frame->bye.text : "bye");
@@ -1895,6 +1926,17 @@ flow_room_class_init (FlowRoomClass *klass)
     g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 4,
                   G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64);
+  /**
+   * FlowRoom::closed:
+   * @peer: the peer id of who closed the room
+   * @name: (nullable): its name
+   *
+   * A peer left asking everyone to leave (flow_room_close()): its room
+   * key was replaced. Emitted from the main loop, never during a receive.
+   */
+  signals[CLOSED] =
+    g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
@@ -2061,6 +2103,20 @@ flow_room_start (FlowRoom  *self,
   return TRUE;
 }
 
+static gboolean
+emit_closed_cb (gpointer data)
+{
+  ClosedNotice *notice = data;
+
+  if (notice->room->started)
+    g_signal_emit (notice->room, signals[CLOSED], 0, notice->peer, notice->name);
+  return G_SOURCE_REMOVE;
+}
+
+static void stop_with (FlowRoom   *self,
+                       guint32     code,
+                       const char *text);
+
 /**
  * flow_room_stop:
  *
@@ -2071,19 +2127,42 @@ flow_room_start (FlowRoom  *self,
 void
 flow_room_stop (FlowRoom *self)
 {
+  g_return_if_fail (FLOW_IS_ROOM (self));
+
+  stop_with (self, FLOW_SYNC_BYE_LEFT, "left the room");
+}
+
+/**
+ * flow_room_close:
+ *
+ * Like flow_room_stop(), but the goodbye asks the linked peers to leave
+ * the room as well: they get FlowRoom::closed. For a room whose key was
+ * just replaced, so that nobody stays behind where old links lead.
+ */
+void
+flow_room_close (FlowRoom *self)
+{
+  g_return_if_fail (FLOW_IS_ROOM (self));
+
+  stop_with (self, FLOW_SYNC_BYE_CLOSED, "closed the room");
+}
+
+static void
+stop_with (FlowRoom   *self,
+           guint32     code,
+           const char *text)
+{
   FlowSyncFrame bye = { .type = FLOW_SYNC_FRAME_BYE };
   g_autoptr(GBytes) bye_bytes = NULL;
   GHashTableIter iter;
   gpointer value;
 
-  g_return_if_fail (FLOW_IS_ROOM (self));
-
   if (!self->started)
     return;
   self->started = FALSE;
 
-  bye.bye.code = 0;
-  bye.bye.text = (char *) "left the room";
+  bye.bye.code = code;
+  bye.bye.text = (char *) text;
   bye_bytes = flow_sync_frame_encode (&bye);
 
   g_hash_table_iter_init (&iter, self->peers);

@@ -85,6 +85,7 @@ void           flow_room_set_profile        (FlowRoom              *self,
 gboolean       flow_room_start              (FlowRoom              *self,
                                              GError               **error);
 void           flow_room_stop               (FlowRoom              *self);
+void           flow_room_close              (FlowRoom              *self);
 FlowWorkspace *flow_room_get_workspace      (FlowRoom              *self);
 const char    *flow_room_get_id             (FlowRoom              *self);
 const char    *flow_room_get_peer_id        (FlowRoom              *self);

@@ -204,11 +204,13 @@ flow_sync_invite_to_string (const FlowSyncInvite *invite)
     g_string_append_printf (f, "k=%s&role=%s", key_b64, role_to_string (invite->role));
     if (invite->expires > 0)
       g_string_append_printf (f, "&exp=%" G_GINT64_FORMAT, invite->expires);
-    if (invite->name != NULL && *invite->name != '\0')
+    if (invite->name != NULL)
       {
-        g_autofree char *name = g_uri_escape_string (invite->name, NULL, FALSE);
+        g_autofree char *clean = flow_sync_invite_clean_name (invite->name);
+        g_autofree char *name = clean != NULL ? g_uri_escape_string (clean, NULL, FALSE) : NULL;
 
-        g_string_append_printf (f, "&name=%s", name);
+        if (name != NULL)
+          g_string_append_printf (f, "&name=%s", name);
       }
     fragment = g_string_free (f, FALSE);
   }
@@ -316,21 +318,78 @@ parse_expiry (const char  *text,
   return TRUE;
 }
 
-/* The workspace name: shown in a window title, so printable UTF-8 only,
- * and short. */
+/* Whether @c may be part of a workspace name, which ends up in a window
+ * title: no control characters, line breaks or bidi overrides (which
+ * could make a title read as something else). */
 static gboolean
-parse_name (const char  *text,
-            char       **name,
-            GError     **error)
+name_char_ok (gunichar c)
 {
-  if (strlen (text) > FLOW_SYNC_INVITE_NAME_MAX || !g_utf8_validate (text, -1, NULL))
-    return invalid_link (error, "This invite link's workspace name is damaged");
-  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    if (!g_unichar_isprint (g_utf8_get_char (p)))
-      return invalid_link (error, "This invite link's workspace name is damaged");
-  g_free (*name);
-  *name = *text != '\0' ? g_strdup (text) : NULL;
-  return TRUE;
+  switch ((int) g_unichar_type (c))
+    {
+    case G_UNICODE_CONTROL:
+    case G_UNICODE_LINE_SEPARATOR:
+    case G_UNICODE_PARAGRAPH_SEPARATOR:
+    case G_UNICODE_SURROGATE:
+      return FALSE;
+    default:
+      return !(c >= 0x202a && c <= 0x202e) && !(c >= 0x2066 && c <= 0x2069);
+    }
+}
+
+/**
+ * flow_sync_invite_clean_name:
+ * @name: (nullable): a workspace name, from anywhere
+ *
+ * What of @name a link can carry: valid UTF-8 without the characters
+ * name_char_ok() refuses, without surrounding blanks, cut at a character
+ * to at most %FLOW_SYNC_INVITE_NAME_MAX bytes.
+ *
+ * Returns: (transfer full) (nullable): the name, %NULL if nothing is left
+ */
+char *
+flow_sync_invite_clean_name (const char *name)
+{
+  g_autofree char *valid = NULL;
+  GString *out;
+
+  if (name == NULL)
+    return NULL;
+  valid = g_utf8_make_valid (name, -1);
+  out = g_string_new (NULL);
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      char buf[6];
+      int n;
+
+      if (!name_char_ok (c))
+        continue;
+      n = g_unichar_to_utf8 (c, buf);
+      if (out->len + n > FLOW_SYNC_INVITE_NAME_MAX)
+        break;
+      g_string_append_len (out, buf, n);
+    }
+  g_strstrip (out->str);
+  if (*out->str == '\0')
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The workspace name is only a title: one that is not as
+ * flow_sync_invite_clean_name() makes them is left out, and the link
+ * still works. */
+static void
+parse_name (const char  *text,
+            char       **name)
+{
+  g_autofree char *clean = flow_sync_invite_clean_name (text);
+
+  g_clear_pointer (name, g_free);
+  if (clean != NULL && g_str_equal (clean, text))
+    *name = g_steal_pointer (&clean);
 }
 
 /* Parses the fragment, `k=KEY&role=ROLE&exp=SECONDS&name=NAME` (all but
@@ -382,7 +441,8 @@ parse_fragment (const char      *fragment,
           if (have_name)
             return invalid_link (error, "This invite link has two workspace names");
           have_name = TRUE;
-          ok = parse_name (value, &invite->name, error);
+          parse_name (value, &invite->name);
+          ok = TRUE;
         }
       else if (g_str_equal (params[i], "exp"))
         {

@@ -63,7 +63,8 @@ typedef enum
  * @expires: when the link stops being accepted, in seconds since the
  *   Unix epoch; 0 for never
  * @name: (nullable): the shared workspace's name, for the joiner's window
- *   title (at most 100 bytes of printable UTF-8)
+ *   title (see flow_sync_invite_clean_name(); a link with a name that is
+ *   not clean parses without one)
  *
  * An invite link, `flowsync://HOST[:PORT]/r/ROOM#k=KEY&role=edit|view`
  * (plus `&exp=SECONDS` when it expires and `&name=NAME`, percent-encoded),
@@ -99,6 +100,7 @@ FlowSyncInvite *flow_sync_invite_parse        (const char           *link,
                                                GError              **error);
 char           *flow_sync_invite_to_string    (const FlowSyncInvite *invite);
 void            flow_sync_invite_free         (FlowSyncInvite       *invite);
+char           *flow_sync_invite_clean_name   (const char           *name);
 gboolean        flow_sync_invite_check_expiry (const FlowSyncInvite *invite,
                                                gint64                now,
                                                GError              **error);

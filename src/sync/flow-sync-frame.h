@@ -23,6 +23,11 @@ G_BEGIN_DECLS
 #define FLOW_SYNC_CHAT_MAX          (16 * 1024)
 #define FLOW_SYNC_BYE_TEXT_MAX      256
 
+/* BYE codes: 0 is leaving; CLOSED asks the others to leave too (the room
+ * key was replaced: whoever holds it should get the new link). */
+#define FLOW_SYNC_BYE_LEFT          0
+#define FLOW_SYNC_BYE_CLOSED        1
+
 #define FLOW_SYNC_ERROR (flow_sync_error_quark ())
 
 /**
