@@ -178,6 +178,7 @@ struct _FlowRoom
   GHashTable      *peers;            /* id -> Peer */
   GHashTable      *docs;             /* FlowOpId* -> DocEntry */
   GHashTable      *waiting;          /* FlowOpId* -> GPtrArray of GBytes: ops of unknown docs */
+  GHashTable      *loading;          /* FlowOpId*: documents being loaded in the background */
   gsize            waiting_bytes;
   Peer            *applying_from;    /* the peer whose batch is being applied... */
   FlowVersionVector *applying_version; /* ...and the ops of that batch */
@@ -851,10 +852,39 @@ document_added_cb (FlowWorkspace *workspace,
   add_doc (self, doc);
 }
 
-/* Loads every document the catalog lists and we do not hold yet (new ones
- * come from peers through the catalog). */
+typedef struct
+{
+  FlowRoom *room;
+  FlowOpId  id;
+} DocLoad;
+
 static void
-load_docs (FlowRoom *self)
+doc_loaded_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autofree DocLoad *load = user_data;
+  g_autoptr(FlowRoom) self = load->room;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(FlowDoc) doc = flow_workspace_load_document_finish (FLOW_WORKSPACE (source), result, &error);
+
+  if (self->loading != NULL)
+    g_hash_table_remove (self->loading, &load->id);
+  if (doc == NULL)
+    g_warning ("Room %s: cannot load a shared document: %s", self->room_id, error->message);
+  else if (self->started && self->docs != NULL)
+    add_doc (self, doc);
+}
+
+/* Loads every document the catalog lists and we do not hold yet: at
+ * start, at once (the app has them in memory by then); later, when a
+ * peer's catalog names new ones, in the background, so the store's writer
+ * thread never holds up the main loop. Their ops wait meanwhile, as for
+ * any document not known yet. A manual clock (the simulation) drives the
+ * room without a main loop to deliver the loads, and loads inline. */
+static void
+load_docs (FlowRoom *self,
+           gboolean  background)
 {
   g_autoptr(GArray) entries = flow_catalog_list (flow_workspace_get_catalog (self->workspace), TRUE);
 
@@ -876,8 +906,18 @@ load_docs (FlowRoom *self)
       g_autoptr(GError) error = NULL;
       FlowDoc *doc;
 
-      if (lookup_doc (self, &e->id) != NULL)
+      if (lookup_doc (self, &e->id) != NULL || g_hash_table_contains (self->loading, &e->id))
         continue;
+      if (background)
+        {
+          DocLoad *load = g_new0 (DocLoad, 1);
+
+          load->room = g_object_ref (self);
+          load->id = e->id;
+          g_hash_table_add (self->loading, g_memdup2 (&e->id, sizeof e->id));
+          flow_workspace_load_document_async (self->workspace, &e->id, NULL, doc_loaded_cb, load);
+          continue;
+        }
       doc = flow_workspace_load_document (self->workspace, &e->id, &error);
       if (doc == NULL)
         g_warning ("Room %s: cannot load a shared document: %s", self->room_id, error->message);
@@ -892,7 +932,7 @@ docs_timer_cb (gpointer data)
   FlowRoom *self = data;
 
   self->docs_timer = 0;
-  load_docs (self);
+  load_docs (self, !flow_sync_clock_is_manual (self->clock));
 }
 
 static void
@@ -1811,6 +1851,7 @@ flow_room_dispose (GObject *object)
     g_hash_table_remove_all (self->peers);
   g_clear_pointer (&self->docs, g_hash_table_unref);
   g_clear_pointer (&self->waiting, g_hash_table_unref);
+  g_clear_pointer (&self->loading, g_hash_table_unref);
   if (self->clock != NULL)
     {
       flow_sync_clock_clear (self->clock, &self->join_timer);
@@ -1946,6 +1987,7 @@ flow_room_init (FlowRoom *self)
   self->docs = g_hash_table_new_full (op_id_hash, op_id_equal, NULL, doc_entry_free);
   self->waiting = g_hash_table_new_full (op_id_hash, op_id_equal, g_free,
                                          (GDestroyNotify) g_ptr_array_unref);
+  self->loading = g_hash_table_new_full (op_id_hash, op_id_equal, g_free, NULL);
   self->bursting = g_ptr_array_new ();
   self->rand = g_rand_new ();
   self->color = 0x3584e4ff;
@@ -2082,7 +2124,7 @@ flow_room_start (FlowRoom  *self,
   if (self->document_added_handler == 0)
     self->document_added_handler = g_signal_connect (self->workspace, "document-added",
                                                      G_CALLBACK (document_added_cb), self);
-  load_docs (self);
+  load_docs (self, FALSE);
 
   if (self->signaling_handlers[0] == 0)
     {
