@@ -147,11 +147,56 @@ turn_wait_ready (FlowTestTurn *turn)
   return FALSE;
 }
 
-static void
-die_with_parent (gpointer user_data)
+/* A GSubprocessLauncher child setup: if the test aborts, the kernel ends
+ * the child (a server, an instance of the app) for it. */
+void
+flow_test_die_with_parent (gpointer user_data)
 {
-  /* If the test aborts, the kernel stops the server for us. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/**
+ * flow_test_run_cli:
+ * @out: (out) (optional): standard output; discarded if %NULL
+ * @err: (out) (optional): standard error; into the test log if %NULL
+ * @first: the first argument of `flowsync-cli` (FLOWSYNC_CLI), then more,
+ *   ending with %NULL
+ *
+ * Runs `flowsync-cli ARGS…` to its end.
+ *
+ * Returns: its exit status
+ */
+int
+flow_test_run_cli (char       **out,
+                   char       **err,
+                   const char  *first,
+                   ...)
+{
+  const char *cli = g_getenv ("FLOWSYNC_CLI");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *log = NULL;
+  va_list args;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (gpointer) cli);
+  va_start (args, first);
+  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_newv ((const char * const *) argv->pdata,
+                            (out != NULL ? G_SUBPROCESS_FLAGS_STDOUT_PIPE : G_SUBPROCESS_FLAGS_STDOUT_SILENCE) |
+                            G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, out, err != NULL ? err : &log, &error));
+  g_assert_no_error (error);
+  if (log != NULL && *log != '\0')
+    g_test_message ("flowsync-cli %s: %s", first, log);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  return g_subprocess_get_exit_status (proc);
 }
 
 /**
@@ -210,7 +255,7 @@ flow_test_turn_start (void)
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, flow_test_die_with_parent, NULL, NULL);
   turn->server = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
                                                &error);
   g_assert_no_error (error);

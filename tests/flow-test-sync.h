@@ -22,6 +22,12 @@ gboolean  flow_test_page_has      (FlowWorkspace *ws,
                                    const char    *title,
                                    const char    *needle);
 
+void      flow_test_die_with_parent (gpointer       user_data);
+int       flow_test_run_cli       (char          **out,
+                                   char          **err,
+                                   const char     *first,
+                                   ...) G_GNUC_NULL_TERMINATED;
+
 #define FLOW_TEST_TURN_USER     "flow"
 #define FLOW_TEST_TURN_PASSWORD "secret"
 

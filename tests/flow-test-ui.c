@@ -193,3 +193,42 @@ flow_test_ui_find_label (GtkWidget  *root,
 {
   return flow_test_ui_find (root, is_label, text);
 }
+
+/* The first visible toplevel of @type (a dialog the app opened), or %NULL. */
+GtkWidget *
+flow_test_ui_find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w))
+        return w;
+    }
+  return NULL;
+}
+
+static void
+hosted_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (flow_huddle_host_finish (FLOW_HUDDLE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Hosts @huddle @via, and waits until its link is ready. */
+void
+flow_test_ui_host (FlowHuddle    *huddle,
+                   FlowHuddleVia  via)
+{
+  gboolean hosted = FALSE;
+
+  flow_huddle_host_async (huddle, via, NULL, hosted_cb, &hosted);
+  WAIT_FOR (hosted);
+}

@@ -10,6 +10,7 @@
 #include <gtk/gtk.h>
 
 #include "flow-application.h"
+#include "flow-huddle.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,9 @@ GtkWidget *flow_test_ui_find_type  (GtkWidget       *root,
                                     GType            type);
 GtkWidget *flow_test_ui_find_label (GtkWidget       *root,
                                     const char      *text);
+GtkWidget *flow_test_ui_find_toplevel (GType         type);
+void      flow_test_ui_host       (FlowHuddle      *huddle,
+                                   FlowHuddleVia    via);
 
 /* Runs the main loop until @check holds; fails the test after 30 s. */
 #define WAIT_US (30 * G_USEC_PER_SEC)

@@ -634,17 +634,7 @@ test_app_rename_prompt (void)
   doc = new_page (window, "Draft", "text");
   id = flow_op_id_to_string (flow_doc_get_id (doc));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.rename-document", "s", id));
-  {
-    GListModel *toplevels = gtk_window_get_toplevels ();
-
-    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-      {
-        g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-
-        if (ADW_IS_MESSAGE_DIALOG (w))
-          dialog = ADW_MESSAGE_DIALOG (w);
-      }
-  }
+  dialog = ADW_MESSAGE_DIALOG (flow_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_nonnull (dialog);
   gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), "Final");
   g_signal_emit_by_name (adw_message_dialog_get_extra_child (dialog), "activate");

@@ -419,17 +419,6 @@ test_chat_panel_window (void)
 }
 
 
-static void
-host_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (flow_huddle_host_finish (FLOW_HUDDLE (source), result, &error));
-  g_assert_no_error (error);
-  *(gboolean *) user_data = TRUE;
-}
 
 static gboolean
 chat_has (FlowDoc    *chat,
@@ -462,7 +451,6 @@ test_chat_panel_huddle (void)
   FlowHuddle *huddle;
   FlowDoc *their_chat;
   GtkWidget *cover_window;
-  gboolean hosted = FALSE;
 
   g_settings_set_string (settings, "display-name", "Ada");
   window = open_window (path);
@@ -473,8 +461,7 @@ test_chat_panel_huddle (void)
   g_assert_true (flow_chat_panel_post (panel, "Said before anyone came", &error));
   g_assert_no_error (error);
 
-  flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
-  WAIT_FOR (hosted);
+  flow_test_ui_host (huddle, FLOW_HUDDLE_VIA_NETWORK);
   cover_window = cover (GTK_WINDOW (window));
 
   /* Grace joins: one notification, saying who. */

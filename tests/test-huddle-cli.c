@@ -39,40 +39,6 @@ static FlowApplication *app;
 
 
 
-/* Runs `flowsync-cli ARGS…` to the end; it must exit 0. Returns its
- * standard output; its standard error goes to the test log. */
-static char *
-run_cli (const char *first,
-         ...)
-{
-  const char *cli = g_getenv ("FLOWSYNC_CLI");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  va_list args;
-
-  g_assert_nonnull (cli);
-  g_ptr_array_add (argv, (gpointer) cli);
-  va_start (args, first);
-  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  proc = g_subprocess_newv ((const char * const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err, &error));
-  g_assert_no_error (error);
-  if (err != NULL && *err != '\0')
-    g_test_message ("flowsync-cli %s: %s", first, err);
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
-  return g_steal_pointer (&out);
-}
-
 /* The joined CLI peer, its standard error read line by line into the log
  * until it closes. */
 typedef struct
@@ -112,17 +78,6 @@ waited_cb (GObject      *source,
   peer->exited = TRUE;
 }
 
-static void
-host_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (flow_huddle_host_finish (FLOW_HUDDLE (source), result, &error));
-  g_assert_no_error (error);
-  *(gboolean *) user_data = TRUE;
-}
 
 
 static gboolean
@@ -164,13 +119,12 @@ test_huddle_cli_peer (void)
   FlowHuddle *huddle;
   FlowDoc *page;
   GtkWidget *status;
-  gboolean hosted = FALSE;
 
   /* The CLI's own workspace, made with the CLI alone. */
-  g_free (run_cli ("init", cli_path, NULL));
-  g_free (run_cli ("new", "page", "From CLI", "-w", cli_path, NULL));
-  g_free (run_cli ("edit-page", "From CLI", "--insert", "0", "typed headless", "-w", cli_path, NULL));
-  g_free (run_cli ("chat", "--post", "hello from the cli", "--name", "Robot", "-w", cli_path, NULL));
+  g_assert_cmpint (flow_test_run_cli (NULL, NULL, "init", cli_path, NULL), ==, 0);
+  g_assert_cmpint (flow_test_run_cli (NULL, NULL, "new", "page", "From CLI", "-w", cli_path, NULL), ==, 0);
+  g_assert_cmpint (flow_test_run_cli (NULL, NULL, "edit-page", "From CLI", "--insert", "0", "typed headless", "-w", cli_path, NULL), ==, 0);
+  g_assert_cmpint (flow_test_run_cli (NULL, NULL, "chat", "--post", "hello from the cli", "--name", "Robot", "-w", cli_path, NULL), ==, 0);
 
   /* A window on a fresh workspace with a page of its own, on screen. */
   window = flow_window_new (app);
@@ -192,8 +146,7 @@ test_huddle_cli_peer (void)
   /* The window hosts on this network: 127.0.0.1 under FLOWSYNC_LOOPBACK. */
   huddle = flow_window_get_huddle (window);
   g_assert_nonnull (huddle);
-  flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
-  WAIT_FOR (hosted);
+  flow_test_ui_host (huddle, FLOW_HUDDLE_VIA_NETWORK);
   link = g_strdup (flow_huddle_get_link (huddle));
   g_assert_true (g_str_has_prefix (link, "flowsync://127.0.0.1:"));
 
@@ -232,7 +185,8 @@ test_huddle_cli_peer (void)
   WAIT_FOR (flow_huddle_get_n_connected (huddle) == 0);
 
   /* What the CLI kept: the window's page, with the live text. */
-  out = run_cli ("export", "From App", "--format", "md", "-w", cli_path, NULL);
+  g_assert_cmpint (flow_test_run_cli (&out, NULL, "export", "From App", "--format", "md", "-w", cli_path, NULL),
+                   ==, 0);
   g_test_message ("exported from the CLI's workspace:\n%s", out);
   g_assert_nonnull (strstr (out, "Written in the window."));
   g_assert_nonnull (strstr (out, "Typed live while the robot listens."));

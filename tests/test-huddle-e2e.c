@@ -42,7 +42,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include "flow-application.h"
 #include "flow-board-page.h"
@@ -623,13 +622,6 @@ instance_main (int    argc,
  * The test: two instances and the servers
  * ------------------------------------------------------------------------ */
 
-static void
-die_with_parent (gpointer user_data)
-{
-  /* If the test aborts, the kernel ends its children for it. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 typedef struct
 {
   const char       *name;
@@ -656,7 +648,7 @@ child_spawn (const char *name,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
   g_subprocess_launcher_take_stdout_fd (launcher, dup (STDERR_FILENO));
   g_subprocess_launcher_take_fd (launcher, replies[1], 3);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, flow_test_die_with_parent, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "FLOWSYNC_E2E_ROLE", name, TRUE);
   if (link != NULL)
     g_subprocess_launcher_setenv (launcher, "FLOWSYNC_E2E_LINK", link, TRUE);
@@ -756,7 +748,7 @@ rendezvous_start (GSubprocess **proc)
 
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, flow_test_die_with_parent, NULL, NULL);
   *proc = g_subprocess_launcher_spawn (launcher, &error,
                                        g_getenv ("FLOWSYNC_RENDEZVOUS"), "--listen", "127.0.0.1",
                                        "--port", "0", "--stun-port", "0", NULL);

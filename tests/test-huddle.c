@@ -73,20 +73,6 @@ doc_has (FlowDoc    *doc,
   return strstr (text, needle) != NULL;
 }
 
-static FlowShareDialog *
-find_share_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-
-      if (FLOW_IS_SHARE_DIALOG (w))
-        return FLOW_SHARE_DIALOG (w);
-    }
-  return NULL;
-}
 
 /* The window's peer as the test's room sees it: in page @doc, selecting
  * from @anchor to @cursor. */
@@ -150,7 +136,7 @@ test_huddle_host_and_join (void)
 
   /* Share: the dialog starts hosting on this network (127.0.0.1 here). */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.share", NULL));
-  WAIT_FOR ((dialog = find_share_dialog ()) != NULL);
+  WAIT_FOR ((dialog = FLOW_SHARE_DIALOG (flow_test_ui_find_toplevel (FLOW_TYPE_SHARE_DIALOG))) != NULL);
   WAIT_FOR (*flow_share_dialog_get_link (dialog) != '\0');
   link = g_strdup (flow_share_dialog_get_link (dialog));
   g_assert_true (g_str_has_prefix (link, "flowsync://127.0.0.1:"));
@@ -234,17 +220,6 @@ test_huddle_host_and_join (void)
 }
 
 
-static void
-host_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (flow_huddle_host_finish (FLOW_HUDDLE (source), result, &error));
-  g_assert_no_error (error);
-  *(gboolean *) user_data = TRUE;
-}
 
 /* The window's peer as the test's room sees it, with a viewport on @doc
  * at (@x, @y). */
@@ -353,7 +328,6 @@ test_huddle_presence (void)
   FlowDoc *board;
   FlowOpId board_id;
   GtkWidget *status, *button, *follow;
-  gboolean hosted = FALSE;
   const char *ada;
   double wx, wy, bx, by;
 
@@ -378,17 +352,14 @@ test_huddle_presence (void)
   flow_test_add_shape (board, "sticky", 420, 120, 200, 140);
 
   /* Hosting with nobody here: an edit now is not yet shared. */
-  flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
-  WAIT_FOR (hosted);
+  flow_test_ui_host (huddle, FLOW_HUDDLE_VIA_NETWORK);
   /* Sharing again invites to the same room: the key stays in the
    * workspace (the port may differ). */
   {
     g_autofree char *first = g_strdup (flow_huddle_get_link (huddle));
 
     flow_huddle_stop (huddle);
-    hosted = FALSE;
-    flow_huddle_host_async (huddle, FLOW_HUDDLE_VIA_NETWORK, NULL, host_cb, &hosted);
-    WAIT_FOR (hosted);
+    flow_test_ui_host (huddle, FLOW_HUDDLE_VIA_NETWORK);
     g_assert_nonnull (strstr (first, "/r/"));
     g_assert_cmpstr (strstr (flow_huddle_get_link (huddle), "/r/"), ==, strstr (first, "/r/"));
   }
@@ -650,20 +621,6 @@ open_window (const char *path)
   return window;
 }
 
-static AdwMessageDialog *
-find_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();  /* transfer none */
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GObject) w = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return ADW_MESSAGE_DIALOG (w);
-    }
-  return NULL;
-}
 
 /* The share dialog's expiry goes into the link; Reset Link (confirmed)
  * moves the huddle to a new room key: the participant drops, the old link
@@ -706,7 +663,7 @@ test_huddle_reset_link (void)
   guest_huddle = flow_window_get_huddle (guest);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (host), "win.share", NULL));
-  WAIT_FOR ((dialog = find_share_dialog ()) != NULL);
+  WAIT_FOR ((dialog = FLOW_SHARE_DIALOG (flow_test_ui_find_toplevel (FLOW_TYPE_SHARE_DIALOG))) != NULL);
   WAIT_FOR (*flow_share_dialog_get_link (dialog) != '\0');
   old_link = g_strdup (flow_share_dialog_get_link (dialog));
   g_assert_null (strstr (old_link, "exp="));
@@ -732,7 +689,7 @@ test_huddle_reset_link (void)
   reset = flow_test_ui_find_named (GTK_WIDGET (dialog), "share-reset");
   g_assert_nonnull (reset);
   gtk_widget_activate (reset);
-  WAIT_FOR ((confirm = find_message_dialog ()) != NULL);
+  WAIT_FOR ((confirm = ADW_MESSAGE_DIALOG (flow_test_ui_find_toplevel (ADW_TYPE_MESSAGE_DIALOG))) != NULL);
   flow_test_ui_screenshot (GTK_WIDGET (confirm), "huddle-reset-confirm.png");
   adw_message_dialog_response (confirm, "reset");
   WAIT_FOR (*flow_share_dialog_get_link (dialog) != '\0' &&
@@ -779,10 +736,8 @@ test_huddle_reset_link (void)
   /* Sharing again later keeps the new room. */
   {
     g_autofree char *room = g_strdup (strstr (new_link, "/r/"));
-    gboolean hosted = FALSE;
 
-    flow_huddle_host_async (host_huddle, FLOW_HUDDLE_VIA_SERVER, NULL, host_cb, &hosted);
-    WAIT_FOR (hosted);
+    flow_test_ui_host (host_huddle, FLOW_HUDDLE_VIA_SERVER);
     g_assert_cmpstr (strstr (flow_huddle_get_link (host_huddle), "/r/"), ==, room);
   }
 

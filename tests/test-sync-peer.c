@@ -266,33 +266,6 @@ test_two_processes (void)
   g_free (f->link);
 }
 
-/* Runs `flowsync-cli ARGS…` to its end; returns its exit status and
- * standard error. */
-static int
-run_cli (char       **err,
-         const char  *first,
-         ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) proc = NULL;
-  g_autoptr(GError) error = NULL;
-  va_list args;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("FLOWSYNC_CLI"));
-  va_start (args, first);
-  for (const char *a = first; a != NULL; a = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) a);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  proc = g_subprocess_newv ((const char * const *) argv->pdata,
-                            G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, err, &error));
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  return g_subprocess_get_exit_status (proc);
-}
-
 /* `host --expires` prints a link that expires and names the workspace;
  * `join` refuses it once expired, and a bad duration is refused before
  * anything starts. */
@@ -311,8 +284,8 @@ test_link_expiry (void)
   g_autofree char *line = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
-  g_assert_cmpint (run_cli (NULL, "init", path, NULL), ==, 0);
-  g_assert_cmpint (run_cli (&err, "host", path, "--listen", "127.0.0.1:0", "--loopback", "--expires", "soon", NULL),
+  g_assert_cmpint (flow_test_run_cli (NULL, NULL, "init", path, NULL), ==, 0);
+  g_assert_cmpint (flow_test_run_cli (NULL, &err, "host", path, "--listen", "127.0.0.1:0", "--loopback", "--expires", "soon", NULL),
                    ==, 2);
   g_test_message ("%s", err);
   g_assert_nonnull (strstr (err, "--expires wants a duration"));
@@ -338,7 +311,7 @@ test_link_expiry (void)
 
   invite->expires = now - 60;
   expired = flow_sync_invite_to_string (invite);
-  g_assert_cmpint (run_cli (&err, "join", expired, joined, "--loopback", NULL), ==, 2);
+  g_assert_cmpint (flow_test_run_cli (NULL, &err, "join", expired, joined, "--loopback", NULL), ==, 2);
   g_test_message ("%s", err);
   g_assert_nonnull (strstr (err, "expired on"));
   g_assert_false (g_file_test (joined, G_FILE_TEST_EXISTS));

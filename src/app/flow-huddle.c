@@ -472,14 +472,12 @@ dup_link_name (FlowHuddle *self)
 {
   g_autofree char *name = NULL;
   guint32 color;
-  char *text;
 
   if (!self->personal)
     return g_strdup (self->title);
   profile (self, &name, &color);
   /* translators: the name of someone's own workspace in invite links */
-  text = g_strdup_printf (_("%s’s Workspace"), name);
-  return text;
+  return g_strdup_printf (_("%s’s Workspace"), name);
 }
 
 /**
